@@ -1,0 +1,21 @@
+"""POST /stream_start {"session"} -> the host's room goes live. Idempotent."""
+
+from livescreen.endpoints import provider_of, require_host_session
+
+METHODS = ("POST",)
+
+
+def handler(context, event, callback):
+    session = require_host_session(context, event)
+    provider = provider_of(context)
+    state = provider.start_stream(session.room)
+    return callback(
+        None,
+        {
+            **state.extra,
+            "provider": provider.name,
+            "room": state.room,
+            "live": state.live,
+            "startedNow": state.started_now,
+        },
+    )

@@ -1,0 +1,56 @@
+"""What the endpoint functions share: reading fields, the host session, the provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from livescreen import host_session
+from livescreen.providers import StreamProvider, get_provider
+from livescreen.runtime.context import FunctionContext
+from livescreen.runtime.errors import BadRequestError, UnauthorizedError
+
+SESSION_HEADER = "x-host-session"
+
+
+def require_string(event: dict[str, Any], key: str, *, max_length: int = 1024) -> str:
+    """The non-empty string field ``key`` of the request, or a 400 that says what is wrong."""
+    if key not in event:
+        raise BadRequestError(f"Missing field {key!r}")
+    value = event[key]
+    if not isinstance(value, str):
+        raise BadRequestError(f"Field {key!r} must be a string, got {type(value).__name__}")
+    if not value:
+        raise BadRequestError(f"Field {key!r} must not be empty")
+    if len(value) > max_length:
+        raise BadRequestError(f"Field {key!r} is longer than {max_length} characters")
+    return value
+
+
+def headers_of(event: dict[str, Any]) -> dict[str, str]:
+    request = event.get("request")
+    return request.get("headers", {}) if isinstance(request, dict) else {}
+
+
+def client_address(event: dict[str, Any]) -> str:
+    """The viewer's address as CloudFront or API Gateway (or the dev server) reported it."""
+    headers = headers_of(event)
+    viewer = headers.get("cloudfront-viewer-address", "")
+    if viewer:
+        return viewer.rsplit(":", 1)[0]
+    forwarded = [part.strip() for part in headers.get("x-forwarded-for", "").split(",")]
+    return forwarded[-1] if forwarded and forwarded[-1] else "unknown"
+
+
+def require_host_session(
+    context: FunctionContext, event: dict[str, Any]
+) -> host_session.HostSession:
+    """The caller's host session (body field ``session`` or header ``X-Host-Session``), or 401."""
+    token = event.get("session") or headers_of(event).get(SESSION_HEADER)
+    try:
+        return host_session.verify(token, secret=context.settings.require("HOST_SESSION_SECRET"))
+    except host_session.InvalidSessionError as exc:
+        raise UnauthorizedError(str(exc)) from None
+
+
+def provider_of(context: FunctionContext) -> StreamProvider:
+    return get_provider(context.settings)

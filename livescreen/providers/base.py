@@ -1,0 +1,83 @@
+"""The interface every streaming provider implements.
+
+A provider owns the paid (or local) media resources of a livestream. The endpoints in
+``functions/`` call it; they never talk to Twilio, IVS or the local signalling hub directly.
+A provider's state of record is the service itself (or a store the provider owns); an
+instance may cache what it reads for a few seconds, never longer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class ProviderError(Exception):
+    """An upstream service failed or refused; ``status`` is the HTTP status to answer with."""
+
+    status = 502
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class ProviderUnavailableError(ProviderError):
+    """The provider cannot work here at all (retired service, wrong environment, no credentials)."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class HostGrant:
+    """What ``host_token`` hands the host: the room it owns and the media token to publish with.
+
+    ``extra`` holds provider-specific fields that are merged into the JSON response
+    (for example an IVS stage ARN); keep it JSON-serialisable.
+    """
+
+    room: str
+    token: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """The outcome of ``start_stream`` / ``stop_stream`` for one room."""
+
+    room: str
+    live: bool
+    started_now: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AudienceGrant:
+    """What ``audience_token`` hands a viewer; ``token`` is None when nothing is live."""
+
+    token: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class StreamProvider(Protocol):
+    """One streaming back end: ``local``, ``twilio`` or ``ivs``."""
+
+    name: str
+
+    def create_host_grant(self) -> HostGrant:
+        """Create a fresh room for a host and return the host's media token for it."""
+        ...
+
+    def start_stream(self, room: str) -> StreamState:
+        """Make ``room`` live. Idempotent: a second call for the same room starts nothing new."""
+        ...
+
+    def stop_stream(self, room: str) -> StreamState:
+        """End the stream of ``room`` and release its resources. Idempotent."""
+        ...
+
+    def audience_grant(self) -> AudienceGrant:
+        """A playback token for the live stream, or ``AudienceGrant(token=None)``."""
+        ...

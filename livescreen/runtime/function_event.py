@@ -1,0 +1,74 @@
+"""The Twilio Functions ``event``: query parameters merged with the body (body wins)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from livescreen.runtime.errors import BadRequestError, UnsupportedMediaTypeError
+from livescreen.runtime.request import HttpRequest
+
+#: Larger bodies are refused before parsing; every endpoint takes a few small fields.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _collect(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Pairs to a dict; a repeated key becomes a list of its values, in order."""
+    merged: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in merged:
+            existing = merged[key]
+            merged[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_body(request: HttpRequest) -> dict[str, Any]:
+    body = request.body
+    if not body.strip():
+        return {}
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequestError(f"The request body is larger than {MAX_BODY_BYTES} bytes")
+    content_type = request.content_type
+    if content_type in ("application/json", "") or content_type.endswith("+json"):
+        try:
+            parsed = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if content_type == "":
+                return _form_or_error(body)
+            raise BadRequestError(f"The request body is not valid JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise BadRequestError("The request body must be a JSON object")
+        return parsed
+    if content_type == "application/x-www-form-urlencoded":
+        return _form_or_error(body)
+    if content_type == "text/plain":
+        # navigator.sendBeacon with a string sends text/plain; accept a JSON object in it.
+        try:
+            parsed = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BadRequestError("The request body is not valid JSON") from None
+        if not isinstance(parsed, dict):
+            raise BadRequestError("The request body must be a JSON object")
+        return parsed
+    raise UnsupportedMediaTypeError(
+        f"Unsupported Content-Type {content_type!r}: send application/json or "
+        "application/x-www-form-urlencoded"
+    )
+
+
+def _form_or_error(body: bytes) -> dict[str, Any]:
+    try:
+        text = body.decode("utf-8")
+        return _collect(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequestError("The request body is neither JSON nor form-encoded") from None
+
+
+def build_event(request: HttpRequest) -> dict[str, Any]:
+    event = _collect(request.query)
+    event.update(parse_body(request))
+    event["request"] = {"headers": dict(request.headers), "cookies": dict(request.cookies)}
+    return event
