@@ -80,7 +80,7 @@ def parse_dotenv(text: str) -> dict[str, str]:
     return values
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings(Mapping[str, str]):
     """An immutable view of every setting, with the place each came from for error messages."""
 
@@ -103,6 +103,10 @@ class Settings(Mapping[str, str]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in SECRET_KEYS else v) for k, v in self.raw.items()}
+        return f"Settings({shown!r}, source={self.source!r})"
 
     def require(self, key: str) -> str:
         try:

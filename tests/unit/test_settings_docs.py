@@ -1,0 +1,18 @@
+"""The documented settings and the code's settings are the same list."""
+
+from pathlib import Path
+
+from livescreen.config import DEFAULTS, parse_dotenv
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_env_example_lists_every_setting_with_its_default():
+    # GIVEN the settings file a new user copies
+    documented = parse_dotenv((ROOT / ".env.example").read_text(encoding="utf-8"))
+    # THEN every setting the code reads is there, and no stale one
+    assert set(documented) == set(DEFAULTS)
+    # AND a documented default is the code's default
+    for key, value in documented.items():
+        if value:
+            assert DEFAULTS[key] == value, key
