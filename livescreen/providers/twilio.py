@@ -1,0 +1,303 @@
+"""The ``twilio`` provider: a Twilio Video room, composed into a Twilio Live stream.
+
+The host publishes into a Video room; a MediaProcessor running the ``video-composer-v1``
+extension joins the room and renders it into a PlayerStreamer; viewers play that with a token
+carrying a PlaybackGrant. Twilio retired Live (MediaProcessor, PlayerStreamer, PlaybackGrant)
+on 2023-11-30 and twilio-python >= 9.0.3 has no ``twilio.rest.media``, so Media v1 is called
+through the client's generic request method, and its 404 becomes a ``ProviderUnavailableError``
+that names the working alternatives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from livescreen.config import ConfigError, Settings
+from livescreen.providers.base import (
+    AudienceGrant,
+    HostGrant,
+    ProviderError,
+    ProviderUnavailableError,
+    StreamState,
+)
+from livescreen.providers.twilio_playback import Grant, PlaybackGrantCache
+from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError, TwilioRest
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+
+VIDEO = "https://video.twilio.com/v1"
+MEDIA = "https://media.twilio.com/v1"
+ROOM_TYPES = ("go", "peer-to-peer", "group", "group-small")
+EXTENSION = "video-composer-v1"
+COMPOSER_IDENTITY = "live-stream"
+RESOLUTION = "1280x720"
+#: Lifetime of a viewer's access token: long enough to connect, no longer.
+AUDIENCE_TOKEN_TTL = 60
+
+RETIRED_MESSAGE = (
+    "The 'twilio' provider cannot stream: Twilio retired Twilio Live (MediaProcessor, "
+    "PlayerStreamer, PlaybackGrant) on 2023-11-30 and its API now answers 404. "
+    "Set STREAM_PROVIDER=ivs to stream with Amazon IVS, or STREAM_PROVIDER=local for "
+    "development on one machine."
+)
+
+
+def room_of(processor: dict[str, Any]) -> str | None:
+    """The Video room name in a MediaProcessor's extension context, if any."""
+    try:
+        context = json.loads(processor.get("extension_context") or "{}")
+    except ValueError:
+        return None
+    room = context.get("room") if isinstance(context, dict) else None
+    name = room.get("name") if isinstance(room, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def outputs_of(processor: dict[str, Any]) -> list[str]:
+    """The PlayerStreamer SIDs a MediaProcessor renders into."""
+    try:
+        context = json.loads(processor.get("extension_context") or "{}")
+    except ValueError:
+        return []
+    outputs = context.get("outputs") if isinstance(context, dict) else None
+    return [sid for sid in outputs or [] if isinstance(sid, str)]
+
+
+class TwilioProvider:
+    """See the module docstring. One instance per process; safe to share between threads."""
+
+    name = "twilio"
+
+    def __init__(
+        self, settings: Settings, client: Client, *, retry: RetryPolicy | None = None
+    ) -> None:
+        self.account_sid = settings.require("ACCOUNT_SID")
+        self.api_key_sid = settings.require("API_KEY_SID")
+        self._api_key_secret = settings.require("API_KEY_SECRET")
+        self.room_type = settings["ROOM_TYPE"].strip().lower()
+        if self.room_type not in ROOM_TYPES:
+            raise ConfigError(
+                f"Setting ROOM_TYPE must be one of {', '.join(ROOM_TYPES)}, got {self.room_type!r}"
+            )
+        self.host_identity = settings["HOST_IDENTITY"]
+        self.host_token_ttl = settings.get_int("HOST_TOKEN_TTL", minimum=60, maximum=86400)
+        self.max_duration = settings.get_int("MAX_DURATION", minimum=60, maximum=90000)
+        self.grant_ttl = settings.get_int("PLAYBACK_GRANT_TTL", minimum=5, maximum=60)
+        self.rest = TwilioRest(client, retry)
+        self._start_lock = threading.Lock()
+        self.playback = PlaybackGrantCache(
+            self._find_live_streamer,
+            self._create_playback_grant,
+            lookup_ttl=settings.get_int("LIVE_LOOKUP_TTL", minimum=0, maximum=60),
+            grant_ttl=self.grant_ttl,
+        )
+
+    # -- host ---------------------------------------------------------------------------
+
+    def create_host_grant(self) -> HostGrant:
+        from twilio.jwt.access_token import AccessToken
+        from twilio.jwt.access_token.grants import VideoGrant
+
+        room = f"livestream-{secrets.token_hex(8)}"
+        try:
+            self.rest.call(
+                "POST",
+                f"{VIDEO}/Rooms",
+                data={"UniqueName": room, "Type": self.room_type},
+                idempotent=False,
+            )
+        except TwilioApiError as error:
+            if error.code == 53126:
+                raise ProviderUnavailableError(
+                    f"Twilio refused a '{self.room_type}' room: this account cannot create "
+                    "WebRTC Go rooms (error 53126). Set ROOM_TYPE=group."
+                ) from None
+            raise
+        token = AccessToken(
+            self.account_sid,
+            self.api_key_sid,
+            self._api_key_secret,
+            identity=self.host_identity,
+            ttl=self.host_token_ttl,
+            grants=[VideoGrant(room=room)],
+        )
+        return HostGrant(room=room, token=token.to_jwt())
+
+    def start_stream(self, room: str) -> StreamState:
+        with self._start_lock:
+            if self._processors_for(room):
+                return StreamState(room=room, live=True, started_now=False)
+            self._require_room_in_progress(room)
+            streamer = self._media(
+                "POST",
+                "/PlayerStreamers",
+                data={"MaxDuration": self.max_duration},
+                idempotent=False,
+            )
+            try:
+                self._media(
+                    "POST",
+                    "/MediaProcessors",
+                    data={
+                        "Extension": EXTENSION,
+                        "ExtensionContext": json.dumps(
+                            {
+                                "room": {"name": room},
+                                "identity": COMPOSER_IDENTITY,
+                                "outputs": [streamer["sid"]],
+                                "resolution": RESOLUTION,
+                            }
+                        ),
+                        "MaxDuration": self.max_duration,
+                    },
+                    idempotent=False,
+                )
+            except ProviderError:
+                self._end_quietly("PlayerStreamers", streamer["sid"])
+                raise
+        self.playback.clear()
+        log.info("Stream started for room %s", room)
+        return StreamState(room=room, live=True, started_now=True)
+
+    def stop_stream(self, room: str) -> StreamState:
+        try:
+            processors = self._processors_for(room)
+        except ProviderUnavailableError:
+            processors = []  # nothing can be streaming; still release the room
+        for processor in processors:
+            self._end("MediaProcessors", processor["sid"])
+            for streamer_sid in outputs_of(processor):
+                self._end("PlayerStreamers", streamer_sid)
+        self._complete_room(room)
+        self.playback.clear()
+        log.info("Stream stopped for room %s", room)
+        return StreamState(room=room, live=False)
+
+    # -- audience -------------------------------------------------------------------------
+
+    def audience_grant(self) -> AudienceGrant:
+        from twilio.jwt.access_token import AccessToken
+        from twilio.jwt.access_token.grants import PlaybackGrant
+
+        grant = self.playback.current()
+        if grant is None:
+            return AudienceGrant(token=None)
+        token = AccessToken(
+            self.account_sid,
+            self.api_key_sid,
+            self._api_key_secret,
+            identity=secrets.token_hex(8),
+            ttl=AUDIENCE_TOKEN_TTL,
+            grants=[PlaybackGrant(grant=grant)],
+        )
+        return AudienceGrant(token=token.to_jwt())
+
+    def _find_live_streamer(self) -> str | None:
+        page = self._media(
+            "GET", "/PlayerStreamers", params={"Status": "started", "PageSize": 5}, idempotent=True
+        )
+        streamers = page.get("player_streamers") or []
+        return streamers[0]["sid"] if streamers else None
+
+    def _create_playback_grant(self, streamer_sid: str) -> Grant | None:
+        try:
+            answer = self._media(
+                "POST",
+                f"/PlayerStreamers/{streamer_sid}/PlaybackGrant",
+                data={"Ttl": self.grant_ttl},
+                idempotent=False,
+            )
+        except TwilioApiError as error:
+            if error.http_status in (400, 404):  # ended since the lookup
+                return None
+            raise
+        grant = answer.get("grant")
+        if not isinstance(grant, dict):
+            raise ProviderError("Twilio returned a PlaybackGrant without a grant")
+        return grant
+
+    # -- Twilio calls ---------------------------------------------------------------------
+
+    def _media(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        idempotent: bool,
+    ) -> dict[str, Any]:
+        """A Media v1 call; a 404 on a collection means Twilio Live is gone."""
+        try:
+            return self.rest.call(
+                method, f"{MEDIA}{path}", params=params, data=data, idempotent=idempotent
+            )
+        except TwilioApiError as error:
+            if error.not_found and path.count("/") == 1:
+                raise ProviderUnavailableError(RETIRED_MESSAGE) from None
+            raise
+
+    def _processors_for(self, room: str) -> list[dict[str, Any]]:
+        try:
+            found = self.rest.pages(
+                f"{MEDIA}/MediaProcessors",
+                "media_processors",
+                {"Status": "started", "PageSize": 100},
+            )
+            return [p for p in found if room_of(p) == room]
+        except TwilioApiError as error:
+            if error.not_found:
+                raise ProviderUnavailableError(RETIRED_MESSAGE) from None
+            raise
+
+    def _require_room_in_progress(self, room: str) -> None:
+        try:
+            answer = self.rest.call("GET", f"{VIDEO}/Rooms/{quote(room)}", idempotent=True)
+        except TwilioApiError as error:
+            if not error.not_found:
+                raise
+            answer = {}
+        if answer.get("status") != "in-progress":
+            raise ProviderError(
+                f"The room {room} has ended; go live again to get a new room", status=409
+            )
+
+    def _end(self, collection: str, sid: str) -> None:
+        try:
+            self._media("POST", f"/{collection}/{sid}", data={"Status": "ended"}, idempotent=True)
+        except TwilioApiError as error:
+            if not error.not_found:
+                raise
+
+    def _end_quietly(self, collection: str, sid: str) -> None:
+        try:
+            self._end(collection, sid)
+        except ProviderError:
+            log.error("Could not end %s %s: end it with `livescreen cleanup`", collection, sid)
+
+    def _complete_room(self, room: str) -> None:
+        try:
+            self.rest.call(
+                "POST",
+                f"{VIDEO}/Rooms/{quote(room)}",
+                data={"Status": "completed"},
+                idempotent=True,
+            )
+        except TwilioApiError as error:
+            if not (error.not_found or error.code == 53112):  # gone or already completed
+                raise
+
+
+def create_provider(settings: Settings) -> TwilioProvider:
+    """The ``twilio`` provider for ``settings`` (registry entry point)."""
+    from livescreen.twilio_client import make_twilio_client
+
+    return TwilioProvider(settings, make_twilio_client(settings))

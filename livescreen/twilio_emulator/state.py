@@ -1,0 +1,361 @@
+"""The emulator's state of record and the rules Twilio applies to it.
+
+Every operation takes the request parameters as Twilio names them (``UniqueName``,
+``MaxDuration``...), validates them the way the REST API does and raises ``ApiError`` otherwise.
+Time-driven transitions (``MaxDuration`` running out) are evaluated lazily against ``clock``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found, out_of_range
+from livescreen.twilio_emulator.resources import (
+    ACTIVE,
+    MediaProcessor,
+    PlaybackGrant,
+    PlayerStreamer,
+    Room,
+    new_sid,
+)
+
+ROOM_TYPES = ("go", "peer-to-peer", "group", "group-small")
+ROOM_STATUSES = ("in-progress", "completed", "failed")
+MAX_PARTICIPANTS = {"go": 2, "peer-to-peer": 10, "group": 50, "group-small": 4}
+PROCESSOR_STATUSES = ("started", "ended", "failed")
+STREAMER_STATUSES = ("created", "started", "ended", "failed")
+CALLBACK_METHODS = ("HEAD", "GET", "POST", "PATCH", "PUT", "DELETE")
+EXTENSIONS = ("video-composer-v1", "video-composer-v2", "audio-mixer-v1")
+DEFAULT_MAX_DURATION = 300
+MAX_MAX_DURATION = 90000
+DEFAULT_GRANT_TTL = 15
+MAX_GRANT_TTL = 60
+
+Params = Mapping[str, str]
+
+
+def _integer(params: Params, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise out_of_range(name, raw, low, high) from None
+    if not low <= value <= high:
+        raise out_of_range(name, raw, low, high)
+    return value
+
+
+def _choice(params: Params, name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if value not in allowed:
+        raise invalid(name, value, allowed)
+    return value
+
+
+def _callback(params: Params) -> tuple[str | None, str]:
+    url = params.get("StatusCallback") or None
+    if url is not None and urlparse(url).scheme not in ("http", "https"):
+        raise invalid("StatusCallback", url)
+    return url, _choice(params, "StatusCallbackMethod", CALLBACK_METHODS, "POST") or "POST"
+
+
+def _json_object(params: Params, name: str) -> dict[str, Any]:
+    raw = params.get(name)
+    if not raw:
+        raise missing(name)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, 20001, f"{name} must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, 20001, f"{name} must be a JSON object")
+    return value
+
+
+class EmulatorState:
+    """Rooms, MediaProcessors and PlayerStreamers of one account, safe to use from many threads."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        *,
+        new_account: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.account_sid = account_sid
+        self.new_account = new_account
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.rooms: dict[str, Room] = {}
+        self.media_processors: dict[str, MediaProcessor] = {}
+        self.player_streamers: dict[str, PlayerStreamer] = {}
+
+    # -- time -----------------------------------------------------------------------------
+
+    def expire(self) -> None:
+        """End every MediaProcessor/PlayerStreamer whose MaxDuration has run out."""
+        now = self.clock()
+        resources: list[MediaProcessor | PlayerStreamer] = [
+            *self.media_processors.values(),
+            *self.player_streamers.values(),
+        ]
+        for resource in resources:
+            deadline = resource.created + resource.max_duration
+            if resource.status in ACTIVE and now >= deadline:
+                resource.status = "ended"
+                resource.ended_reason = "max-duration-exceeded"
+                resource.updated = deadline
+
+    # -- Video rooms ----------------------------------------------------------------------
+
+    def create_room(self, params: Params) -> Room:
+        room_type = params.get("Type") or "group"
+        if room_type not in ROOM_TYPES:
+            raise ApiError(400, 53108, f"RoomType is not valid: {room_type!r}")
+        if room_type == "go" and self.new_account:
+            raise ApiError(
+                400, 53126, "Room type 'go' is not available for new accounts; use 'group'"
+            )
+        max_participants = _integer(
+            params, "MaxParticipants", MAX_PARTICIPANTS[room_type], 1, MAX_PARTICIPANTS[room_type]
+        )
+        callback, callback_method = _callback(params)
+        now = self.clock()
+        sid = new_sid("RM")
+        name = params.get("UniqueName") or sid
+        if len(name) > 128:
+            raise ApiError(400, 53101, "Room name is too long")
+        if self._room_in_progress(name) is not None:
+            raise ApiError(400, 53113, f"Room exists: {name} is already in progress")
+        room = Room(
+            sid=sid,
+            account_sid=self.account_sid,
+            unique_name=name,
+            type=room_type,
+            created=now,
+            updated=now,
+            max_participants=max_participants,
+            status_callback=callback,
+            status_callback_method=callback_method,
+        )
+        self.rooms[sid] = room
+        return room
+
+    def _room_in_progress(self, name: str) -> Room | None:
+        for room in self.rooms.values():
+            if room.unique_name == name and room.status == "in-progress":
+                return room
+        return None
+
+    def room(self, name_or_sid: str, path: str) -> Room:
+        room = self.rooms.get(name_or_sid) or self._room_in_progress(name_or_sid)
+        if room is None:
+            raise not_found(path)
+        return room
+
+    def list_rooms(self, params: Params) -> list[Room]:
+        status = _choice(params, "Status", ROOM_STATUSES, None)
+        name = params.get("UniqueName") or None
+        rooms = [
+            room
+            for room in self.rooms.values()
+            if (status is None or room.status == status)
+            and (name is None or room.unique_name == name)
+        ]
+        return sorted(rooms, key=lambda room: room.created, reverse=True)
+
+    def update_room(self, name_or_sid: str, path: str, params: Params) -> Room:
+        room = self.room(name_or_sid, path)
+        status = params.get("Status")
+        if not status:
+            raise missing("Status")
+        if status != "completed" or room.status != "in-progress":
+            raise ApiError(
+                400, 53112, "Status is invalid: only an in-progress Room can be completed"
+            )
+        now = self.clock()
+        room.status = "completed"
+        room.end_time = now
+        room.updated = now
+        return room
+
+    # -- MediaProcessors ------------------------------------------------------------------
+
+    def create_media_processor(self, params: Params) -> MediaProcessor:
+        extension = params.get("Extension")
+        if not extension:
+            raise missing("Extension")
+        if extension not in EXTENSIONS and urlparse(extension).scheme != "https":
+            raise invalid("Extension", extension, EXTENSIONS)
+        context = _json_object(params, "ExtensionContext")
+        if params.get("ExtensionEnvironment"):
+            _json_object(params, "ExtensionEnvironment")
+        max_duration = _integer(params, "MaxDuration", DEFAULT_MAX_DURATION, 1, MAX_MAX_DURATION)
+        callback, callback_method = _callback(params)
+        outputs = self._outputs(extension, context)
+        now = self.clock()
+        processor = MediaProcessor(
+            sid=new_sid("ZX"),
+            account_sid=self.account_sid,
+            extension=extension,
+            extension_context=params["ExtensionContext"],
+            created=now,
+            updated=now,
+            max_duration=max_duration,
+            status_callback=callback,
+            status_callback_method=callback_method,
+            outputs=outputs,
+        )
+        room = context.get("room")
+        room_name = room.get("name") if isinstance(room, dict) else None
+        if extension.startswith("video-composer") and (
+            not isinstance(room_name, str) or self._room_in_progress(room_name) is None
+        ):
+            # Twilio accepts the request; the extension then fails to join the room.
+            processor.status = "failed"
+            processor.ended_reason = "error-loading-extension"
+        else:
+            for sid in outputs:
+                streamer = self.player_streamers[sid]
+                streamer.status = "started"
+                streamer.updated = now
+        self.media_processors[processor.sid] = processor
+        return processor
+
+    def _outputs(self, extension: str, context: Mapping[str, Any]) -> tuple[str, ...]:
+        if not extension.startswith(("video-composer", "audio-mixer")):
+            return ()
+        outputs = context.get("outputs")
+        if not isinstance(outputs, list) or not outputs:
+            raise ApiError(400, 20001, "ExtensionContext.outputs must list PlayerStreamer SIDs")
+        for sid in outputs:
+            streamer = self.player_streamers.get(sid) if isinstance(sid, str) else None
+            if streamer is None or streamer.status not in ACTIVE:
+                raise ApiError(400, 20001, f"ExtensionContext.outputs: {sid!r} is not active")
+        return tuple(outputs)
+
+    def media_processor(self, sid: str, path: str) -> MediaProcessor:
+        processor = self.media_processors.get(sid)
+        if processor is None:
+            raise not_found(path)
+        return processor
+
+    def list_media_processors(self, params: Params) -> list[MediaProcessor]:
+        status = _choice(params, "Status", PROCESSOR_STATUSES, None)
+        found = [p for p in self.media_processors.values() if status in (None, p.status)]
+        return _ordered(found, params)
+
+    def end_media_processor(self, sid: str, path: str, params: Params) -> MediaProcessor:
+        processor = self.media_processor(sid, path)
+        _require_ended(params)
+        if processor.status in ACTIVE:
+            processor.status = "ended"
+            processor.ended_reason = "ended-via-api"
+            processor.updated = self.clock()
+        return processor
+
+    # -- PlayerStreamers ------------------------------------------------------------------
+
+    def create_player_streamer(self, params: Params) -> PlayerStreamer:
+        video = _choice(params, "Video", ("true", "false", "True", "False"), "true") or "true"
+        max_duration = _integer(params, "MaxDuration", DEFAULT_MAX_DURATION, 1, MAX_MAX_DURATION)
+        callback, callback_method = _callback(params)
+        now = self.clock()
+        streamer = PlayerStreamer(
+            sid=new_sid("VJ"),
+            account_sid=self.account_sid,
+            created=now,
+            updated=now,
+            max_duration=max_duration,
+            video=video.lower() == "true",
+            status_callback=callback,
+            status_callback_method=callback_method,
+        )
+        self.player_streamers[streamer.sid] = streamer
+        return streamer
+
+    def player_streamer(self, sid: str, path: str) -> PlayerStreamer:
+        streamer = self.player_streamers.get(sid)
+        if streamer is None:
+            raise not_found(path)
+        return streamer
+
+    def list_player_streamers(self, params: Params) -> list[PlayerStreamer]:
+        status = _choice(params, "Status", STREAMER_STATUSES, None)
+        found = [s for s in self.player_streamers.values() if status in (None, s.status)]
+        return _ordered(found, params)
+
+    def end_player_streamer(self, sid: str, path: str, params: Params) -> PlayerStreamer:
+        streamer = self.player_streamer(sid, path)
+        _require_ended(params)
+        if streamer.status in ACTIVE:
+            streamer.status = "ended"
+            streamer.ended_reason = "ended-via-api"
+            streamer.updated = self.clock()
+        return streamer
+
+    def create_playback_grant(self, sid: str, path: str, params: Params) -> PlaybackGrant:
+        streamer = self.player_streamer(sid, path)
+        ttl = _integer(params, "Ttl", DEFAULT_GRANT_TTL, 1, MAX_GRANT_TTL)
+        origin = params.get("AccessControlAllowOrigin") or None
+        if streamer.status != "started":
+            raise ApiError(400, 20001, f"PlayerStreamer {sid} is {streamer.status}, not started")
+        now = self.clock()
+        grant = PlaybackGrant(
+            player_streamer_sid=sid,
+            account_sid=self.account_sid,
+            created=now,
+            expires=now + ttl,
+            grant={
+                "requestCredentials": None,
+                "playbackUrl": f"https://live.emulator.invalid/{sid}/{new_sid('')}.m3u8",
+                "playerStreamerSid": sid,
+                "accessControlAllowOrigin": origin,
+            },
+        )
+        streamer.grants.append(grant)
+        return grant
+
+    def playback_grant(self, sid: str, path: str) -> PlaybackGrant:
+        streamer = self.player_streamer(sid, path)
+        if not streamer.grants:
+            raise not_found(path)
+        return streamer.grants[-1]
+
+    # -- for tests --------------------------------------------------------------------------
+
+    def running(self) -> dict[str, list[str]]:
+        """SIDs of everything still billing: active processors and streamers, open rooms."""
+        with self.lock:
+            self.expire()
+            return {
+                "media_processors": [
+                    p.sid for p in self.media_processors.values() if p.status in ACTIVE
+                ],
+                "player_streamers": [
+                    s.sid for s in self.player_streamers.values() if s.status in ACTIVE
+                ],
+                "rooms": [r.unique_name for r in self.rooms.values() if r.status == "in-progress"],
+            }
+
+
+def _require_ended(params: Params) -> None:
+    status = params.get("Status")
+    if not status:
+        raise missing("Status")
+    if status != "ended":
+        raise invalid("Status", status, ("ended",))
+
+
+def _ordered(resources: list[Any], params: Params) -> list[Any]:
+    order = _choice(params, "Order", ("asc", "desc"), "desc")
+    return sorted(resources, key=lambda r: r.created, reverse=order == "desc")

@@ -1,0 +1,48 @@
+"""Fixtures for tests that talk real HTTP to the local Twilio emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from livescreen.config import Settings
+from livescreen.twilio_emulator import EmulatorServer
+
+ACCOUNT_SID = "AC" + "1f" * 16
+AUTH_TOKEN = "emulated-auth-token-0123456789abcdef"
+API_KEY_SID = "SK" + "2e" * 16
+API_KEY_SECRET = "emulated-api-key-secret-0123456789abcdef"
+HOST_PASSWORD = "correct horse battery staple"
+HOST_SESSION_SECRET = "emulated-host-session-secret-0123456789"
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    """A fresh Twilio emulator on 127.0.0.1 (free port), served from a thread."""
+    server = EmulatorServer(
+        account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_keys={API_KEY_SID: API_KEY_SECRET}
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def twilio_settings(emulator: EmulatorServer) -> Settings:
+    """Settings for the ``twilio`` provider, pointed at ``emulator``."""
+    return Settings(
+        {
+            "STREAM_PROVIDER": "twilio",
+            "HOST_PASSWORD": HOST_PASSWORD,
+            "HOST_SESSION_SECRET": HOST_SESSION_SECRET,
+            "ACCOUNT_SID": ACCOUNT_SID,
+            "AUTH_TOKEN": AUTH_TOKEN,
+            "API_KEY_SID": API_KEY_SID,
+            "API_KEY_SECRET": API_KEY_SECRET,
+            "TWILIO_API_BASE_URL": emulator.base_url,
+            "UPSTREAM_TIMEOUT": "5",
+        },
+        source="the test settings",
+    )
