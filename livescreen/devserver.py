@@ -117,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._local_signalling(path[len(LOCAL_PREFIX) - 1 :], url.query, body)
                 return
             name = path.strip("/")
-            if name and "/" not in name and self.server.functions.get(name) is not None:
+            if name and "/" not in name and name in self.server.functions.names():
                 self._function(name, path, url.query, body)
                 return
             self._asset(path)

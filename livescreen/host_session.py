@@ -64,7 +64,10 @@ def verify(
     if not isinstance(token, str) or not token:
         raise InvalidSessionError("A host session is required: sign in on the host page first")
     payload, dot, signature = token.partition(".")
-    if not dot or not hmac.compare_digest(_signature(secret, payload), signature):
+    # Non-ASCII text cannot be a session we issued (and would make the comparison raise).
+    if not dot or not token.isascii():
+        raise InvalidSessionError("The host session is not valid: sign in again")
+    if not hmac.compare_digest(_signature(secret, payload), signature):
         raise InvalidSessionError("The host session is not valid: sign in again")
     try:
         claims = json.loads(_b64decode(payload))

@@ -20,7 +20,10 @@ MAX_TRACKED_CLIENTS = 10_000
 
 
 def password_matches(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    # surrogatepass: JSON can carry a lone surrogate (\ud800); that is a mismatch, not a 500.
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 class FailureThrottle:
@@ -56,6 +59,11 @@ class FailureThrottle:
     def record_success(self, client: str) -> None:
         with self._lock:
             self._failures.pop(client, None)
+
+    def reset(self) -> None:
+        """Forget every failure (tests)."""
+        with self._lock:
+            self._failures.clear()
 
 
 throttle = FailureThrottle()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ from livescreen.runtime.errors import HttpError
 from livescreen.runtime.invocation import GENERIC_ERROR, HttpResult, error_result, run_function
 from livescreen.runtime.loader import FunctionRegistry
 from livescreen.runtime.request import from_api_gateway
+
+logger = logging.getLogger("livescreen.runtime")
 
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
 
@@ -64,14 +67,16 @@ def handle_event(
     except HttpError as exc:
         return to_http_api_v2(error_result(exc.status_code, exc.message))
     render = to_http_api_v2 if version == "2.0" else to_rest_api_v1
-    spec = registry.get(function_name)
+    try:
+        spec = registry.get(function_name)
+    except Exception:  # a function file that does not import (syntax error mid-edit)
+        logger.exception("cannot load function %s", function_name)
+        return render(error_result(500, GENERIC_ERROR))
     if spec is None:
         return render(error_result(404, f"No function named {function_name!r}"))
     try:
         settings = load_settings()
     except ConfigError as exc:
-        import logging
-
-        logging.getLogger("livescreen.runtime").error("configuration error: %s", exc)
+        logger.error("configuration error: %s", exc)
         return render(error_result(500, GENERIC_ERROR))
     return render(run_function(spec, request, settings))

@@ -1,0 +1,129 @@
+"""The host password check: constant time, and repeated failures throttled per client."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import pytest
+
+from livescreen import password_guard
+from livescreen.password_guard import (
+    MAX_FAILURES,
+    MAX_TRACKED_CLIENTS,
+    WINDOW_SECONDS,
+    FailureThrottle,
+    password_matches,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def throttle(clock: FakeClock) -> FailureThrottle:
+    return FailureThrottle(now=clock)
+
+
+def test_password_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[Any, Any]] = []
+    real = hmac.compare_digest
+
+    def spy(a: Any, b: Any) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(password_guard.hmac, "compare_digest", spy)
+
+    assert password_matches("correct horse", "correct horse") is True
+    assert password_matches("correct hors", "correct horse") is False
+    assert calls == [
+        (b"correct horse", b"correct horse"),
+        (b"correct hors", b"correct horse"),
+    ]
+
+
+def test_unusual_passwords_are_compared_not_crashed_on() -> None:
+    assert password_matches("pässwörd", "pässwörd") is True
+    assert password_matches("\ud800", "pw") is False
+
+
+def test_five_failures_throttle_the_client_with_a_positive_retry_after(
+    throttle: FailureThrottle,
+) -> None:
+    for _ in range(MAX_FAILURES - 1):
+        throttle.record_failure("203.0.113.1")
+    assert throttle.retry_after("203.0.113.1") == 0
+
+    throttle.record_failure("203.0.113.1")
+
+    wait = throttle.retry_after("203.0.113.1")
+    assert 0 < wait <= WINDOW_SECONDS + 1
+    assert throttle.retry_after("198.51.100.2") == 0
+
+
+def test_a_success_resets_the_count(throttle: FailureThrottle) -> None:
+    for _ in range(MAX_FAILURES - 1):
+        throttle.record_failure("c")
+
+    throttle.record_success("c")
+    throttle.record_failure("c")
+
+    assert throttle.retry_after("c") == 0
+
+
+def test_failures_older_than_the_window_no_longer_count(
+    throttle: FailureThrottle, clock: FakeClock
+) -> None:
+    for _ in range(MAX_FAILURES):
+        throttle.record_failure("c")
+        clock.now += 10
+    assert throttle.retry_after("c") > 0
+
+    # the oldest failure leaves the window: four remain, so the client may try again
+    clock.now = 1000.0 + WINDOW_SECONDS + 0.5
+
+    assert throttle.retry_after("c") == 0
+
+
+def test_retry_after_counts_down_as_time_passes(
+    throttle: FailureThrottle, clock: FakeClock
+) -> None:
+    for _ in range(MAX_FAILURES):
+        throttle.record_failure("c")
+    first = throttle.retry_after("c")
+
+    clock.now += 100
+
+    assert throttle.retry_after("c") == first - 100
+
+
+def test_memory_stays_bounded_and_the_oldest_client_is_forgotten(
+    throttle: FailureThrottle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(password_guard, "MAX_TRACKED_CLIENTS", 3)
+    for _ in range(MAX_FAILURES):
+        throttle.record_failure("oldest")
+
+    for n in range(3):
+        throttle.record_failure(f"client-{n}")
+
+    assert len(throttle._failures) == 3
+    assert throttle.retry_after("oldest") == 0
+
+
+def test_a_flood_of_addresses_stays_within_the_default_bound(throttle: FailureThrottle) -> None:
+    for n in range(MAX_TRACKED_CLIENTS + 50):
+        throttle.record_failure(f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}")
+
+    assert len(throttle._failures) == MAX_TRACKED_CLIENTS
