@@ -1,0 +1,222 @@
+// The host page: flip the switch, enter the password, share a screen (or camera) and the
+// microphone. Whatever goes wrong, the switch ends up OFFLINE and nothing is left running.
+
+import { loadProvider, postJSON } from './js/api.js';
+import { captureMedia } from './js/capture.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  liveSwitch: $('liveSwitch'),
+  offlineMessage: $('offlineMessage'),
+  pendingMessage: $('pendingMessage'),
+  liveMessage: $('liveMessage'),
+  error: $('error'),
+  notice: $('notice'),
+  sourceOptions: $('sourceOptions'),
+  passwordForm: $('passwordForm'),
+  password: $('password'),
+  cancelPassword: $('cancelPassword'),
+  liveInfo: $('liveInfo'),
+  preview: $('preview'),
+  onAir: $('onAir'),
+  viewerCount: $('viewerCount'),
+  micButton: $('micButton'),
+};
+
+// offline -> password -> starting -> live -> offline
+let state = 'offline';
+// the stream being started or on air: { session, handle, tracks, cancelled, startedAt, timer }
+let current = null;
+
+function render() {
+  ui.liveSwitch.checked = state !== 'offline';
+  ui.liveSwitch.disabled = state === 'starting';
+  ui.offlineMessage.hidden = state !== 'offline' && state !== 'password';
+  ui.pendingMessage.hidden = state !== 'starting';
+  ui.liveMessage.hidden = state !== 'live';
+  ui.passwordForm.hidden = state !== 'password';
+  ui.sourceOptions.hidden = state !== 'offline' && state !== 'password';
+  ui.liveInfo.hidden = state !== 'live' && state !== 'starting';
+  document.body.dataset.state = state;
+}
+
+function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = false;
+}
+
+function showNotice(message) {
+  ui.notice.textContent = message;
+  ui.notice.hidden = !message;
+}
+
+function clearMessages() {
+  ui.error.hidden = true;
+  showNotice('');
+}
+
+function selectedSource() {
+  return document.querySelector('input[name="source"]:checked').value;
+}
+
+function formatDuration(ms) {
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = String(Math.floor((total % 3600) / 60)).padStart(2, '0');
+  const s = String(total % 60).padStart(2, '0');
+  return `${h}:${m}:${s}`;
+}
+
+function showViewerCount(count) {
+  ui.viewerCount.hidden = false;
+  ui.viewerCount.textContent = count === 1 ? '1 viewer' : `${count} viewers`;
+}
+
+function setMicEnabled(enabled) {
+  if (!current || !current.handle) return;
+  current.handle.setMicEnabled(enabled);
+  current.micEnabled = enabled;
+  ui.micButton.textContent = enabled ? 'Mute microphone' : 'Unmute microphone';
+  ui.micButton.setAttribute('aria-pressed', String(!enabled));
+}
+
+class Cancelled extends Error {}
+
+async function start(password) {
+  clearMessages();
+  const attempt = { session: null, handle: null, tracks: [], cancelled: false, micEnabled: true };
+  current = attempt;
+  state = 'starting';
+  render();
+  const check = () => {
+    if (attempt.cancelled) throw new Cancelled();
+  };
+  try {
+    const grant = await postJSON('/host_token', { password });
+    attempt.session = grant.session;
+    check();
+    const provider = await loadProvider(grant);
+    if (!provider.isSupported()) {
+      throw new Error('This browser cannot publish a stream. Try a recent Chrome, Edge or Firefox.');
+    }
+    const { video, audio } = await captureMedia(selectedSource(), attempt.tracks);
+    check();
+    video.addEventListener('ended', () => stop('Sharing stopped, so the stream has ended.'));
+    ui.preview.srcObject = new MediaStream([video]);
+    attempt.handle = await provider.publish({
+      tokenResponse: grant,
+      videoTrack: video,
+      audioTrack: audio,
+      onViewerCount: (count) => current === attempt && showViewerCount(count),
+      onDisconnected: (error) => stop(`The stream has ended: ${error.message}`),
+    });
+    check();
+    await postJSON('/stream_start', { session: grant.session });
+    check();
+  } catch (error) {
+    if (current === attempt) current = null;
+    await teardown(attempt);
+    if (!(error instanceof Cancelled)) {
+      state = 'offline';
+      render();
+      showError(error.message || String(error));
+    }
+    return;
+  }
+  attempt.startedAt = Date.now();
+  attempt.timer = setInterval(() => {
+    ui.onAir.textContent = formatDuration(Date.now() - attempt.startedAt);
+  }, 500);
+  ui.onAir.textContent = formatDuration(0);
+  state = 'live';
+  render();
+}
+
+// Undo whatever part of `start` happened: provider connection, capture, server-side stream.
+async function teardown(attempt) {
+  attempt.cancelled = true;
+  if (attempt.tornDown) return;
+  attempt.tornDown = true;
+  clearInterval(attempt.timer);
+  if (attempt.handle) {
+    try {
+      await attempt.handle.stop();
+    } catch (error) {
+      console.warn('Provider stop failed:', error);
+    }
+  }
+  for (const track of attempt.tracks) track.stop();
+  if (ui.preview.srcObject) ui.preview.srcObject = null;
+  ui.viewerCount.hidden = true;
+  ui.micButton.textContent = 'Mute microphone';
+  ui.micButton.setAttribute('aria-pressed', 'false');
+  if (attempt.session) {
+    try {
+      await postJSON('/stream_stop', { session: attempt.session });
+    } catch (error) {
+      showError(`Could not tell the server to stop the stream: ${error.message}`);
+    }
+  }
+}
+
+async function stop(notice = '') {
+  const attempt = current;
+  if (!attempt) return;
+  current = null;
+  state = 'offline';
+  render();
+  showNotice(notice);
+  await teardown(attempt);
+}
+
+ui.liveSwitch.addEventListener('change', () => {
+  if (ui.liveSwitch.checked && state === 'offline') {
+    clearMessages();
+    state = 'password';
+    render();
+    ui.password.focus();
+  } else if (!ui.liveSwitch.checked && state === 'password') {
+    state = 'offline';
+    render();
+  } else if (!ui.liveSwitch.checked && state === 'live') {
+    stop();
+  } else {
+    render();
+  }
+});
+
+ui.passwordForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const password = ui.password.value;
+  ui.password.value = '';
+  start(password);
+});
+
+ui.cancelPassword.addEventListener('click', () => {
+  ui.password.value = '';
+  state = 'offline';
+  render();
+});
+
+ui.passwordForm.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') ui.cancelPassword.click();
+});
+
+ui.micButton.addEventListener('click', () => {
+  if (current) setMicEnabled(current.micEnabled === false);
+});
+
+// Closing or leaving the tab: stop the stream with a request that outlives the page.
+window.addEventListener('pagehide', () => {
+  const attempt = current;
+  if (!attempt) return;
+  current = null;
+  attempt.cancelled = true;
+  for (const track of attempt.tracks) track.stop();
+  if (attempt.session) {
+    const body = new Blob([JSON.stringify({ session: attempt.session })], { type: 'application/json' });
+    navigator.sendBeacon('/stream_stop', body);
+  }
+});
+
+render();

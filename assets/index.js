@@ -1,0 +1,110 @@
+// The audience page: waits for a stream, plays it (muted until clicked), says when it ends,
+// then waits for the next one. No reload needed at any point.
+
+import { loadProvider, postJSON } from './js/api.js';
+
+const POLL_MS = 2000;
+
+const playerDiv = document.getElementById('player');
+const statusLine = document.getElementById('status');
+const soundHint = document.getElementById('soundHint');
+
+// the stream being watched: { token, handle }
+let watching = null;
+// the token of a stream that ended or failed here; /audience_token may still hand it out briefly
+let spentToken = null;
+let unsupported = false;
+
+function setStatus(message) {
+  statusLine.textContent = message;
+  statusLine.hidden = !message;
+  document.body.dataset.status = message;
+}
+
+function renderSound() {
+  const muted = !watching || watching.handle.muted;
+  soundHint.hidden = !watching;
+  soundHint.textContent = muted ? 'Muted · click to unmute' : 'Sound on · click to mute';
+  soundHint.classList.toggle('is-on', !muted);
+}
+
+function toggleMute() {
+  if (!watching) return;
+  watching.handle.setMuted(!watching.handle.muted);
+  const video = watching.handle.videoElement;
+  if (video.paused) video.play().catch(() => {});
+  renderSound();
+}
+
+async function leave(message, { ended }) {
+  const current = watching;
+  if (!current) return;
+  watching = null;
+  if (ended) spentToken = current.token;
+  renderSound();
+  setStatus(message);
+  try {
+    await current.handle.stop();
+  } catch (error) {
+    console.warn('Stopping playback failed:', error);
+  }
+}
+
+async function watch(grant) {
+  const provider = await loadProvider(grant);
+  if (!provider.isSupported()) {
+    unsupported = true;
+    setStatus('This browser cannot play the stream. Try a recent Chrome, Edge, Firefox or Safari.');
+    return;
+  }
+  const current = { token: grant.token, handle: null };
+  const handle = await provider.play({
+    tokenResponse: grant,
+    container: playerDiv,
+    onEnded: () => {
+      if (watching === current) leave('The stream has ended.', { ended: true });
+    },
+    onStateChange: (state) => {
+      if (watching === current && state === 'failed') leave('Reconnecting…', { ended: false });
+    },
+  });
+  current.handle = handle;
+  watching = current;
+  handle.videoElement.addEventListener('click', toggleMute);
+  setStatus('');
+  renderSound();
+}
+
+async function check() {
+  let grant;
+  try {
+    grant = await postJSON('/audience_token', {});
+  } catch (error) {
+    if (statusLine.textContent !== 'The stream has ended.') setStatus('Waiting for the server…');
+    return;
+  }
+  if (!grant.token || grant.token === spentToken) {
+    if (statusLine.textContent !== 'The stream has ended.') setStatus('Not currently streaming.');
+    return;
+  }
+  try {
+    await watch(grant);
+  } catch (error) {
+    if (error.name === 'UnsupportedBrowserError') {
+      unsupported = true;
+      setStatus(error.message);
+    } else {
+      console.warn('Could not join the stream:', error);
+    }
+  }
+}
+
+async function run() {
+  while (!unsupported) {
+    if (!watching) await check();
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+soundHint.addEventListener('click', toggleMute);
+run();

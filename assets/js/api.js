@@ -1,0 +1,54 @@
+// Calls to the back end's JSON endpoints, with errors a person can act on.
+
+export class ApiError extends Error {
+  constructor(message, { status = 0, unreachable = false } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.unreachable = unreachable;
+  }
+}
+
+const UNREACHABLE = 'The server is unreachable. Check your connection and try again.';
+
+// POST `body` as JSON to `path`; resolves to the parsed JSON reply, rejects with ApiError.
+export async function postJSON(path, body = {}, { signal } = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      cache: 'no-store',
+      signal,
+    });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(UNREACHABLE, { unreachable: true });
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    // a proxy or a crashed server answered with something other than JSON
+  }
+  if (!response.ok) {
+    const message =
+      (data && typeof data.error === 'string' && data.error) ||
+      (response.status >= 500 ? UNREACHABLE : `Request failed (HTTP ${response.status})`);
+    throw new ApiError(message, { status: response.status, unreachable: response.status >= 502 });
+  }
+  if (data === null || typeof data !== 'object') {
+    throw new ApiError('The server sent an unexpected reply.', { status: response.status });
+  }
+  return data;
+}
+
+// The browser module of the provider named by a token response (only ever /js/providers/*.js).
+export async function loadProvider(tokenResponse) {
+  const name = tokenResponse && tokenResponse.provider;
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(name)) {
+    throw new ApiError('The server did not say which streaming provider to use.');
+  }
+  return import(`/js/providers/${name}.js`);
+}

@@ -1,0 +1,178 @@
+// The `local` provider: the host's browser sends media straight to each viewer's browser over
+// WebRTC; the dev server only relays the SDP (see livescreen/providers/local_signalling.py).
+// No STUN/TURN servers: host candidates only, which is enough on one machine or a LAN.
+
+import { postJSON } from '../api.js';
+import { iceGatheringComplete, openEvents } from '../webrtc.js';
+
+const RTC_CONFIG = { iceServers: [] };
+
+function signallingBase(tokenResponse) {
+  return tokenResponse.signalling || '/local';
+}
+
+// Text on a shared screen must stay readable: drop frames rather than resolution.
+async function keepResolution(pc) {
+  for (const sender of pc.getSenders()) {
+    if (!sender.track || sender.track.kind !== 'video') continue;
+    const params = sender.getParameters();
+    params.degradationPreference = 'maintain-resolution';
+    try {
+      await sender.setParameters(params);
+    } catch (error) {
+      console.warn('Could not ask to keep the resolution:', error);
+    }
+  }
+}
+
+export function isSupported() {
+  return typeof RTCPeerConnection === 'function' && typeof EventSource === 'function';
+}
+
+// Host: answer every viewer's offer with a peer connection carrying our tracks.
+export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerCount, onDisconnected }) {
+  const base = signallingBase(tokenResponse);
+  const token = tokenResponse.token;
+  const stream = new MediaStream([videoTrack, audioTrack].filter(Boolean));
+  const peers = new Map();
+  let stopped = false;
+
+  const closePeer = (viewer) => {
+    const pc = peers.get(viewer);
+    if (pc) {
+      peers.delete(viewer);
+      pc.close();
+    }
+  };
+
+  const answerOffer = async ({ viewer, sdp }) => {
+    const pc = new RTCPeerConnection(RTC_CONFIG);
+    peers.set(viewer, pc);
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await keepResolution(pc);
+      await iceGatheringComplete(pc);
+      if (stopped) return;
+      await postJSON(`${base}/answer`, { token, viewer, sdp: pc.localDescription.sdp });
+    } catch (error) {
+      console.warn('Could not answer a viewer:', error);
+      closePeer(viewer);
+    }
+  };
+
+  const shutDown = () => {
+    stopped = true;
+    events.close();
+    for (const viewer of [...peers.keys()]) closePeer(viewer);
+  };
+
+  const events = await openEvents(`${base}/host/events?token=${encodeURIComponent(token)}`, {
+    offer: answerOffer,
+    bye: ({ viewer }) => closePeer(viewer),
+    viewers: ({ count }) => onViewerCount && onViewerCount(count),
+    ended: ({ reason }) => {
+      if (stopped) return;
+      shutDown();
+      onDisconnected && onDisconnected(new Error(reason || 'The stream ended.'));
+    },
+  });
+  events.addEventListener('error', () => {
+    // EventSource retries by itself; it gives up only when the server refuses us.
+    if (events.readyState === EventSource.CLOSED && !stopped) {
+      shutDown();
+      onDisconnected && onDisconnected(new Error('Lost the connection to the server.'));
+    }
+  });
+
+  return {
+    async stop() {
+      shutDown();
+    },
+    setMicEnabled(enabled) {
+      if (audioTrack) audioTrack.enabled = enabled;
+    },
+  };
+}
+
+// Viewer: offer to receive audio and video, wait for the host's answer, show what arrives.
+export async function play({ tokenResponse, container, onEnded, onStateChange }) {
+  const base = signallingBase(tokenResponse);
+  const token = tokenResponse.token;
+  const pc = new RTCPeerConnection(RTC_CONFIG);
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+
+  const video = document.createElement('video');
+  video.autoplay = true;
+  video.playsInline = true;
+  video.muted = true; // browsers only autoplay muted media
+  const remote = new MediaStream();
+  video.srcObject = remote;
+  pc.addEventListener('track', (event) => {
+    remote.addTrack(event.track);
+    video.play().catch(() => {});
+  });
+
+  let events = null;
+  let finished = false;
+  const finish = () => {
+    finished = true;
+    if (events) events.close();
+    pc.close();
+    video.srcObject = null;
+    video.remove();
+  };
+
+  let lostTimer = null;
+  pc.addEventListener('connectionstatechange', () => {
+    const state = pc.connectionState;
+    if (finished) return;
+    onStateChange && onStateChange(state);
+    clearTimeout(lostTimer);
+    if (state === 'disconnected') {
+      // give ICE a moment to recover from a short drop before calling it lost
+      lostTimer = setTimeout(() => {
+        if (!finished && pc.connectionState !== 'connected') onStateChange && onStateChange('failed');
+      }, 4000);
+    }
+  });
+
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await iceGatheringComplete(pc);
+    const answer = await postJSON(`${base}/offer`, { token, sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    const query = `token=${encodeURIComponent(token)}&viewer=${encodeURIComponent(answer.viewer)}`;
+    events = await openEvents(`${base}/viewer/events?${query}`, {
+      ended: () => {
+        if (finished) return;
+        finish();
+        onEnded && onEnded();
+      },
+    });
+    events.addEventListener('error', () => {
+      if (events.readyState === EventSource.CLOSED && !finished) {
+        onStateChange && onStateChange('failed');
+      }
+    });
+  } catch (error) {
+    finish();
+    throw error;
+  }
+
+  container.appendChild(video);
+  return {
+    videoElement: video,
+    async stop() {
+      finish();
+    },
+    setMuted(muted) {
+      video.muted = muted;
+    },
+    get muted() {
+      return video.muted;
+    },
+  };
+}

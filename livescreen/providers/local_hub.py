@@ -1,0 +1,221 @@
+"""The in-process state of the ``local`` provider: rooms, the live stream and its viewers.
+
+One ``Hub`` per dev-server process (``HUB``) is shared by the provider (``local.py``) and the
+signalling endpoints (``local_signalling.py``). Media never passes through it: it only relays
+SDP offers and answers between the host's browser and each viewer's browser, and tells both
+sides when the stream ends or the number of viewers changes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import queue
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Rooms created by ``/host_token`` but never started are forgotten beyond this many.
+MAX_PENDING_ROOMS = 20
+#: A live stream whose host has had no signalling connection for this long is ended.
+HOST_GRACE_SECONDS = 15.0
+
+Event = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class Viewer:
+    id: str
+    offer: str
+    answer: str | None = None
+    answered: threading.Event = field(default_factory=threading.Event)
+    inbox: queue.Queue[Event] = field(default_factory=queue.Queue)
+    watching: int = 0
+
+
+@dataclass
+class Room:
+    name: str
+    host_token: str
+    viewer_token: str
+    live: bool = False
+    ended: bool = False
+    viewers: dict[str, Viewer] = field(default_factory=dict)
+    host_inbox: queue.Queue[Event] | None = None
+    host_left_at: float | None = None
+
+    def viewer_count(self) -> int:
+        return sum(1 for viewer in self.viewers.values() if viewer.watching > 0)
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class Hub:
+    """Rooms by name; at most one is live. Every method is safe to call from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._rooms: OrderedDict[str, Room] = OrderedDict()
+        self._live: Room | None = None
+
+    # -- the provider's side -------------------------------------------------------------
+
+    def create_room(self) -> Room:
+        with self._lock:
+            room = Room(
+                name=f"livestream-{secrets.token_hex(8)}",
+                host_token=secrets.token_urlsafe(24),
+                viewer_token=secrets.token_urlsafe(24),
+            )
+            self._rooms[room.name] = room
+            pending = [r for r in self._rooms.values() if not r.live]
+            for old in pending[:-MAX_PENDING_ROOMS]:
+                self._forget(old)
+            return room
+
+    def room(self, name: str) -> Room | None:
+        with self._lock:
+            return self._rooms.get(name)
+
+    def start(self, name: str) -> tuple[Room, bool] | None:
+        """Make ``name`` the live room; ``(room, started_now)``, or None for an unknown room."""
+        with self._lock:
+            room = self._rooms.get(name)
+            if room is None or room.ended:
+                return None
+            if room.live:
+                return room, False
+            if self._live is not None:
+                self._end(self._live, reason="Another stream started")
+            room.live = True
+            self._live = room
+            return room, True
+
+    def stop(self, name: str) -> bool:
+        """End ``name`` if it exists; True if it was live until now."""
+        with self._lock:
+            room = self._rooms.get(name)
+            if room is None:
+                return False
+            was_live = room.live
+            self._end(room, reason="The host stopped the stream")
+            return was_live
+
+    def live_room(self) -> Room | None:
+        with self._lock:
+            self._end_abandoned()
+            return self._live
+
+    def reset(self) -> None:
+        """End every room (tests, and a dev-server restart)."""
+        with self._lock:
+            for room in list(self._rooms.values()):
+                self._end(room, reason="The server is shutting down")
+
+    # -- the host's signalling connection -------------------------------------------------
+
+    def host_room(self, host_token: str) -> Room | None:
+        with self._lock:
+            for room in self._rooms.values():
+                if _same(room.host_token, host_token) and not room.ended:
+                    return room
+            return None
+
+    def connect_host(self, room: Room) -> queue.Queue[Event]:
+        """A fresh inbox for the host's event stream; offers not yet answered are replayed."""
+        with self._lock:
+            inbox: queue.Queue[Event] = queue.Queue()
+            room.host_inbox = inbox
+            room.host_left_at = None
+            for viewer in room.viewers.values():
+                if not viewer.answered.is_set():
+                    inbox.put(("offer", {"viewer": viewer.id, "sdp": viewer.offer}))
+            inbox.put(("viewers", {"count": room.viewer_count()}))
+            return inbox
+
+    def disconnect_host(self, room: Room, inbox: queue.Queue[Event]) -> None:
+        with self._lock:
+            if room.host_inbox is inbox:
+                room.host_inbox = None
+                room.host_left_at = time.monotonic()
+
+    def answer(self, room: Room, viewer_id: str, sdp: str) -> bool:
+        with self._lock:
+            viewer = room.viewers.get(viewer_id)
+            if viewer is None or room.ended:
+                return False
+            viewer.answer = sdp
+            viewer.answered.set()
+            return True
+
+    # -- a viewer's signalling --------------------------------------------------------------
+
+    def viewer_room(self, viewer_token: str) -> Room | None:
+        """The live room this viewer token was issued for, or None once it is not live."""
+        with self._lock:
+            live = self.live_room()
+            if live is not None and _same(live.viewer_token, viewer_token):
+                return live
+            return None
+
+    def add_viewer(self, room: Room, offer: str) -> Viewer:
+        with self._lock:
+            viewer = Viewer(id=secrets.token_hex(8), offer=offer)
+            room.viewers[viewer.id] = viewer
+            if room.host_inbox is not None:
+                room.host_inbox.put(("offer", {"viewer": viewer.id, "sdp": offer}))
+            return viewer
+
+    def drop_viewer(self, room: Room, viewer: Viewer) -> None:
+        with self._lock:
+            if room.viewers.pop(viewer.id, None) is not None:
+                self._tell_host(room, ("bye", {"viewer": viewer.id}))
+                self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
+
+    def watch(self, room: Room, viewer: Viewer) -> None:
+        with self._lock:
+            viewer.watching += 1
+            self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
+
+    def unwatch(self, room: Room, viewer: Viewer) -> None:
+        with self._lock:
+            viewer.watching -= 1
+            if viewer.watching <= 0:
+                self.drop_viewer(room, viewer)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _tell_host(self, room: Room, event: Event) -> None:
+        if room.host_inbox is not None:
+            room.host_inbox.put(event)
+
+    def _end(self, room: Room, *, reason: str) -> None:
+        if room.ended:
+            return
+        room.ended = True
+        room.live = False
+        if self._live is room:
+            self._live = None
+        for viewer in room.viewers.values():
+            viewer.answered.set()
+            viewer.inbox.put(("ended", {"reason": reason}))
+        self._tell_host(room, ("ended", {"reason": reason}))
+        self._forget(room)
+
+    def _forget(self, room: Room) -> None:
+        self._rooms.pop(room.name, None)
+
+    def _end_abandoned(self) -> None:
+        room = self._live
+        if room is None or room.host_left_at is None:
+            return
+        if time.monotonic() - room.host_left_at > HOST_GRACE_SECONDS:
+            self._end(room, reason="The host disconnected")
+
+
+#: The one hub of this process (the dev server runs one provider instance).
+HUB = Hub()

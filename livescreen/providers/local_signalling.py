@@ -1,0 +1,207 @@
+"""Signalling for the ``local`` provider, mounted by the dev server under ``/local``.
+
+Each viewer gets its own peer connection straight from the host's browser; this module only
+relays complete (non-trickle) SDP between them:
+
+``GET  /host/events?token=<host token>``
+    Server-Sent Events for the host: ``offer`` ``{viewer, sdp}``, ``bye`` ``{viewer}``,
+    ``viewers`` ``{count}``, ``ended`` ``{reason}``.
+``POST /answer`` ``{token: <host token>, viewer, sdp}``
+    The host's answer to one viewer's offer.
+``POST /offer`` ``{token: <viewer token>, sdp}``
+    A viewer's offer; waits for the host's answer and returns ``{viewer, sdp}``.
+``GET  /viewer/events?token=<viewer token>&viewer=<id>``
+    Server-Sent Events for a viewer: ``ended`` ``{reason}``. While it is open the viewer counts
+    as watching.
+
+Event streams send a comment every ``KEEPALIVE_SECONDS`` so that a closed socket is noticed by
+the server's next write, and they finish when the stream ends.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from livescreen.providers.local_hub import HUB, Event, Room
+
+KEEPALIVE_SECONDS = 5.0
+ANSWER_TIMEOUT_SECONDS = 15.0
+MAX_BODY_BYTES = 64 * 1024
+
+Response = tuple[int, dict[str, str], bytes | Iterator[bytes]]
+
+_JSON = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+_SSE = {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-store",
+    "X-Accel-Buffering": "no",
+}
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def handle(
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Response:
+    """Answer one request for ``/local<path>``; an iterator body is an event stream."""
+    routes = {
+        ("GET", "/host/events"): _host_events,
+        ("POST", "/answer"): _answer,
+        ("POST", "/offer"): _offer,
+        ("GET", "/viewer/events"): _viewer_events,
+    }
+    route = routes.get((method.upper(), path.rstrip("/") or "/"))
+    if route is None:
+        if any(p == path.rstrip("/") for _, p in routes):
+            return _json(405, {"error": f"{method} is not allowed on /local{path}"})
+        return _json(404, {"error": f"No local signalling endpoint at /local{path}"})
+    try:
+        return route(query, headers, body)
+    except _BadRequest as exc:
+        return _json(exc.status, {"error": exc.message})
+
+
+# -- host ---------------------------------------------------------------------------------------
+
+
+def _host_events(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+    room = _host_room(query.get("token", ""))
+    return (
+        200,
+        dict(_SSE),
+        _stream(
+            open_inbox=lambda: HUB.connect_host(room),
+            close_inbox=lambda inbox: HUB.disconnect_host(room, inbox),
+        ),
+    )
+
+
+def _answer(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+    data = _json_body(headers, body)
+    room = _host_room(_text(data, "token"))
+    if not HUB.answer(room, _text(data, "viewer"), _sdp(data, "answer")):
+        raise _BadRequest(404, "That viewer has left")
+    return _json(200, {"ok": True})
+
+
+def _host_room(token: str) -> Room:
+    if not token:
+        raise _BadRequest(401, "Missing host token")
+    room = HUB.host_room(token)
+    if room is None:
+        raise _BadRequest(401, "Unknown or expired host token: switch LIVE on again")
+    return room
+
+
+# -- viewer -------------------------------------------------------------------------------------
+
+
+def _offer(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+    data = _json_body(headers, body)
+    room = _viewer_room(_text(data, "token"))
+    viewer = HUB.add_viewer(room, _sdp(data, "offer"))
+    if not viewer.answered.wait(ANSWER_TIMEOUT_SECONDS):
+        HUB.drop_viewer(room, viewer)
+        raise _BadRequest(504, "The host did not answer in time: try again")
+    if viewer.answer is None:
+        raise _BadRequest(410, "The stream has ended")
+    return _json(200, {"viewer": viewer.id, "sdp": viewer.answer})
+
+
+def _viewer_events(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+    room = _viewer_room(query.get("token", ""))
+    viewer = room.viewers.get(query.get("viewer", ""))
+    if viewer is None:
+        raise _BadRequest(404, "Unknown viewer: send a new offer")
+
+    def open_inbox() -> queue.Queue[Event]:
+        HUB.watch(room, viewer)
+        return viewer.inbox
+
+    return (
+        200,
+        dict(_SSE),
+        _stream(open_inbox=open_inbox, close_inbox=lambda _: HUB.unwatch(room, viewer)),
+    )
+
+
+def _viewer_room(token: str) -> Room:
+    if not token:
+        raise _BadRequest(401, "Missing viewer token")
+    room = HUB.viewer_room(token)
+    if room is None:
+        raise _BadRequest(410, "The stream is not live")
+    return room
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _stream(
+    *,
+    open_inbox: Callable[[], queue.Queue[Event]],
+    close_inbox: Callable[[queue.Queue[Event]], None],
+) -> Iterator[bytes]:
+    """Events as SSE from the inbox opened on the first read; ends after ``ended`` or when
+    the consumer closes the iterator (its socket went away)."""
+
+    def events() -> Iterator[bytes]:
+        inbox = open_inbox()
+        try:
+            yield b"retry: 2000\n: connected\n\n"
+            while True:
+                try:
+                    name, data = inbox.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    HUB.live_room()  # ends a stream whose host vanished without saying so
+                    yield b": keep-alive\n\n"
+                    continue
+                yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+                if name == "ended":
+                    return
+        finally:
+            close_inbox(inbox)
+
+    return events()
+
+
+def _json_body(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    if len(body) > MAX_BODY_BYTES:
+        raise _BadRequest(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _BadRequest(400, "Request body must be JSON") from None
+    if not isinstance(data, dict):
+        raise _BadRequest(400, "Request body must be a JSON object")
+    return data
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise _BadRequest(400, f"Missing {key!r}: a non-empty string is required")
+    return value
+
+
+def _sdp(data: Mapping[str, Any], kind: str) -> str:
+    sdp = _text(data, "sdp")
+    if not sdp.startswith("v=0"):
+        raise _BadRequest(400, f"'sdp' must be an SDP {kind} (starting with v=0)")
+    return sdp
+
+
+def _json(status: int, payload: Mapping[str, Any]) -> Response:
+    return status, dict(_JSON), json.dumps(payload).encode()

@@ -1,0 +1,42 @@
+// Copies the browser SDKs the pages load from /vendor/ out of node_modules (pinned in
+// package.json / package-lock.json). assets/vendor/ is build output: git-ignored, never edited.
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const modules = join(root, 'node_modules');
+const vendor = join(root, 'assets', 'vendor');
+
+// [file under node_modules, name under assets/vendor]
+const FILES = [
+  ['bootstrap/dist/css/bootstrap.min.css', 'bootstrap.min.css'],
+  ['twilio-video/dist/twilio-video.min.js', 'twilio-video.min.js'],
+  ['@twilio/live-player-sdk/dist/build/twilio-live-player.min.js', 'twilio-live-player.min.js'],
+  // The player fetches its worker and wasm from `${playerWasmAssetsPath}/<name>`.
+  [
+    '@twilio/live-player-sdk/dist/build/twilio-live-player-wasmworker-1-7-0.min.js',
+    'twilio-live-player-wasmworker-1-7-0.min.js',
+  ],
+  [
+    '@twilio/live-player-sdk/dist/build/twilio-live-player-wasmworker-1-7-0.min.wasm',
+    'twilio-live-player-wasmworker-1-7-0.min.wasm',
+  ],
+  ['amazon-ivs-web-broadcast/dist/amazon-ivs-web-broadcast.js', 'amazon-ivs-web-broadcast.js'],
+];
+
+const missing = FILES.filter(([source]) => !existsSync(join(modules, source)));
+if (missing.length > 0) {
+  console.error(
+    `Missing ${missing.map(([source]) => source).join(', ')} in node_modules: run \`npm ci\` first ` +
+      '(a package version in package.json may have changed its file layout).',
+  );
+  process.exit(1);
+}
+
+rmSync(vendor, { recursive: true, force: true });
+mkdirSync(vendor, { recursive: true });
+for (const [source, target] of FILES) {
+  copyFileSync(join(modules, source), join(vendor, target));
+  console.log(`assets/vendor/${target}`);
+}

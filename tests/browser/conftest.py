@@ -1,0 +1,107 @@
+"""Playwright on Debian's chromium against the real dev server (``local`` provider).
+
+Chromium's fake devices stand in for the screen (1280x720 test pattern), the camera and the
+microphone; ``--use-fake-ui-for-media-stream`` accepts every permission prompt and picks the
+(fake) screen in the share dialog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_pages import PASSWORD
+
+from livescreen.config import Settings
+from livescreen.providers import clear_provider_cache
+from livescreen.providers.local_hub import HUB
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--auto-select-desktop-capture-source=Entire screen",
+    "--autoplay-policy=user-gesture-required",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests")
+    if not (ROOT / "assets" / "vendor" / "bootstrap.min.css").is_file():
+        pytest.fail("assets/vendor is missing: run `npm ci && npm run build` first")
+    from playwright.sync_api import sync_playwright
+
+    # launch() gives every run a fresh, throw-away profile directory.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+def settings_for(provider: str = "local") -> Settings:
+    return Settings(
+        {
+            "STREAM_PROVIDER": provider,
+            "HOST_PASSWORD": PASSWORD,
+            "HOST_SESSION_SECRET": "browser-tests-session-secret-0123456789abcdef",
+        },
+        "the browser tests",
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A dev server on a free port with the ``local`` provider and an empty hub."""
+    from livescreen.devserver import DevServer
+
+    HUB.reset()
+    clear_provider_cache()
+    dev = DevServer(settings_for(), port=0, root=ROOT)
+    dev.start_background()
+    yield dev
+    dev.shutdown()
+    HUB.reset()
+    clear_provider_cache()
+
+
+@pytest.fixture
+def open_page(chromium_browser: Any) -> Iterator[Any]:
+    """Opens a page in its own browser context (own cookies and connection pool)."""
+    contexts: list[Any] = []
+
+    def open_(url: str | None = None, *, init_script: str | None = None) -> Any:
+        context = chromium_browser.new_context(viewport={"width": 1280, "height": 720})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        if init_script:
+            context.add_init_script(init_script)
+        page = context.new_page()
+        if url:
+            page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
