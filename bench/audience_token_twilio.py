@@ -82,9 +82,7 @@ def tutorial_audience_token(settings: Settings) -> Callable[[], str | None]:
             data={"Ttl": 60},
         )
         grant = json.loads(created.text)["grant"]
-        token = AccessToken(
-            ACCOUNT_SID, API_KEY_SID, API_KEY_SECRET, identity=secrets.token_hex(8)
-        )
+        token = AccessToken(ACCOUNT_SID, API_KEY_SID, API_KEY_SECRET, identity=secrets.token_hex(8))
         token.add_grant(PlaybackGrant(grant=grant))
         return str(token.to_jwt())
 

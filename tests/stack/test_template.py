@@ -1,0 +1,337 @@
+"""template.yaml, read as data: what a deployed stack would let through and refuse."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from stack_support import ROOT
+
+from livescreen.config import DEFAULTS
+from livescreen.providers import ivs_events
+from livescreen.runtime.loader import discover
+
+pytestmark = pytest.mark.stack
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+#: IAM actions that cannot be scoped to a resource.
+UNSCOPABLE_ACTIONS = {"ivs:ListStages"}
+#: The Lambda runtime provides boto3; these IVS modules run on Lambda (ivs_keys runs in the CLI).
+LAMBDA_IVS_MODULES = ("ivs.py", "ivs_stages.py", "ivs_events.py", "ivs_tokens.py")
+
+
+def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def http_functions(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """LIVESCREEN_FUNCTION name -> function resource."""
+    found: dict[str, dict[str, Any]] = {}
+    for resource in of_type(resources, "AWS::Serverless::Function").values():
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        name = variables.get("LIVESCREEN_FUNCTION")
+        if name and resource["Properties"]["Handler"] == "livescreen.runtime.lambda_entry.handler":
+            assert name not in found, f"two functions serve {name}"
+            found[name] = resource
+    return found
+
+
+def statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every IAM statement granted to a function (managed and inline policies)."""
+    found: list[dict[str, Any]] = []
+    for policy in of_type(resources, "AWS::IAM::ManagedPolicy").values():
+        found += policy["Properties"]["PolicyDocument"]["Statement"]
+    for function in of_type(resources, "AWS::Serverless::Function").values():
+        for policy in function["Properties"].get("Policies", []):
+            if isinstance(policy, dict) and "Statement" in policy:
+                found += policy["Statement"]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def sub_text(value: Any) -> str:
+    """The text of a plain string or a !Sub string."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return sub if isinstance(sub, str) else sub[0]
+    return str(value)
+
+
+def test_every_function_file_has_exactly_one_lambda_and_one_post_route(
+    resources: dict[str, Any],
+) -> None:
+    # GIVEN the endpoints in functions/
+    endpoints = set(discover(ROOT / "functions"))
+    assert endpoints, "no function files found"
+    functions = http_functions(resources)
+    # THEN each has one Lambda function, and no Lambda serves a file that does not exist
+    assert set(functions) == endpoints
+    for name, function in functions.items():
+        events = function["Properties"]["Events"]
+        routes = [e["Properties"] for e in events.values() if e["Type"] == "HttpApi"]
+        # AND exactly one route, POST /<name>, on the stack's HTTP API
+        assert routes == [{"ApiId": {"Ref": "HttpApi"}, "Method": "POST", "Path": f"/{name}"}]
+
+
+def test_functions_run_a_current_python_with_sized_memory_and_timeouts(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    defaults = template["Globals"]["Function"]
+    assert defaults["Runtime"] == "python3.12"
+    assert 128 <= defaults["MemorySize"] <= 1024
+    for name, function in http_functions(resources).items():
+        timeout = function["Properties"].get("Timeout", defaults["Timeout"])
+        # API Gateway gives up after 30 s: a longer function would bill for nothing
+        assert timeout < 30, name
+    # AND the Powertools logger is named and levelled
+    variables = defaults["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "live-screen-sharing"
+    assert variables["LOG_LEVEL"] in {"INFO", "WARNING"}
+
+
+def test_function_environment_names_only_settings_the_app_knows(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    for function in of_type(resources, "AWS::Serverless::Function").values():
+        variables.update(function["Properties"].get("Environment", {}).get("Variables", {}))
+    lambda_only = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL"}
+    lambda_only.add("LIVESCREEN_FUNCTION")
+    unknown = set(variables) - set(DEFAULTS) - lambda_only
+    assert unknown == set()
+    # AND no secret is ever put in a function's environment (they live in SSM)
+    assert not {"HOST_PASSWORD", "AUTH_TOKEN", "API_KEY_SECRET", "IVS_PRIVATE_KEY"} & set(variables)
+
+
+def test_every_api_route_is_served_through_cloudfront_uncached(resources: dict[str, Any]) -> None:
+    distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
+    behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    for name in http_functions(resources):
+        behaviour = behaviours[f"/{name}"]
+        assert behaviour["TargetOriginId"] == "api"
+        assert "POST" in behaviour["AllowedMethods"]
+        assert behaviour["CachePolicyId"] == CACHING_DISABLED
+        assert behaviour["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+
+
+def test_host_token_is_throttled_harder_than_any_other_route(resources: dict[str, Any]) -> None:
+    api = resources["HttpApi"]["Properties"]
+    host = api["RouteSettings"]["POST /host_token"]
+    assert host["ThrottlingRateLimit"] <= 2
+    assert host["ThrottlingBurstLimit"] <= 10
+    others = [s for key, s in api["RouteSettings"].items() if key != "POST /host_token"]
+    others.append(api["DefaultRouteSettings"])
+    assert all(s["ThrottlingRateLimit"] >= host["ThrottlingRateLimit"] for s in others)
+
+
+def test_no_statement_grants_wildcard_actions_or_unscoped_resources(
+    resources: dict[str, Any],
+) -> None:
+    for statement in statements(resources):
+        assert statement["Effect"] == "Allow"
+        actions = as_list(statement["Action"])
+        assert not any("*" in action for action in actions), statement["Sid"]
+        if as_list(statement["Resource"]) == ["*"]:
+            assert set(actions) <= UNSCOPABLE_ACTIONS, statement["Sid"]
+
+
+def test_secrets_are_readable_only_under_the_stacks_own_path(resources: dict[str, Any]) -> None:
+    for statement in statements(resources):
+        actions = as_list(statement["Action"])
+        if any(a.startswith("ssm:") for a in actions):
+            assert set(actions) <= {
+                "ssm:GetParametersByPath",
+                "ssm:GetParameter",
+                "ssm:GetParameters",
+            }
+            for resource in as_list(statement["Resource"]):
+                assert ":parameter/live-screen-sharing/${AWS::StackName}" in sub_text(resource)
+        if "kms:Decrypt" in actions:
+            assert actions == ["kms:Decrypt"]
+            assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+
+
+def test_ivs_permissions_are_exactly_the_calls_the_lambda_code_makes(
+    resources: dict[str, Any],
+) -> None:
+    # GIVEN the ivs-realtime operations the provider and the stage-events handler call
+    calls: set[str] = set()
+    for module in LAMBDA_IVS_MODULES:
+        source = (ROOT / "livescreen" / "providers" / module).read_text(encoding="utf-8")
+        calls |= set(re.findall(r"client\.([a-z_]+)\(", source))
+    used = {"ivs:" + "".join(part.title() for part in call.split("_")) for call in calls}
+    # (creating a tagged stage also needs ivs:TagResource)
+    used.add("ivs:TagResource")
+    # THEN the functions are granted those and no other IVS action
+    granted = {
+        action
+        for statement in statements(resources)
+        for action in as_list(statement["Action"])
+        if action.startswith("ivs:")
+    }
+    assert granted == used
+    for statement in statements(resources):
+        if any(a.startswith("ivs:") for a in as_list(statement["Action"])):
+            for resource in as_list(statement["Resource"]):
+                assert resource == "*" or ":stage/" in sub_text(resource)
+
+
+def test_the_assets_bucket_is_private_and_readable_only_by_the_distribution(
+    resources: dict[str, Any],
+) -> None:
+    bucket = resources["AssetsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    policy = resources["AssetsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in policy if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    assert allows[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allows[0]["Action"] == "s3:GetObject"
+    source_arn = allows[0]["Condition"]["StringEquals"]["AWS:SourceArn"]
+    assert "distribution/${Distribution}" in sub_text(source_arn)
+    origins = resources["Distribution"]["Properties"]["DistributionConfig"]["Origins"]
+    assets = next(o for o in origins if o["Id"] == "assets")
+    assert assets["OriginAccessControlId"] == {"Fn::GetAtt": ["AssetsOriginAccessControl", "Id"]}
+
+
+def header_policy(resources: dict[str, Any], name: str) -> dict[str, Any]:
+    return resources[name]["Properties"]["ResponseHeadersPolicyConfig"]
+
+
+def csp_directives(policy: dict[str, Any]) -> dict[str, list[str]]:
+    text = policy["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    directives: dict[str, list[str]] = {}
+    for part in text.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    return directives
+
+
+def permissions_policy(policy: dict[str, Any]) -> str:
+    items = policy["CustomHeadersConfig"]["Items"]
+    return next(i["Value"] for i in items if i["Header"] == "Permissions-Policy")
+
+
+def test_pages_get_hsts_and_a_csp_that_lets_the_players_run_and_nothing_else(
+    resources: dict[str, Any],
+) -> None:
+    for name in ("AudiencePageHeaders", "HostPageHeaders"):
+        policy = header_policy(resources, name)
+        hsts = policy["SecurityHeadersConfig"]["StrictTransportSecurity"]
+        assert hsts["AccessControlMaxAgeSec"] >= 31536000
+        csp = csp_directives(policy)
+        assert csp["default-src"] == ["'self'"]
+        assert csp["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
+        assert "blob:" in csp["worker-src"]
+        assert "blob:" in csp["media-src"]
+        assert csp["object-src"] == ["'none'"]
+        assert csp["frame-ancestors"] == ["'none'"]
+        for source in ("'self'", "wss://*.twilio.com", "https://*.live-video.net"):
+            assert source in csp["connect-src"]
+
+
+def _allowed_by(host: str, scheme: str, sources: list[str]) -> bool:
+    for source in sources:
+        source_scheme, _, pattern = source.partition("://")
+        if source_scheme != scheme:
+            continue
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]):
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+def test_connect_src_allows_every_websocket_host_the_vendored_sdks_name(
+    resources: dict[str, Any],
+) -> None:
+    vendor = ROOT / "assets" / "vendor"
+    scripts = sorted(vendor.glob("*.js")) if vendor.is_dir() else []
+    if not scripts:
+        pytest.skip("assets/vendor is not built: run `npm ci && npm run build`")
+    connect = csp_directives(header_policy(resources, "AudiencePageHeaders"))["connect-src"]
+    hosts = set()
+    for script in scripts:
+        text = script.read_text(encoding="utf-8", errors="replace")
+        for literal in re.findall(r"wss://([A-Za-z0-9.${}_-]+)", text):
+            hosts.add(re.sub(r"\$\{[^}]*\}", "x", literal))
+    assert hosts, "expected the SDKs to name their signalling hosts"
+    assert {h for h in hosts if not _allowed_by(h, "wss", connect)} == set()
+
+
+def test_only_the_host_page_may_capture_the_screen_microphone_and_camera(
+    resources: dict[str, Any],
+) -> None:
+    distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
+    behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    assert behaviours["/host.html"]["ResponseHeadersPolicyId"] == {"Ref": "HostPageHeaders"}
+    assert distribution["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {
+        "Ref": "AudiencePageHeaders"
+    }
+    host = permissions_policy(header_policy(resources, "HostPageHeaders"))
+    audience = permissions_policy(header_policy(resources, "AudiencePageHeaders"))
+    for feature in ("display-capture", "microphone", "camera"):
+        assert f"{feature}=(self)" in host
+        assert f"{feature}=()" in audience
+
+
+def test_viewers_reach_everything_over_tls_and_a_custom_domain_gets_tls_1_2(
+    resources: dict[str, Any],
+) -> None:
+    distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
+    behaviours = [distribution["DefaultCacheBehavior"], *distribution["CacheBehaviors"]]
+    assert {b["ViewerProtocolPolicy"] for b in behaviours} <= {"redirect-to-https", "https-only"}
+    custom, default = distribution["ViewerCertificate"]["Fn::If"][1:]
+    assert custom["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert default == {"CloudFrontDefaultCertificate": True}
+    assert distribution["DefaultRootObject"] == "index.html"
+
+
+def test_the_stage_events_rule_matches_what_the_handler_acts_on(
+    resources: dict[str, Any],
+) -> None:
+    function = resources["IvsStageEventsFunction"]["Properties"]
+    assert function["Handler"] == "livescreen.providers.ivs_events.handler"
+    pattern = function["Events"]["HostLeft"]["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.ivs"]
+    assert pattern["detail-type"] == [ivs_events.DETAIL_TYPE]
+    assert set(pattern["detail"]["event_name"]) == set(ivs_events.HOST_GONE_EVENTS)
+    assert pattern["detail"]["user_id"] == [{"Ref": "HostIdentity"}]
+
+
+def test_parameters_and_outputs_a_user_needs(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    assert parameters["StreamProvider"]["AllowedValues"] == ["ivs", "twilio"]
+    assert parameters["RoomType"]["Default"] == "group"
+    assert parameters["MaxDuration"]["Default"] == 14400
+    assert parameters["MaxDuration"]["MaxValue"] == 90000
+    assert set(template["Outputs"]) >= {
+        "HostUrl",
+        "AudienceUrl",
+        "ApiUrl",
+        "AssetsBucket",
+        "DistributionId",
+        "ParameterPath",
+    }
+
+
+def test_the_publisher_reruns_whenever_its_package_changes(resources: dict[str, Any]) -> None:
+    publisher = resources["PublishedAssets"]["Properties"]
+    assert publisher["ServiceToken"] == {"Fn::GetAtt": ["AssetPublisherFunction", "Arn"]}
+    assert publisher["PublisherVersion"] == {"Ref": "AssetPublisherFunction.Version"}
+    assert resources["AssetPublisherFunction"]["Properties"]["AutoPublishAlias"]
+
+
+def test_the_functions_code_uri_holds_only_the_build_recipes(template: dict[str, Any]) -> None:
+    # SAM copies a function's CodeUri before building; sam/ keeps that copy tiny.
+    code_uri = template["Globals"]["Function"]["CodeUri"]
+    assert sorted(p.name for p in (ROOT / code_uri).iterdir()) == ["Makefile"]
