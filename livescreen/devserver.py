@@ -9,7 +9,6 @@ the signalling relay of the ``local`` provider, which exists only here.
 from __future__ import annotations
 
 import logging
-import mimetypes
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
 from livescreen.config import Settings
+from livescreen.content_types import content_type
 from livescreen.runtime.api_gateway import handle_event
 from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
@@ -29,29 +29,6 @@ logger = logging.getLogger("livescreen.devserver")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_PREFIX = "/local/"
 MAX_REQUEST_BODY = 1024 * 1024
-
-#: Types the pages depend on; ``.wasm`` must be ``application/wasm`` or the player breaks.
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".wasm": "application/wasm",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".txt": "text/plain; charset=utf-8",
-}
-
-
-def content_type_for(path: Path) -> str:
-    return (
-        CONTENT_TYPES.get(path.suffix.lower())
-        or mimetypes.guess_type(path.name)[0]
-        or "application/octet-stream"
-    )
 
 
 def list_assets(assets_dir: Path) -> list[str]:
@@ -190,7 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"content-type": "text/plain; charset=utf-8"}, b"Not found\n")
             return
         data = target.read_bytes()
-        headers = {"content-type": content_type_for(target), "cache-control": "no-cache"}
+        headers = {"content-type": content_type(target.name), "cache-control": "no-cache"}
         if target.name == "host.html":
             headers["permissions-policy"] = (
                 "display-capture=(self), microphone=(self), camera=(self)"

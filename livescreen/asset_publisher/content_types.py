@@ -1,35 +1,13 @@
-"""Content-Type and Cache-Control for each published file.
-
-The table is explicit because ``mimetypes`` depends on the host's configuration and does not
-know ``.wasm`` everywhere; a player's ``.wasm`` served with any other type fails to compile.
-"""
+"""Cache-Control for each published file; Content-Type comes from ``livescreen.content_types``."""
 
 from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
 
-CONTENT_TYPES: dict[str, str] = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".wasm": "application/wasm",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".ico": "image/x-icon",
-    ".txt": "text/plain; charset=utf-8",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".webmanifest": "application/manifest+json",
-}
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
+from livescreen.content_types import content_type
+
+__all__ = ["cache_control", "content_type"]
 
 #: HTML must be revalidated on every visit so a deploy shows up at once.
 HTML_CACHE_CONTROL = "no-cache, must-revalidate"
@@ -40,10 +18,6 @@ REVALIDATE_CACHE_CONTROL = "no-cache"
 
 # "1.7.0", "1-7-0" or "v2.36.0" as a segment of the file name.
 _VERSIONED_NAME = re.compile(r"(?:^|[-_.@/v])\d+[.-]\d+[.-]\d+(?:[-_.]|$)")
-
-
-def content_type(key: str) -> str:
-    return CONTENT_TYPES.get(PurePosixPath(key).suffix.lower(), DEFAULT_CONTENT_TYPE)
 
 
 def cache_control(key: str) -> str:

@@ -120,3 +120,26 @@ def test_the_built_template_points_every_function_at_its_package(build_dir: Path
     for name in (*HTTP_FUNCTIONS, "IvsStageEventsFunction", "AssetPublisherFunction"):
         assert f"CodeUri: {name}" in built
     assert "ContentUri: DependenciesLayer" in built
+
+
+def test_every_project_module_a_package_imports_is_inside_that_package(build_dir: Path) -> None:
+    # GIVEN each built function package (the publisher ships only part of the library)
+    for name in (*HTTP_FUNCTIONS, "IvsStageEventsFunction", "AssetPublisherFunction"):
+        package = build_dir / name
+        missing = set()
+        for source in package.rglob("*.py"):
+            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                for module in modules:
+                    if module.split(".")[0] != "livescreen":
+                        continue
+                    path = package / module.replace(".", "/")
+                    if not (path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()):
+                        missing.add(f"{source.relative_to(package)} -> {module}")
+        # THEN nothing it imports from the library was left out of the package
+        assert missing == set(), f"{name}: {sorted(missing)}"
