@@ -5,6 +5,7 @@
 // node_modules by `npm run build`; it defines the global `IVSBroadcastClient`.
 
 import { loadScript } from '../load-script.js';
+import { videoPlayback } from '../playback.js';
 
 const SDK = '/vendor/amazon-ivs-web-broadcast.js';
 
@@ -191,16 +192,5 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
   }
 
   container.appendChild(video);
-  return {
-    videoElement: video,
-    async stop() {
-      finish();
-    },
-    setMuted(muted) {
-      video.muted = muted;
-    },
-    get muted() {
-      return video.muted;
-    },
-  };
+  return videoPlayback(video, finish);
 }

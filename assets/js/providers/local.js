@@ -3,6 +3,7 @@
 // No STUN/TURN servers: host candidates only, which is enough on one machine or a LAN.
 
 import { postJSON } from '../api.js';
+import { videoPlayback } from '../playback.js';
 import { iceGatheringComplete, openEvents } from '../webrtc.js';
 
 const RTC_CONFIG = { iceServers: [] };
@@ -163,16 +164,5 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
   }
 
   container.appendChild(video);
-  return {
-    videoElement: video,
-    async stop() {
-      finish();
-    },
-    setMuted(muted) {
-      video.muted = muted;
-    },
-    get muted() {
-      return video.muted;
-    },
-  };
+  return videoPlayback(video, finish);
 }
