@@ -115,7 +115,7 @@ def run_function(spec: FunctionSpec, request: HttpRequest, settings: Settings) -
         callback = _Callback(spec.name)
         returned = spec.handler(context, event, callback)
         if inspect.isawaitable(returned):
-            asyncio.run(_await(returned))
+            _run_to_completion(returned)
     except HttpError as exc:
         return error_result(exc.status_code, exc.message, exc.headers)
     except ProviderError as exc:
@@ -138,3 +138,25 @@ def run_function(spec: FunctionSpec, request: HttpRequest, settings: Settings) -
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
+
+
+def _run_to_completion(awaitable: Any) -> None:
+    """Await an async handler; in a thread whose event loop is already running, use a worker."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_await(awaitable))
+        return
+    failure: list[BaseException] = []
+
+    def run_in_worker() -> None:
+        try:
+            asyncio.run(_await(awaitable))
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=run_in_worker, name="livescreen-async-handler")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]

@@ -252,3 +252,18 @@ def test_context_exposes_settings_as_attributes_and_names_a_missing_one() -> Non
         "path": "/fn",
         "missing": "context.AUTH_TOKEN has no value: set AUTH_TOKEN in the test settings",
     }
+
+
+def test_an_async_handler_is_awaited_even_when_an_event_loop_is_already_running() -> None:
+    # GIVEN an async handler, invoked from code that is itself inside a running event loop
+    async def handler(context: Any, event: dict[str, Any], callback: Any) -> None:
+        await asyncio.sleep(0)
+        callback(None, {"awaited": True})
+
+    async def caller() -> HttpResult:
+        return run(handler)
+
+    # WHEN it runs THEN it still completes and answers
+    result = asyncio.run(caller())
+    assert result.status == 200
+    assert json.loads(result.body) == {"awaited": True}
