@@ -132,19 +132,29 @@ async function start(password) {
   render();
 }
 
+async function stopProvider(attempt) {
+  const handle = attempt.handle;
+  attempt.handle = null;
+  if (!handle) return;
+  try {
+    await handle.stop();
+  } catch (error) {
+    console.warn('Provider stop failed:', error);
+  }
+}
+
 // Undo whatever part of `start` happened: provider connection, capture, server-side stream.
 async function teardown(attempt) {
   attempt.cancelled = true;
-  if (attempt.tornDown) return;
+  if (attempt.tornDown) {
+    // A connection or capture that finished opening after the first teardown is closed too.
+    await stopProvider(attempt);
+    for (const track of attempt.tracks) track.stop();
+    return;
+  }
   attempt.tornDown = true;
   clearInterval(attempt.timer);
-  if (attempt.handle) {
-    try {
-      await attempt.handle.stop();
-    } catch (error) {
-      console.warn('Provider stop failed:', error);
-    }
-  }
+  await stopProvider(attempt);
   for (const track of attempt.tracks) track.stop();
   if (ui.preview.srcObject) ui.preview.srcObject = null;
   ui.viewerCount.hidden = true;
@@ -216,6 +226,14 @@ window.addEventListener('pagehide', () => {
   if (attempt.session) {
     const body = new Blob([JSON.stringify({ session: attempt.session })], { type: 'application/json' });
     navigator.sendBeacon('/stream_stop', body);
+  }
+});
+
+// A page restored from the back/forward cache had its stream stopped on pagehide.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted && state !== 'offline') {
+    state = 'offline';
+    render();
   }
 });
 

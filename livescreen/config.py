@@ -53,6 +53,10 @@ PROVIDER_REQUIREMENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Host sessions are HMAC-signed with HOST_SESSION_SECRET; shorter keys are refused.
+MIN_SESSION_SECRET_LENGTH = 32
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed. The message names the key and where it was looked for."""
 
@@ -151,6 +155,16 @@ class Settings(Mapping[str, str]):
                 f"Missing required setting{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(missing)} for the {self.provider!r} provider: set "
                 f"{'them' if len(missing) > 1 else 'it'} in {self.source}"
+            )
+        self.check_secret_strength()
+
+    def check_secret_strength(self) -> None:
+        secret = self.get("HOST_SESSION_SECRET", "")
+        if secret and len(secret) < MIN_SESSION_SECRET_LENGTH:
+            raise ConfigError(
+                f"Setting HOST_SESSION_SECRET must be at least {MIN_SESSION_SECRET_LENGTH} "
+                f"characters (it signs host sessions), got {len(secret)}: set a longer random "
+                f"value in {self.source}, or remove it to have one generated"
             )
 
     def with_values(self, **overrides: str) -> Settings:

@@ -75,6 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
             return b""
         try:
             length = int(length_header)
+            if length < 0:
+                raise ValueError(length_header)
         except ValueError:
             self._send(400, {"content-type": "application/json"}, b'{"error":"Bad Content-Length"}')
             return None
@@ -160,10 +162,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         root = self.server.assets_dir.resolve()
         relative = path.lstrip("/") or "index.html"
-        target = (root / relative).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if root not in target.parents or not target.is_file():
+        try:
+            target = (root / relative).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            found = root in target.parents and target.is_file()
+        except (ValueError, OSError):  # a name the file system refuses (NUL byte, too long)
+            found = False
+        if not found:
             self._send(404, {"content-type": "text/plain; charset=utf-8"}, b"Not found\n")
             return
         data = target.read_bytes()

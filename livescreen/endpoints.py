@@ -32,13 +32,15 @@ def headers_of(event: dict[str, Any]) -> dict[str, str]:
 
 
 def client_address(event: dict[str, Any]) -> str:
-    """The viewer's address as CloudFront or API Gateway (or the dev server) reported it."""
-    headers = headers_of(event)
-    viewer = headers.get("cloudfront-viewer-address", "")
-    if viewer:
-        return viewer.rsplit(":", 1)[0]
-    forwarded = [part.strip() for part in headers.get("x-forwarded-for", "").split(",")]
-    return forwarded[-1] if forwarded and forwarded[-1] else "unknown"
+    """The address the request came from, as API Gateway (or the dev server) saw the connection.
+
+    Headers such as ``X-Forwarded-For`` or ``CloudFront-Viewer-Address`` are not used: a caller
+    that reaches the API directly could set them to anything and so escape the throttle.
+    Behind CloudFront this is the edge's address, shared by the viewers that edge serves.
+    """
+    request = event.get("request")
+    address = request.get("sourceIp") if isinstance(request, dict) else None
+    return address if isinstance(address, str) and address else "unknown"
 
 
 def require_host_session(

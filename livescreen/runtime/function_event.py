@@ -35,10 +35,11 @@ def parse_body(request: HttpRequest) -> dict[str, Any]:
     if content_type in ("application/json", "") or content_type.endswith("+json"):
         try:
             parsed = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            # ValueError covers JSONDecodeError and over-long integers; RecursionError, nesting.
             if content_type == "":
                 return _form_or_error(body)
-            raise BadRequestError(f"The request body is not valid JSON: {exc}") from None
+            raise BadRequestError(f"The request body is not valid JSON: {_reason(exc)}") from None
         if not isinstance(parsed, dict):
             raise BadRequestError("The request body must be a JSON object")
         return parsed
@@ -48,8 +49,8 @@ def parse_body(request: HttpRequest) -> dict[str, Any]:
         # navigator.sendBeacon with a string sends text/plain; accept a JSON object in it.
         try:
             parsed = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise BadRequestError("The request body is not valid JSON") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise BadRequestError(f"The request body is not valid JSON: {_reason(exc)}") from None
         if not isinstance(parsed, dict):
             raise BadRequestError("The request body must be a JSON object")
         return parsed
@@ -57,6 +58,12 @@ def parse_body(request: HttpRequest) -> dict[str, Any]:
         f"Unsupported Content-Type {content_type!r}: send application/json or "
         "application/x-www-form-urlencoded"
     )
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    return str(exc)
 
 
 def _form_or_error(body: bytes) -> dict[str, Any]:
@@ -70,5 +77,9 @@ def _form_or_error(body: bytes) -> dict[str, Any]:
 def build_event(request: HttpRequest) -> dict[str, Any]:
     event = _collect(request.query)
     event.update(parse_body(request))
-    event["request"] = {"headers": dict(request.headers), "cookies": dict(request.cookies)}
+    event["request"] = {
+        "headers": dict(request.headers),
+        "cookies": dict(request.cookies),
+        "sourceIp": request.source_ip,
+    }
     return event

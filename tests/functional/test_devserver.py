@@ -339,3 +339,20 @@ def test_livescreen_dev_prints_urls_and_a_password_once(tmp_path: Path) -> None:
     assert password not in second_output
     assert "Host password: the HOST_PASSWORD setting in" in second_output
     assert env_file.read_text().count("HOST_PASSWORD=") == 1
+
+
+def test_a_negative_content_length_is_a_400_not_an_endless_read(server: DevServer) -> None:
+    # GIVEN a request that claims a negative body length and then keeps the socket open
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /host_token HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\nContent-Length: -1\r\n\r\n{"
+        )
+        # WHEN the server answers THEN it is a 400 at once, without waiting for the client
+        status_line = sock.makefile("rb").readline()
+    assert status_line.startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.parametrize("path", ["/a%00b.html", "/" + "x" * 300 + ".html"])
+def test_a_path_the_file_system_refuses_is_a_404(server: DevServer, path: str) -> None:
+    assert request(server, "GET", path).status == 404

@@ -109,7 +109,16 @@ def test_check_names_every_missing_key_for_the_chosen_provider() -> None:
 
 
 def test_check_passes_when_the_local_provider_has_its_two_secrets() -> None:
-    Settings({"HOST_PASSWORD": "pw", "HOST_SESSION_SECRET": "s"}, "test").check()
+    Settings({"HOST_PASSWORD": "pw", "HOST_SESSION_SECRET": "s" * 32}, "test").check()
+
+
+def test_a_short_session_secret_is_refused_at_start_up() -> None:
+    # GIVEN a hand-set session secret too short to resist offline guessing
+    settings = Settings({"HOST_PASSWORD": "pw", "HOST_SESSION_SECRET": "short"}, ".env")
+
+    # WHEN the settings are checked THEN the message names the key, the minimum and the place
+    with pytest.raises(ConfigError, match=r"HOST_SESSION_SECRET must be at least 32.*\.env"):
+        settings.check()
 
 
 def test_with_values_overrides_without_changing_the_original() -> None:

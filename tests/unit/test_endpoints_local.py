@@ -24,7 +24,7 @@ def call(name: str, body: Any = None, **kwargs: Any) -> InvokeResult:
 
 
 def sign_in(client: str = "203.0.113.10") -> dict[str, Any]:
-    result = call("host_token", {"password": PASSWORD}, headers={"x-forwarded-for": client})
+    result = call("host_token", {"password": PASSWORD}, source_ip=client)
     assert result.status == 200, result.text
     data: dict[str, Any] = result.json()
     return data
@@ -38,17 +38,33 @@ def test_a_wrong_password_is_401_invalid_password() -> None:
 
 
 def test_the_sixth_wrong_try_is_429_with_retry_after_even_with_the_right_password() -> None:
-    attacker = {"x-forwarded-for": "198.51.100.66"}
+    attacker = "198.51.100.66"
     for _ in range(MAX_FAILURES):
-        assert call("host_token", {"password": "guess"}, headers=attacker).status == 401
+        assert call("host_token", {"password": "guess"}, source_ip=attacker).status == 401
 
-    throttled = call("host_token", {"password": PASSWORD}, headers=attacker)
+    throttled = call("host_token", {"password": PASSWORD}, source_ip=attacker)
 
     assert throttled.status == 429
     assert int(throttled.headers["retry-after"]) > 0
     assert "try again in" in throttled.json()["error"]
     # another address is not affected
     assert sign_in("203.0.113.77")["provider"] == "local"
+
+
+def test_forged_address_headers_do_not_escape_the_throttle() -> None:
+    # GIVEN a guesser that sends a different made-up address with every try
+    attacker = "198.51.100.67"
+    for i in range(MAX_FAILURES):
+        forged = {"x-forwarded-for": f"10.0.0.{i}", "cloudfront-viewer-address": f"10.0.1.{i}:443"}
+        result = call("host_token", {"password": "guess"}, source_ip=attacker, headers=forged)
+        assert result.status == 401
+
+    # WHEN it tries again, with yet another made-up address
+    forged = {"x-forwarded-for": "10.0.0.99", "cloudfront-viewer-address": "10.0.1.99:443"}
+    result = call("host_token", {"password": "guess"}, source_ip=attacker, headers=forged)
+
+    # THEN it is throttled all the same
+    assert result.status == 429
 
 
 @pytest.mark.parametrize(
@@ -60,8 +76,19 @@ def test_the_sixth_wrong_try_is_429_with_retry_after_even_with_the_right_passwor
         ({"password": ""}, None, "Field 'password' must not be empty"),
         ('{"password": "unterminated', "application/json", "The request body is not valid JSON"),
         ('["password"]', "application/json", "The request body must be a JSON object"),
+        ('{"password": ' + "1" * 5000 + "}", "application/json", "The request body is not valid"),
+        ('{"password": ' + "[" * 3000 + "]" * 3000 + "}", "text/plain", "The request body is"),
     ],
-    ids=["missing", "number", "null", "empty", "malformed-json", "not-an-object"],
+    ids=[
+        "missing",
+        "number",
+        "null",
+        "empty",
+        "malformed-json",
+        "not-an-object",
+        "huge-number",
+        "deep-nesting-beacon",
+    ],
 )
 def test_bad_host_token_input_is_a_clear_400(
     body: Any, content_type: str | None, message: str

@@ -22,6 +22,7 @@ def request(
         query=query or [],
         cookies={"theme": "dark"},
         body=body,
+        source_ip="198.51.100.7",
     )
 
 
@@ -35,12 +36,13 @@ def test_json_body_fields_become_event_keys_and_win_over_the_query() -> None:
     assert event["x"] == "1"
 
 
-def test_the_event_carries_request_headers_and_cookies_like_twilio() -> None:
+def test_the_event_carries_request_headers_and_cookies_like_twilio_and_the_source_ip() -> None:
     event = build_event(request(b"{}"))
 
     assert event["request"] == {
         "headers": {"content-type": "application/json", "x-host-session": "s"},
         "cookies": {"theme": "dark"},
+        "sourceIp": "198.51.100.7",
     }
 
 
