@@ -4,6 +4,10 @@ One ``Hub`` per dev-server process (``HUB``) is shared by the provider (``local.
 signalling endpoints (``local_signalling.py``). Media never passes through it: it only relays
 SDP offers and answers between the host's browser and each viewer's browser, and tells both
 sides when the stream ends or the number of viewers changes.
+
+The viewer token is public (anyone may ask ``/audience_token``), so what one room accepts from
+its audience is bounded by ``Limits``. Time is read from an injectable clock, and deadlines are
+checked whenever the hub is consulted (every request, and every event stream's keep-alive).
 """
 
 from __future__ import annotations
@@ -14,15 +18,35 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 #: Rooms created by ``/host_token`` but never started are forgotten beyond this many.
 MAX_PENDING_ROOMS = 20
-#: A live stream whose host has had no signalling connection for this long is ended.
-HOST_GRACE_SECONDS = 15.0
 
 Event = tuple[str, dict[str, Any]]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one live room takes from its audience, and how long each step may take."""
+
+    #: Viewers in a room, counting offers still waiting for the host's answer.
+    max_viewers: int = 50
+    #: Offers waiting for the host's answer at the same time (each holds a server thread).
+    max_pending_offers: int = 10
+    #: Event streams open at once for one viewer (a reconnecting page briefly has two).
+    max_streams_per_viewer: int = 3
+    #: An answered viewer that has not opened its event stream by then is dropped.
+    viewer_connect_seconds: float = 30.0
+    #: A live stream whose host has had no signalling connection for this long is ended.
+    host_grace_seconds: float = 15.0
+
+
+class RoomFullError(Exception):
+    """The room takes no more viewers (or offers) for now; the message says what to do."""
 
 
 @dataclass
@@ -31,6 +55,7 @@ class Viewer:
     offer: str
     answer: str | None = None
     answered: threading.Event = field(default_factory=threading.Event)
+    answered_at: float | None = None
     inbox: queue.Queue[Event] = field(default_factory=queue.Queue)
     watching: int = 0
 
@@ -49,6 +74,9 @@ class Room:
     def viewer_count(self) -> int:
         return sum(1 for viewer in self.viewers.values() if viewer.watching > 0)
 
+    def pending_offers(self) -> int:
+        return sum(1 for viewer in self.viewers.values() if not viewer.answered.is_set())
+
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
@@ -57,7 +85,9 @@ def _same(a: str, b: str) -> bool:
 class Hub:
     """Rooms by name; at most one is live. Every method is safe to call from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.monotonic, limits: Limits | None = None) -> None:
+        self._clock = clock
+        self.limits = limits or Limits()
         self._lock = threading.RLock()
         self._rooms: OrderedDict[str, Room] = OrderedDict()
         self._live: Room | None = None
@@ -93,6 +123,9 @@ class Hub:
                 self._end(self._live, reason="Another stream started")
             room.live = True
             self._live = room
+            if room.host_inbox is None:
+                # a host that never connects must not keep the stream live forever
+                room.host_left_at = self._clock()
             return room, True
 
     def stop(self, name: str) -> bool:
@@ -106,8 +139,9 @@ class Hub:
             return was_live
 
     def live_room(self) -> Room | None:
+        """The live room, after ending or dropping whatever is past its deadline."""
         with self._lock:
-            self._end_abandoned()
+            self._expire()
             return self._live
 
     def reset(self) -> None:
@@ -120,6 +154,7 @@ class Hub:
 
     def host_room(self, host_token: str) -> Room | None:
         with self._lock:
+            self._expire()
             for room in self._rooms.values():
                 if _same(room.host_token, host_token) and not room.ended:
                     return room
@@ -141,7 +176,7 @@ class Hub:
         with self._lock:
             if room.host_inbox is inbox:
                 room.host_inbox = None
-                room.host_left_at = time.monotonic()
+                room.host_left_at = self._clock()
 
     def answer(self, room: Room, viewer_id: str, sdp: str) -> bool:
         with self._lock:
@@ -149,6 +184,8 @@ class Hub:
             if viewer is None or room.ended:
                 return False
             viewer.answer = sdp
+            if viewer.answered_at is None:
+                viewer.answered_at = self._clock()
             viewer.answered.set()
             return True
 
@@ -163,7 +200,14 @@ class Hub:
             return None
 
     def add_viewer(self, room: Room, offer: str) -> Viewer:
+        """A new viewer whose offer goes to the host; ``RoomFullError`` beyond the limits."""
         with self._lock:
+            if len(room.viewers) >= self.limits.max_viewers:
+                raise RoomFullError(
+                    "This stream has as many viewers as it can take: try again later"
+                )
+            if room.pending_offers() >= self.limits.max_pending_offers:
+                raise RoomFullError("Too many viewers are joining at once: try again shortly")
             viewer = Viewer(id=secrets.token_hex(8), offer=offer)
             room.viewers[viewer.id] = viewer
             if room.host_inbox is not None:
@@ -176,10 +220,19 @@ class Hub:
                 self._tell_host(room, ("bye", {"viewer": viewer.id}))
                 self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
 
-    def watch(self, room: Room, viewer: Viewer) -> None:
+    def may_watch(self, viewer: Viewer) -> bool:
+        """Whether one more event stream may open for ``viewer``."""
         with self._lock:
+            return viewer.watching < self.limits.max_streams_per_viewer
+
+    def watch(self, room: Room, viewer: Viewer) -> bool:
+        """Count ``viewer`` as watching; False (and nothing counted) beyond the limits."""
+        with self._lock:
+            if room.viewers.get(viewer.id) is not viewer or not self.may_watch(viewer):
+                return False
             viewer.watching += 1
             self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
+            return True
 
     def unwatch(self, room: Room, viewer: Viewer) -> None:
         with self._lock:
@@ -209,12 +262,20 @@ class Hub:
     def _forget(self, room: Room) -> None:
         self._rooms.pop(room.name, None)
 
-    def _end_abandoned(self) -> None:
+    def _expire(self) -> None:
         room = self._live
-        if room is None or room.host_left_at is None:
+        if room is None:
             return
-        if time.monotonic() - room.host_left_at > HOST_GRACE_SECONDS:
+        now = self._clock()
+        left_at = room.host_left_at
+        if left_at is not None and now - left_at > self.limits.host_grace_seconds:
             self._end(room, reason="The host disconnected")
+            return
+        for viewer in list(room.viewers.values()):
+            if viewer.answered_at is None or viewer.watching > 0:
+                continue
+            if now - viewer.answered_at > self.limits.viewer_connect_seconds:
+                self.drop_viewer(room, viewer)
 
 
 #: The one hub of this process (the dev server runs one provider instance).

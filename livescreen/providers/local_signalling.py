@@ -9,10 +9,11 @@ relays complete (non-trickle) SDP between them:
 ``POST /answer`` ``{token: <host token>, viewer, sdp}``
     The host's answer to one viewer's offer.
 ``POST /offer`` ``{token: <viewer token>, sdp}``
-    A viewer's offer; waits for the host's answer and returns ``{viewer, sdp}``.
+    A viewer's offer; waits for the host's answer and returns ``{viewer, sdp}``. 429 when the
+    room is full or too many offers are waiting (see ``local_hub.Limits``).
 ``GET  /viewer/events?token=<viewer token>&viewer=<id>``
     Server-Sent Events for a viewer: ``ended`` ``{reason}``. While it is open the viewer counts
-    as watching.
+    as watching; a viewer that does not open it soon after its answer is dropped.
 
 Event streams send a comment every ``KEEPALIVE_SECONDS`` so that a closed socket is noticed by
 the server's next write, and they finish when the stream ends.
@@ -25,13 +26,17 @@ import queue
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from livescreen.providers.local_hub import HUB, Event, Room
+from livescreen.providers.local_hub import HUB, Event, Hub, Room, RoomFullError
 
 KEEPALIVE_SECONDS = 5.0
 ANSWER_TIMEOUT_SECONDS = 15.0
-MAX_BODY_BYTES = 64 * 1024
+#: A browser's complete offer or answer is a few KB (about 7 KB from Chromium with host
+#: candidates); this leaves room for many network interfaces.
+MAX_SDP_BYTES = 16 * 1024
+MAX_BODY_BYTES = MAX_SDP_BYTES + 4 * 1024
 
 Response = tuple[int, dict[str, str], bytes | Iterator[bytes]]
+Route = Callable[[Hub, Mapping[str, str], Mapping[str, str], bytes], Response]
 
 _JSON = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 _SSE = {
@@ -54,9 +59,10 @@ def handle(
     query: Mapping[str, str],
     headers: Mapping[str, str],
     body: bytes,
+    hub: Hub = HUB,
 ) -> Response:
     """Answer one request for ``/local<path>``; an iterator body is an event stream."""
-    routes = {
+    routes: dict[tuple[str, str], Route] = {
         ("GET", "/host/events"): _host_events,
         ("POST", "/answer"): _answer,
         ("POST", "/offer"): _offer,
@@ -68,7 +74,7 @@ def handle(
             return _json(405, {"error": f"{method} is not allowed on /local{path}"})
         return _json(404, {"error": f"No local signalling endpoint at /local{path}"})
     try:
-        return route(query, headers, body)
+        return route(hub, query, headers, body)
     except _BadRequest as exc:
         return _json(exc.status, {"error": exc.message})
 
@@ -76,30 +82,35 @@ def handle(
 # -- host ---------------------------------------------------------------------------------------
 
 
-def _host_events(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
-    room = _host_room(query.get("token", ""))
+def _host_events(
+    hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
+) -> Response:
+    room = _host_room(hub, query.get("token", ""))
     return (
         200,
         dict(_SSE),
         _stream(
-            open_inbox=lambda: HUB.connect_host(room),
-            close_inbox=lambda inbox: HUB.disconnect_host(room, inbox),
+            hub,
+            open_inbox=lambda: hub.connect_host(room),
+            close_inbox=lambda inbox: hub.disconnect_host(room, inbox),
         ),
     )
 
 
-def _answer(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+def _answer(
+    hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
+) -> Response:
     data = _json_body(headers, body)
-    room = _host_room(_text(data, "token"))
-    if not HUB.answer(room, _text(data, "viewer"), _sdp(data, "answer")):
+    room = _host_room(hub, _text(data, "token"))
+    if not hub.answer(room, _text(data, "viewer"), _sdp(data, "answer")):
         raise _BadRequest(404, "That viewer has left")
     return _json(200, {"ok": True})
 
 
-def _host_room(token: str) -> Room:
+def _host_room(hub: Hub, token: str) -> Room:
     if not token:
         raise _BadRequest(401, "Missing host token")
-    room = HUB.host_room(token)
+    room = hub.host_room(token)
     if room is None:
         raise _BadRequest(401, "Unknown or expired host token: switch LIVE on again")
     return room
@@ -108,39 +119,45 @@ def _host_room(token: str) -> Room:
 # -- viewer -------------------------------------------------------------------------------------
 
 
-def _offer(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+def _offer(hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
     data = _json_body(headers, body)
-    room = _viewer_room(_text(data, "token"))
-    viewer = HUB.add_viewer(room, _sdp(data, "offer"))
+    room = _viewer_room(hub, _text(data, "token"))
+    try:
+        viewer = hub.add_viewer(room, _sdp(data, "offer"))
+    except RoomFullError as exc:
+        raise _BadRequest(429, str(exc)) from None
     if not viewer.answered.wait(ANSWER_TIMEOUT_SECONDS):
-        HUB.drop_viewer(room, viewer)
+        hub.drop_viewer(room, viewer)
         raise _BadRequest(504, "The host did not answer in time: try again")
     if viewer.answer is None:
         raise _BadRequest(410, "The stream has ended")
     return _json(200, {"viewer": viewer.id, "sdp": viewer.answer})
 
 
-def _viewer_events(query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
-    room = _viewer_room(query.get("token", ""))
+def _viewer_events(
+    hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
+) -> Response:
+    room = _viewer_room(hub, query.get("token", ""))
     viewer = room.viewers.get(query.get("viewer", ""))
     if viewer is None:
         raise _BadRequest(404, "Unknown viewer: send a new offer")
+    if not hub.may_watch(viewer):
+        raise _BadRequest(429, "This viewer already has its event streams open")
 
-    def open_inbox() -> queue.Queue[Event]:
-        HUB.watch(room, viewer)
-        return viewer.inbox
+    def open_inbox() -> queue.Queue[Event] | None:
+        return viewer.inbox if hub.watch(room, viewer) else None
 
     return (
         200,
         dict(_SSE),
-        _stream(open_inbox=open_inbox, close_inbox=lambda _: HUB.unwatch(room, viewer)),
+        _stream(hub, open_inbox=open_inbox, close_inbox=lambda _: hub.unwatch(room, viewer)),
     )
 
 
-def _viewer_room(token: str) -> Room:
+def _viewer_room(hub: Hub, token: str) -> Room:
     if not token:
         raise _BadRequest(401, "Missing viewer token")
-    room = HUB.viewer_room(token)
+    room = hub.viewer_room(token)
     if room is None:
         raise _BadRequest(410, "The stream is not live")
     return room
@@ -150,22 +167,26 @@ def _viewer_room(token: str) -> Room:
 
 
 def _stream(
+    hub: Hub,
     *,
-    open_inbox: Callable[[], queue.Queue[Event]],
+    open_inbox: Callable[[], queue.Queue[Event] | None],
     close_inbox: Callable[[queue.Queue[Event]], None],
 ) -> Iterator[bytes]:
     """Events as SSE from the inbox opened on the first read; ends after ``ended`` or when
-    the consumer closes the iterator (its socket went away)."""
+    the consumer closes the iterator (its socket went away). An inbox that cannot be opened
+    (the viewer was dropped meanwhile, or has too many streams) ends the stream at once."""
 
     def events() -> Iterator[bytes]:
         inbox = open_inbox()
+        if inbox is None:
+            return
         try:
             yield b"retry: 2000\n: connected\n\n"
             while True:
                 try:
                     name, data = inbox.get(timeout=KEEPALIVE_SECONDS)
                 except queue.Empty:
-                    HUB.live_room()  # ends a stream whose host vanished without saying so
+                    hub.live_room()  # ends what is past its deadline (a vanished host, ...)
                     yield b": keep-alive\n\n"
                     continue
                 yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
@@ -200,6 +221,8 @@ def _sdp(data: Mapping[str, Any], kind: str) -> str:
     sdp = _text(data, "sdp")
     if not sdp.startswith("v=0"):
         raise _BadRequest(400, f"'sdp' must be an SDP {kind} (starting with v=0)")
+    if len(sdp.encode()) > MAX_SDP_BYTES:
+        raise _BadRequest(413, f"'sdp' is larger than {MAX_SDP_BYTES} bytes")
     return sdp
 
 

@@ -7,6 +7,8 @@ import { videoPlayback } from '../playback.js';
 import { iceGatheringComplete, openEvents } from '../webrtc.js';
 
 const RTC_CONFIG = { iceServers: [] };
+// How long the host keeps a viewer's connection that has not connected yet.
+const PEER_CONNECT_TIMEOUT_MS = 30_000;
 
 function signallingBase(tokenResponse) {
   return tokenResponse.signalling || '/local';
@@ -35,31 +37,41 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   const base = signallingBase(tokenResponse);
   const token = tokenResponse.token;
   const stream = new MediaStream([videoTrack, audioTrack].filter(Boolean));
-  const peers = new Map();
+  const peers = new Map(); // viewer id -> { pc, timer }
   let stopped = false;
 
-  const closePeer = (viewer) => {
-    const pc = peers.get(viewer);
-    if (pc) {
-      peers.delete(viewer);
-      pc.close();
-    }
+  // Forget `viewer`'s connection (only `pc` itself, if given: a newer one may have replaced it).
+  const closePeer = (viewer, pc) => {
+    const peer = peers.get(viewer);
+    if (!peer || (pc && peer.pc !== pc)) return;
+    peers.delete(viewer);
+    clearTimeout(peer.timer);
+    peer.pc.close();
   };
 
   const answerOffer = async ({ viewer, sdp }) => {
+    if (stopped || peers.has(viewer)) return; // an offer replayed after reconnecting
     const pc = new RTCPeerConnection(RTC_CONFIG);
-    peers.set(viewer, pc);
+    // A viewer that never connects (or whose connection dies) must not hold a connection here.
+    const timer = setTimeout(() => {
+      if (pc.connectionState !== 'connected') closePeer(viewer, pc);
+    }, PEER_CONNECT_TIMEOUT_MS);
+    peers.set(viewer, { pc, timer });
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'connected') clearTimeout(timer);
+      if (pc.connectionState === 'failed' || pc.connectionState === 'closed') closePeer(viewer, pc);
+    });
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
       await keepResolution(pc);
       await iceGatheringComplete(pc);
-      if (stopped) return;
+      if (stopped || peers.get(viewer)?.pc !== pc) return;
       await postJSON(`${base}/answer`, { token, viewer, sdp: pc.localDescription.sdp });
     } catch (error) {
       console.warn('Could not answer a viewer:', error);
-      closePeer(viewer);
+      closePeer(viewer, pc);
     }
   };
 
