@@ -63,14 +63,15 @@ def make_client(settings: Settings) -> Any:
     return boto3.client("ivs-realtime", region_name=region, config=config)
 
 
-def _error_code(exc: Exception) -> str:
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore failure (empty when there is none)."""
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
 
 
 def upstream_error(action: str, exc: Exception) -> ProviderError:
     """Turn a botocore failure into a ProviderError whose message says what to do next."""
-    code = _error_code(exc)
+    code = error_code(exc)
     if code in {"AccessDeniedException", "UnrecognizedClientException"}:
         return ProviderUnavailableError(
             f"IVS denied {action}: the function's role (or your AWS credentials) needs the "
@@ -165,7 +166,7 @@ class IvsProvider:
         try:
             response = self.client.create_stage(
                 name=room,
-                tags=room_tags(self._app_tag, room),
+                tags=room_tags(self._app_tag, room, int(self._clock())),
                 participantTokenConfigurations=[
                     {
                         "userId": self._host_identity,
@@ -195,7 +196,7 @@ class IvsProvider:
         try:
             self.client.tag_resource(resourceArn=stage.arn, tags=live_tags(int(self._clock())))
         except AWS_ERRORS as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 raise self._room_gone(room) from exc
             raise self._upstream("marking the stage live", exc) from exc
         self._live.invalidate()
@@ -209,7 +210,7 @@ class IvsProvider:
         try:
             self.client.delete_stage(arn=stage.arn)
         except AWS_ERRORS as exc:
-            if _error_code(exc) != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise self._upstream("deleting the stage", exc) from exc
         self._live.invalidate()
         logger.info("deleted IVS stage %s", stage.arn)
@@ -241,7 +242,7 @@ class IvsProvider:
         try:
             stage = self.client.get_stage(arn=summary.arn)["stage"]
         except AWS_ERRORS as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return None  # deleted between the two calls: nothing is live
             raise self._upstream("reading the live stage", exc) from exc
         endpoints = stage.get("endpoints") or {}
@@ -271,14 +272,14 @@ class IvsProvider:
 
     @staticmethod
     def _upstream(action: str, exc: Exception) -> ProviderError:
-        logger.warning("IVS call failed while %s: %s", action, _error_code(exc) or exc)
+        logger.warning("IVS call failed while %s: %s", action, error_code(exc) or exc)
         return upstream_error(action, exc)
 
     def _delete_quietly(self, stage_arn: str) -> None:
         try:
             self.client.delete_stage(arn=stage_arn)
         except AWS_ERRORS as exc:
-            logger.error("could not delete IVS stage %s: %s", stage_arn, _error_code(exc) or exc)
+            logger.error("could not delete IVS stage %s: %s", stage_arn, error_code(exc) or exc)
 
 
 def create_provider(settings: Settings) -> IvsProvider:

@@ -3,7 +3,8 @@
 A plain Lambda handler for the EventBridge rule ``{"source": ["aws.ivs"], "detail-type":
 ["IVS Stage Update"], "detail": {"event_name": ["Participant Unpublished"]}}``. IVS sends those
 events on a best-effort basis (late, out of order, or not at all), so the handler checks IVS
-before acting, is safe to run twice, and the scheduled cleanup remains the backstop.
+before acting, is safe to run twice, and the scheduled reaper (``ivs_reaper``) remains the
+backstop.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from livescreen import config
-from livescreen.providers.ivs import AWS_ERRORS, make_client
+from livescreen.providers.ivs import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs_stages import belongs_to_app
 
 logger = logging.getLogger(__name__)
@@ -22,11 +23,6 @@ DETAIL_TYPE = "IVS Stage Update"
 HOST_GONE_EVENTS = frozenset({"Participant Unpublished"})
 
 _client: Any = None
-
-
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 def handle_stage_update(
@@ -48,7 +44,7 @@ def handle_stage_update(
     try:
         stage = client.get_stage(arn=stage_arn)["stage"]
     except AWS_ERRORS as exc:
-        if _error_code(exc) == "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
             return _ignored("the stage is already deleted", stage_arn)
         raise
     if not belongs_to_app(stage.get("tags"), app_tag):
@@ -61,7 +57,7 @@ def handle_stage_update(
     try:
         client.delete_stage(arn=stage_arn)
     except AWS_ERRORS as exc:
-        if _error_code(exc) != "ResourceNotFoundException":
+        if error_code(exc) != "ResourceNotFoundException":
             raise
     logger.info("host left: deleted IVS stage %s", stage_arn)
     return {"action": "deleted", "reason": "the host stopped publishing", "stageArn": stage_arn}

@@ -1,9 +1,10 @@
 """The app's IVS stages: how they are tagged, found and told apart from everything else.
 
 IVS itself is the state of record. A stage belongs to this app when its ``app`` tag equals the
-``APP_TAG`` setting; ``livescreen:room`` names the room it serves and ``livescreen:live`` marks
-the stage viewers should join. ``ListStages`` returns every stage's tags, so one paginated call
-answers both "which stage is this room?" and "what is live?".
+``APP_TAG`` setting; ``livescreen:room`` names the room it serves, ``livescreen:created-at`` when
+it was created (IVS reports no creation time) and ``livescreen:live`` marks the stage viewers
+should join. ``ListStages`` returns every stage's tags and active session, so one paginated call
+answers "which stage is this room?", "what is live?" and "what can the reaper delete?".
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ TAG_APP = "app"
 TAG_ROOM = "livescreen:room"
 TAG_LIVE = "livescreen:live"
 TAG_STARTED_AT = "livescreen:started-at"
+TAG_CREATED_AT = "livescreen:created-at"
+#: Set by the reaper when it first finds a live stage with nobody publishing.
+TAG_UNATTENDED_SINCE = "livescreen:unattended-since"
 
 _PAGE_SIZE = 100  # the most ListStages returns per page
 
@@ -27,6 +31,7 @@ class StageSummary:
     arn: str
     name: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
+    active_session_id: str | None = None
 
     @property
     def room(self) -> str | None:
@@ -38,10 +43,23 @@ class StageSummary:
 
     @property
     def started_at(self) -> int:
-        try:
-            return int(self.tags.get(TAG_STARTED_AT, "0"))
-        except ValueError:
-            return 0
+        return _epoch(self.tags, TAG_STARTED_AT) or 0
+
+    @property
+    def created_at(self) -> int | None:
+        return _epoch(self.tags, TAG_CREATED_AT)
+
+    @property
+    def unattended_since(self) -> int | None:
+        return _epoch(self.tags, TAG_UNATTENDED_SINCE)
+
+
+def _epoch(tags: Mapping[str, str], key: str) -> int | None:
+    """A tag holding seconds since the epoch; None when it is missing or malformed."""
+    try:
+        return int(tags[key])
+    except (KeyError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -61,9 +79,9 @@ def belongs_to_app(tags: Mapping[str, str] | None, app_tag: str) -> bool:
     return tags is not None and tags.get(TAG_APP) == app_tag
 
 
-def room_tags(app_tag: str, room: str) -> dict[str, str]:
+def room_tags(app_tag: str, room: str, created_at: int) -> dict[str, str]:
     """The tags a new stage is created with."""
-    return {TAG_APP: app_tag, TAG_ROOM: room}
+    return {TAG_APP: app_tag, TAG_ROOM: room, TAG_CREATED_AT: str(created_at)}
 
 
 def live_tags(started_at: int) -> dict[str, str]:
@@ -89,7 +107,11 @@ def list_app_stages(client: Any, app_tag: str) -> list[StageSummary]:
         for raw in page.get("stages", []):
             tags = raw.get("tags") or {}
             if belongs_to_app(tags, app_tag):
-                stages.append(StageSummary(raw["arn"], raw.get("name", ""), dict(tags)))
+                stages.append(
+                    StageSummary(
+                        raw["arn"], raw.get("name", ""), dict(tags), raw.get("activeSessionId")
+                    )
+                )
     return stages
 
 

@@ -66,7 +66,9 @@ def claims(token: str) -> dict:
 # -- host_token ------------------------------------------------------------------------------
 
 
-def test_host_grant_creates_one_tagged_stage_with_a_publish_token_for_the_host(ivs, provider):
+def test_host_grant_creates_one_tagged_stage_with_a_publish_token_for_the_host(
+    ivs, provider, clock
+):
     # GIVEN IVS accepts the stage
     ivs.expect(
         "create_stage",
@@ -83,14 +85,19 @@ def test_host_grant_creates_one_tagged_stage_with_a_publish_token_for_the_host(i
     # WHEN the host asks for a token
     grant = provider.create_host_grant()
 
-    # THEN the host gets IVS's token for a new room whose stage carries the app's tags
+    # THEN the host gets IVS's token for a new room whose stage carries the app's tags, with its
+    # creation time (IVS reports none; the scheduled reaper needs it)
     assert grant.token == "host-participant-token"
     assert grant.extra == {"stageArn": ARN}
     assert re.fullmatch(r"livestream-[0-9a-f]{16}", grant.room)
     ((operation, params),) = ivs.calls
     assert operation == "CreateStage"
     assert params["name"] == grant.room
-    assert params["tags"] == {"app": APP_TAG, "livescreen:room": grant.room}
+    assert params["tags"] == {
+        "app": APP_TAG,
+        "livescreen:room": grant.room,
+        "livescreen:created-at": str(int(clock.now)),
+    }
     ivs.stubber.assert_no_pending_responses()
 
 

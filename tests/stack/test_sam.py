@@ -27,6 +27,8 @@ HTTP_FUNCTIONS = (
     "StreamStopFunction",
     "AudienceTokenFunction",
 )
+#: Functions that ship the library (not HTTP endpoints): IVS stage events and the stage reaper.
+IVS_FUNCTIONS = ("IvsStageEventsFunction", "IvsStageReaperFunction")
 #: Modules the Lambda Python runtime provides.
 RUNTIME_MODULES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 
@@ -67,10 +69,11 @@ def test_every_function_package_is_small_and_holds_the_runtime_and_the_function_
     build_dir: Path,
 ) -> None:
     layer = tree_size(build_dir / "DependenciesLayer")
-    for name in (*HTTP_FUNCTIONS, "IvsStageEventsFunction"):
+    for name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS):
         package = build_dir / name
         assert (package / "livescreen" / "runtime" / "lambda_entry.py").is_file()
         assert (package / "livescreen" / "providers" / "ivs_events.py").is_file()
+        assert (package / "livescreen" / "providers" / "ivs_reaper.py").is_file()
         for function_file in (ROOT / "functions").glob("*.py"):
             assert (package / "functions" / function_file.name).is_file()
         # AND no test double or cache ships to Lambda
@@ -117,14 +120,14 @@ def test_the_publisher_package_carries_the_built_pages_and_player_files(build_di
 
 def test_the_built_template_points_every_function_at_its_package(build_dir: Path) -> None:
     built = (build_dir / "template.yaml").read_text(encoding="utf-8")
-    for name in (*HTTP_FUNCTIONS, "IvsStageEventsFunction", "AssetPublisherFunction"):
+    for name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS, "AssetPublisherFunction"):
         assert f"CodeUri: {name}" in built
     assert "ContentUri: DependenciesLayer" in built
 
 
 def test_every_project_module_a_package_imports_is_inside_that_package(build_dir: Path) -> None:
     # GIVEN each built function package (the publisher ships only part of the library)
-    for name in (*HTTP_FUNCTIONS, "IvsStageEventsFunction", "AssetPublisherFunction"):
+    for name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS, "AssetPublisherFunction"):
         package = build_dir / name
         missing = set()
         for source in package.rglob("*.py"):

@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 import pytest
+from ivs_calls import IvsCallGraph, provider_methods_called
 from stack_support import ROOT
 
 from livescreen.config import DEFAULTS
-from livescreen.providers import ivs_events
+from livescreen.providers import ivs_events, ivs_reaper
 from livescreen.runtime.loader import discover
 
 pytestmark = pytest.mark.stack
@@ -18,8 +19,9 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 #: IAM actions that cannot be scoped to a resource.
 UNSCOPABLE_ACTIONS = {"ivs:ListStages"}
-#: The Lambda runtime provides boto3; these IVS modules run on Lambda (ivs_keys runs in the CLI).
-LAMBDA_IVS_MODULES = ("ivs.py", "ivs_stages.py", "ivs_events.py", "ivs_tokens.py")
+#: IVS actions that change or delete an existing stage: allowed only on the stack's own stages.
+STAGE_CHANGING_ACTIONS = {"ivs:DeleteStage", "ivs:TagResource", "ivs:UntagResource"}
+OWN_STAGES = {"StringEquals": {"aws:ResourceTag/app": {"Ref": "AWS::StackName"}}}
 
 
 def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -48,6 +50,44 @@ def statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
             if isinstance(policy, dict) and "Statement" in policy:
                 found += policy["Statement"]
     return found
+
+
+def function_statements(resources: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
+    """The IAM statements one function's role gets (its managed and inline policies)."""
+    found: list[dict[str, Any]] = []
+    for policy in resources[logical_id]["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and set(policy) == {"Ref"}:
+            managed = resources[policy["Ref"]]
+            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
+            found += managed["Properties"]["PolicyDocument"]["Statement"]
+        elif isinstance(policy, dict) and "Statement" in policy:
+            found += policy["Statement"]
+        else:
+            raise AssertionError(f"{logical_id}: a policy the test cannot read: {policy!r}")
+    return found
+
+
+def granted_ivs_actions(statements_: list[dict[str, Any]]) -> set[str]:
+    return {
+        action
+        for statement in statements_
+        for action in as_list(statement["Action"])
+        if action.startswith("ivs:")
+    }
+
+
+def ivs_entry_points(function: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the function's IVS calls start: the provider methods its endpoint file calls, or
+    the module handler the template names."""
+    properties = function["Properties"]
+    handler = properties["Handler"]
+    if handler == "livescreen.runtime.lambda_entry.handler":
+        name = properties["Environment"]["Variables"]["LIVESCREEN_FUNCTION"]
+        return provider_methods_called(ROOT / "functions" / f"{name}.py")
+    module, _, attribute = handler.rpartition(".")
+    if module.startswith("livescreen.providers.ivs"):
+        return [(module.rsplit(".", 1)[-1], attribute)]
+    return []
 
 
 def as_list(value: Any) -> list[Any]:
@@ -156,29 +196,54 @@ def test_secrets_are_readable_only_under_the_stacks_own_path(resources: dict[str
             assert "kms:ViaService" in statement["Condition"]["StringEquals"]
 
 
-def test_ivs_permissions_are_exactly_the_calls_the_lambda_code_makes(
+def test_each_function_gets_exactly_the_ivs_actions_its_own_code_path_calls(
     resources: dict[str, Any],
 ) -> None:
-    # GIVEN the ivs-realtime operations the provider and the stage-events handler call
-    calls: set[str] = set()
-    for module in LAMBDA_IVS_MODULES:
-        source = (ROOT / "livescreen" / "providers" / module).read_text(encoding="utf-8")
-        calls |= set(re.findall(r"client\.([a-z_]+)\(", source))
-    used = {"ivs:" + "".join(part.title() for part in call.split("_")) for call in calls}
-    # (creating a tagged stage also needs ivs:TagResource)
-    used.add("ivs:TagResource")
-    # THEN the functions are granted those and no other IVS action
+    # GIVEN the ivs-realtime operations reachable from each function's entry point, read from
+    # the source (tests/stack/ivs_calls.py): the provider methods its endpoint file calls, or its
+    # module handler
+    graph = IvsCallGraph(ROOT / "livescreen" / "providers")
+    functions = of_type(resources, "AWS::Serverless::Function")
+    needs = {name: graph.actions(*ivs_entry_points(f)) for name, f in functions.items()}
+    # (the analysis sees the calls the endpoints are known to make)
+    assert needs["HostTokenFunction"] >= {"ivs:CreateStage", "ivs:DeleteStage"}
+    assert needs["IvsStageReaperFunction"] >= {"ivs:ListStages", "ivs:DeleteStage"}
+    # (host_token's CreateStage issues the host's token: IVS does not document whether that is
+    # also authorised as ivs:CreateParticipantToken, so the analysis counts it, and the grant
+    # costs nothing while sparing an AccessDenied in production)
+    assert "ivs:CreateParticipantToken" in needs["HostTokenFunction"]
+    # THEN each function's role is granted those IVS actions and no other: a function that
+    # never deletes a stage cannot delete one
     granted = {
-        action
-        for statement in statements(resources)
-        for action in as_list(statement["Action"])
-        if action.startswith("ivs:")
+        name: granted_ivs_actions(function_statements(resources, name)) for name in functions
     }
-    assert granted == used
-    for statement in statements(resources):
-        if any(a.startswith("ivs:") for a in as_list(statement["Action"])):
+    assert granted == needs
+
+
+def test_ivs_calls_that_change_a_stage_are_allowed_only_on_the_stacks_own_stages(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # GIVEN the functions tag their stages app=APP_TAG, and APP_TAG is the stack's name
+    app_tag = template["Globals"]["Function"]["Environment"]["Variables"]["APP_TAG"]
+    assert app_tag == OWN_STAGES["StringEquals"]["aws:ResourceTag/app"]
+    for name in of_type(resources, "AWS::Serverless::Function"):
+        for statement in function_statements(resources, name):
+            actions = set(as_list(statement["Action"]))
+            if not any(a.startswith("ivs:") for a in actions):
+                continue
+            # every IVS statement names stages, except the listing, which IAM cannot scope
             for resource in as_list(statement["Resource"]):
-                assert resource == "*" or ":stage/" in sub_text(resource)
+                if resource == "*":
+                    assert actions <= UNSCOPABLE_ACTIONS, (name, statement["Sid"])
+                else:
+                    assert ":ivs:${AWS::Region}:${AWS::AccountId}:stage/*" in sub_text(resource)
+            # deleting or retagging needs the stage's app tag to be this stack's (the APP_TAG
+            # the functions run with); only tags given to a stage being created are exempt,
+            # since a stage that does not exist yet has no tags to check
+            if actions & STAGE_CHANGING_ACTIONS and "ivs:CreateStage" not in actions:
+                assert statement.get("Condition") == OWN_STAGES, (name, statement["Sid"])
+            if "ivs:CreateStage" in actions:
+                assert not actions & {"ivs:DeleteStage", "ivs:UntagResource"}, name
 
 
 def test_the_assets_bucket_is_private_and_readable_only_by_the_distribution(
@@ -308,6 +373,24 @@ def test_the_stage_events_rule_matches_what_the_handler_acts_on(
     assert pattern["detail"]["user_id"] == [{"Ref": "HostIdentity"}]
 
 
+def test_the_reaper_sweeps_the_stages_on_a_schedule(resources: dict[str, Any]) -> None:
+    function = resources["IvsStageReaperFunction"]["Properties"]
+    assert function["Handler"] == "livescreen.providers.ivs_reaper.handler"
+    # GIVEN one schedule event, enabled
+    (event,) = function["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"].get("Enabled", True) is True
+    rate = re.fullmatch(r"rate\((\d+) minutes?\)", event["Properties"]["Schedule"])
+    assert rate, event["Properties"]["Schedule"]
+    # THEN a forgotten stage lives at most a grace period plus one period (25 minutes)
+    minutes = int(rate.group(1))
+    assert 1 <= minutes <= 15
+    assert minutes * 60 + ivs_reaper.GRACE_SECONDS <= 25 * 60
+    # AND a run is short, and a failed one waits for the next schedule instead of retrying
+    assert function["Timeout"] <= 120
+    assert function["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+
+
 def test_parameters_and_outputs_a_user_needs(template: dict[str, Any]) -> None:
     parameters = template["Parameters"]
     assert parameters["StreamProvider"]["AllowedValues"] == ["ivs", "twilio"]
@@ -324,11 +407,15 @@ def test_parameters_and_outputs_a_user_needs(template: dict[str, Any]) -> None:
     }
 
 
-def test_the_publisher_reruns_whenever_its_package_changes(resources: dict[str, Any]) -> None:
+def test_the_publisher_reruns_whenever_its_package_changes_and_runs_the_published_code(
+    resources: dict[str, Any],
+) -> None:
     publisher = resources["PublishedAssets"]["Properties"]
-    assert publisher["ServiceToken"] == {"Fn::GetAtt": ["AssetPublisherFunction", "Arn"]}
     assert publisher["PublisherVersion"] == {"Ref": "AssetPublisherFunction.Version"}
+    # AND CloudFormation invokes the alias SAM moves to that version, never $LATEST: rolling
+    # the stack back rolls the alias back first, so old pages are republished by old code
     assert resources["AssetPublisherFunction"]["Properties"]["AutoPublishAlias"]
+    assert publisher["ServiceToken"] == {"Ref": "AssetPublisherFunction.Alias"}
 
 
 def test_the_functions_code_uri_holds_only_the_build_recipes(template: dict[str, Any]) -> None:
