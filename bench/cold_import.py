@@ -22,6 +22,7 @@ TARGET_MS = 400.0
 #: Provider modules a function may import on its first request, measured when present.
 OPTIONAL_MODULES = (
     "livescreen.providers.ivs_events",
+    "livescreen.providers.ivs_reaper",
     "livescreen.providers.ivs",
     "livescreen.providers.twilio",
 )
