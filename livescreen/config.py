@@ -164,7 +164,7 @@ class Settings(Mapping[str, str]):
             raise ConfigError(
                 f"Setting HOST_SESSION_SECRET must be at least {MIN_SESSION_SECRET_LENGTH} "
                 f"characters (it signs host sessions), got {len(secret)}: set a longer random "
-                f"value in {self.source}, or remove it to have one generated"
+                f"value in {self.source}"
             )
 
     def with_values(self, **overrides: str) -> Settings:

@@ -40,6 +40,9 @@ def _structured_logger() -> Any:
 def _settings() -> config.Settings:
     settings = config.load()
     log_redaction.secret_filter.remember(settings)
+    # A missing secret is reported by name (and where it was looked for) on every request,
+    # not only by the first function that happens to need it.
+    settings.check()
     return settings
 
 

@@ -18,7 +18,7 @@ from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
 
 PASSWORD = "hunter2-but-longer"
-SECRET = "session-secret-0123456789abcdef"
+SECRET = "session-secret-0123456789abcdef-0123456789"
 AUTH_TOKEN = "auth-token-fedcba9876543210"
 SETTINGS = Settings(
     {
@@ -156,3 +156,28 @@ def test_a_function_that_logs_its_event_and_fails_with_a_secret_is_masked(
     assert PASSWORD not in out + err
     assert AUTH_TOKEN not in out + err
     assert MASK in out
+
+
+def test_a_missing_secret_on_lambda_is_a_generic_500_and_a_log_line_naming_it(
+    lambda_logging: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a stack whose SSM path lacks the session secret
+    incomplete = Settings(
+        {"STREAM_PROVIDER": "local", "HOST_PASSWORD": PASSWORD}, "SSM Parameter Store under /x"
+    )
+    monkeypatch.setattr(config, "load", lambda: incomplete)
+
+    # WHEN any endpoint is called (even one that does not need that secret)
+    response = lambda_call("audience_token", {}, monkeypatch)
+
+    # THEN the caller gets a generic error and the operator a line naming the key and the place
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"error": "Internal server error"}
+    out, err = capsys.readouterr()
+    logged = out + err + caplog.text
+    assert "HOST_SESSION_SECRET" in logged
+    assert "SSM Parameter Store under /x" in logged
+    assert PASSWORD not in logged
