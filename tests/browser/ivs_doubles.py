@@ -71,9 +71,12 @@ SDK = r"""
   class LocalStageStream extends StageStream {
     constructor(track, config) {
       super(track);
-      const { maxBitrate = 2500, maxFramerate = 30 } = config || {};
-      if (maxBitrate < 50 || maxBitrate > 2500) {
-        throw new RangeError('maxBitrate must be between 50 and 2500 kbps');
+      if (config && 'maxBitrate' in config) {
+        throw new TypeError('maxBitrate is deprecated: use maxVideoBitrateKbps');
+      }
+      const { maxVideoBitrateKbps = 2500, maxFramerate = 30 } = config || {};
+      if (maxVideoBitrateKbps < 50 || maxVideoBitrateKbps > 2500) {
+        throw new RangeError('maxVideoBitrateKbps must be between 50 and 2500 kbps');
       }
       if (maxFramerate < 10 || maxFramerate > 30) {
         throw new RangeError('maxFramerate must be between 10 and 30');

@@ -142,7 +142,7 @@ def test_the_host_publishes_screen_and_microphone_to_its_stage(
     assert kinds == ["audio", "video"]
     video = next(s for s in stage["published"] if s["kind"] == "video")
     assert video["width"] <= 1280 and video["height"] <= 720
-    assert video["config"] == {"maxBitrate": 2500, "maxFramerate": 30}
+    assert video["config"] == {"maxVideoBitrateKbps": 2500, "maxFramerate": 30}
     assert stage["subscribesTo"] == "none"
     assert backend.calls[:2] == ["host_token", "stream_start"]
 

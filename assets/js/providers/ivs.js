@@ -12,7 +12,7 @@ const SDK = '/vendor/amazon-ivs-web-broadcast.js';
 // IVS real-time publishing tops out at 720p, 30 fps and 2.5 Mbps.
 const MAX_WIDTH = 1280;
 const MAX_HEIGHT = 720;
-const VIDEO_CONFIG = { maxBitrate: 2500, maxFramerate: 30 };
+const VIDEO_CONFIG = { maxVideoBitrateKbps: 2500, maxFramerate: 30 };
 
 async function sdk() {
   await loadScript(SDK);
