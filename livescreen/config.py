@@ -26,6 +26,7 @@ DEFAULTS: dict[str, str | None] = {
     "API_KEY_SID": None,
     "API_KEY_SECRET": None,
     "TWILIO_API_BASE_URL": None,
+    "PUBLIC_API_URL": None,
     "ROOM_TYPE": "group",
     "MAX_DURATION": "14400",
     "HOST_TOKEN_TTL": "14400",

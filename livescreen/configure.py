@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from livescreen.config import (
+    MIN_SESSION_SECRET_LENGTH,
     PROVIDER_REQUIREMENTS,
     ConfigError,
     Settings,
@@ -51,6 +52,7 @@ class ConfigureResult:
     provider: str
     written: list[str] = field(default_factory=list)
     generated: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
     def report(self) -> list[str]:
@@ -62,6 +64,11 @@ class ConfigureResult:
             lines.append("Set: nothing (every value was already there)")
         if self.generated:
             lines.append(f"Generated: {', '.join(self.generated)}")
+        if self.kept:
+            lines.append(
+                f"Kept the stored {', '.join(self.kept)} (replacing it would sign the host out "
+                "or invalidate viewer tokens; delete the parameter first to replace it)"
+            )
         if self.missing:
             lines.append(
                 f"Still missing for the {self.provider} provider: {', '.join(self.missing)} "
@@ -143,6 +150,11 @@ def configure(
     present = stored_names(ssm, stack.parameter_path)
     to_write = values_from_env_file(env_file)
     result = ConfigureResult(stack.parameter_path, chosen)
+    # Keys that sign things are never silently replaced from a file (a dev .env has its own).
+    for key in sorted(_KEPT_WHEN_STORED & present & set(to_write)):
+        del to_write[key]
+    result.kept = sorted(_KEPT_WHEN_STORED & present & set(values_from_env_file(env_file)))
+    check_values(to_write)
 
     generated_keys = {"HOST_SESSION_SECRET", "IVS_PRIVATE_KEY", "IVS_PUBLIC_KEY_ARN"}
     if prompt is not None:
@@ -177,6 +189,41 @@ def configure(
             result.written.append(key)
     result.missing = _missing(chosen, present | set(to_write))
     return result
+
+
+#: Stored values that a file never replaces: the session key and the IVS key pair.
+_KEPT_WHEN_STORED = frozenset({"HOST_SESSION_SECRET", "IVS_PRIVATE_KEY", "IVS_PUBLIC_KEY_ARN"})
+
+
+def check_values(values: dict[str, str]) -> None:
+    """Refuse, before anything is written, values the functions could never use."""
+    secret = values.get("HOST_SESSION_SECRET")
+    if secret is not None and len(secret) < MIN_SESSION_SECRET_LENGTH:
+        raise ConfigError(
+            f"HOST_SESSION_SECRET must be at least {MIN_SESSION_SECRET_LENGTH} characters: "
+            "nothing was changed (leave it out to have one generated)"
+        )
+    ivs_keys_given = {"IVS_PRIVATE_KEY", "IVS_PUBLIC_KEY_ARN"} & set(values)
+    if len(ivs_keys_given) == 1:
+        raise ConfigError(
+            f"Only {ivs_keys_given.pop()} of the IVS key pair was given: give both "
+            "IVS_PRIVATE_KEY and IVS_PUBLIC_KEY_ARN, or neither to have a pair generated; "
+            "nothing was changed"
+        )
+    if "IVS_PRIVATE_KEY" in values:
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        try:
+            key = load_pem_private_key(values["IVS_PRIVATE_KEY"].encode(), password=None)
+        except (ValueError, TypeError):
+            key = None
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp384r1":
+            raise ConfigError(
+                "IVS_PRIVATE_KEY is not an unencrypted P-384 private key in PEM format (in a "
+                ".env file, put it on one line in double quotes with \\n for line breaks); "
+                "nothing was changed"
+            )
 
 
 def _new_ivs_key(client: Any, stack_name: str) -> tuple[str, str]:

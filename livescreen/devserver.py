@@ -109,6 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
         forwarded = self.headers.get("X-Forwarded-For")
         pairs = [(k, v) for k, v in pairs if k.lower() != "x-forwarded-for"]
         pairs.append(("x-forwarded-for", f"{forwarded}, {peer}" if forwarded else peer))
+        if not self.headers.get("X-Forwarded-Proto"):  # plain HTTP here, unless a proxy says so
+            pairs.append(("x-forwarded-proto", "http"))
         event = build_http_api_v2_event(
             method=self.command,
             path=path,

@@ -38,8 +38,10 @@ class _Answer:
         with self._lock:
             if self._sent:
                 return
+            # Marked sent only once it was: if a SUCCESS answer fails to go out, the FAILED
+            # answer that follows still reaches CloudFormation instead of leaving it waiting.
+            cfn_response.send(self._event, status, physical_id, reason, data)
             self._sent = True
-        cfn_response.send(self._event, status, physical_id, reason, data)
 
 
 def _physical_id(bucket: str) -> str:

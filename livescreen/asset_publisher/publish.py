@@ -107,7 +107,8 @@ def publish(
     wanted = scan(assets_dir)
     existing = {obj["Key"]: obj.get("ETag") for obj in _list_objects(s3, bucket)}
     result = PublishResult()
-    for key, asset in wanted.items():
+    # Pages last: a page never points at a script or SDK file that is not uploaded yet.
+    for key, asset in sorted(wanted.items(), key=lambda item: item[0].endswith(".html")):
         if not _needs_upload(s3, bucket, asset, existing.get(key)):
             result.unchanged += 1
             continue

@@ -27,6 +27,7 @@ from livescreen.providers.base import (
 )
 from livescreen.providers.twilio_playback import Grant, PlaybackGrantCache
 from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError, TwilioRest
+from livescreen.providers.twilio_room_events import ROOM_PREFIX, callback_url, ends_stream
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -91,6 +92,7 @@ class TwilioProvider:
         self.host_token_ttl = settings.get_int("HOST_TOKEN_TTL", minimum=60, maximum=86400)
         self.max_duration = settings.get_int("MAX_DURATION", minimum=60, maximum=90000)
         self.grant_ttl = settings.get_int("PLAYBACK_GRANT_TTL", minimum=5, maximum=60)
+        self.room_events_url = callback_url(settings)
         self.rest = TwilioRest(client, retry)
         self._start_lock = threading.Lock()
         self.playback = PlaybackGrantCache(
@@ -106,14 +108,13 @@ class TwilioProvider:
         from twilio.jwt.access_token import AccessToken
         from twilio.jwt.access_token.grants import VideoGrant
 
-        room = f"livestream-{secrets.token_hex(8)}"
+        room = f"{ROOM_PREFIX}{secrets.token_hex(8)}"
+        data = {"UniqueName": room, "Type": self.room_type}
+        if self.room_events_url:
+            # Twilio reports the host leaving: the stream stops even if the page never says so.
+            data.update(StatusCallback=self.room_events_url, StatusCallbackMethod="POST")
         try:
-            self.rest.call(
-                "POST",
-                f"{VIDEO}/Rooms",
-                data={"UniqueName": room, "Type": self.room_type},
-                idempotent=False,
-            )
+            self.rest.call("POST", f"{VIDEO}/Rooms", data=data, idempotent=False)
         except TwilioApiError as error:
             if error.code == 53126:
                 raise ProviderUnavailableError(
@@ -180,6 +181,14 @@ class TwilioProvider:
         self.playback.clear()
         log.info("Stream stopped for room %s", room)
         return StreamState(room=room, live=False)
+
+    def handle_room_event(self, event: str, room: str, identity: str) -> bool:
+        """Stop ``room``'s stream if a Twilio room event says its host left; True if stopped."""
+        if not ends_stream(event, room, identity, self.host_identity):
+            return False
+        log.info("Room %s reported %s: stopping its stream", room, event)
+        self.stop_stream(room)
+        return True
 
     # -- audience -------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ class Room:
     status_callback_method: str = "POST"
     status: str = "in-progress"
     end_time: float | None = None
+    #: SequenceNumber of the next status callback (each room counts its own from 0)
+    next_sequence: int = 0
 
     def to_json(self) -> dict[str, Any]:
         url = f"{VIDEO_URL}/Rooms/{self.sid}"

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from livescreen.twilio_emulator.callbacks import CallbackSender
 from livescreen.twilio_emulator.errors import ApiError, not_found
 from livescreen.twilio_emulator.routes import dispatch, match
 from livescreen.twilio_emulator.state import EmulatorState
@@ -108,7 +109,9 @@ class EmulatorServer:
     ``api_keys``. Switches (plain attributes, safe to flip while running): ``media_retired``
     answers every Media v1 path with Twilio's 404, ``latency`` adds seconds to every call,
     ``state.new_account`` refuses ``go`` rooms with error 53126. ``fail_next`` queues
-    failures; ``calls`` counts requests per ``(method, route template)``.
+    failures; ``calls`` counts requests per ``(method, route template)``. Rooms created with a
+    ``StatusCallback`` get Twilio's signed callbacks (``callbacks.deliveries`` records them;
+    ``state.disconnect_participant`` plays a participant leaving).
     """
 
     def __init__(
@@ -131,7 +134,10 @@ class EmulatorServer:
         )
         self.media_retired = media_retired
         self.latency = latency
-        self.state = EmulatorState(account_sid, new_account=new_account, clock=clock)
+        self.callbacks = CallbackSender(auth_token)
+        self.state = EmulatorState(
+            account_sid, new_account=new_account, clock=clock, on_room_event=self.callbacks.send
+        )
         self.calls: Counter[tuple[str, str]] = Counter()
         self._failures: dict[tuple[str, str], deque[tuple[int, int | None]]] = {}
         self._lock = threading.Lock()
@@ -159,6 +165,7 @@ class EmulatorServer:
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.callbacks.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -3,6 +3,8 @@
 Every operation takes the request parameters as Twilio names them (``UniqueName``,
 ``MaxDuration``...), validates them the way the REST API does and raises ``ApiError`` otherwise.
 Time-driven transitions (``MaxDuration`` running out) are evaluated lazily against ``clock``.
+A room created with a ``StatusCallback`` reports its events (``room-created``, ``room-ended``,
+``participant-disconnected``) to ``on_room_event(url, method, params)`` with Twilio's parameters.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from livescreen.twilio_emulator.resources import (
     PlaybackGrant,
     PlayerStreamer,
     Room,
+    iso,
     new_sid,
 )
 
@@ -37,6 +40,8 @@ DEFAULT_GRANT_TTL = 15
 MAX_GRANT_TTL = 60
 
 Params = Mapping[str, str]
+#: Receives each room status callback: (StatusCallback URL, its method, form parameters).
+RoomEventSink = Callable[[str, str, dict[str, str]], None]
 
 
 def _integer(params: Params, name: str, default: int, low: int, high: int) -> int:
@@ -90,10 +95,12 @@ class EmulatorState:
         *,
         new_account: bool = False,
         clock: Callable[[], float] = time.time,
+        on_room_event: RoomEventSink | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.new_account = new_account
         self.clock = clock
+        self.on_room_event = on_room_event
         self.lock = threading.RLock()
         self.rooms: dict[str, Room] = {}
         self.media_processors: dict[str, MediaProcessor] = {}
@@ -148,6 +155,7 @@ class EmulatorState:
             status_callback_method=callback_method,
         )
         self.rooms[sid] = room
+        self._room_event(room, "room-created")
         return room
 
     def _room_in_progress(self, name: str) -> Room | None:
@@ -186,7 +194,45 @@ class EmulatorState:
         room.status = "completed"
         room.end_time = now
         room.updated = now
+        self._room_event(room, "room-ended", RoomDuration=str(int(now - room.created)))
         return room
+
+    def disconnect_participant(self, room_name_or_sid: str, identity: str) -> None:
+        """``identity`` leaves the in-progress room (tab closed, network lost); the room stays.
+
+        Twilio's ``participant-disconnected`` callback goes to the room's StatusCallback.
+        """
+        with self.lock:
+            room = self.room(room_name_or_sid, f"/v1/Rooms/{room_name_or_sid}")
+            if room.status != "in-progress":
+                raise ApiError(
+                    400, 20001, f"Room {room.unique_name} is {room.status}: nobody is in it"
+                )
+            self._room_event(
+                room,
+                "participant-disconnected",
+                ParticipantSid=new_sid("PA"),
+                ParticipantIdentity=identity,
+                ParticipantStatus="disconnected",
+                ParticipantDuration=str(int(self.clock() - room.created)),
+            )
+
+    def _room_event(self, room: Room, event: str, **extra: str) -> None:
+        if room.status_callback is None or self.on_room_event is None:
+            return
+        params = {
+            "AccountSid": self.account_sid,
+            "RoomName": room.unique_name,
+            "RoomSid": room.sid,
+            "RoomStatus": room.status,
+            "RoomType": room.type,
+            "StatusCallbackEvent": event,
+            "Timestamp": iso(self.clock()) or "",
+            "SequenceNumber": str(room.next_sequence),
+            **extra,
+        }
+        room.next_sequence += 1
+        self.on_room_event(room.status_callback, room.status_callback_method, params)
 
     # -- MediaProcessors ------------------------------------------------------------------
 

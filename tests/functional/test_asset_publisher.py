@@ -324,3 +324,54 @@ def test_the_answer_is_never_sent_over_plain_http_to_a_remote_host() -> None:
     }
     with pytest.raises(ValueError, match="https"):
         cfn_response.send(event, "SUCCESS", "assets-x")
+
+
+def test_pages_are_uploaded_after_the_scripts_they_load(
+    aws: dict[str, Any],
+    assets_dir: Path,
+    cloudformation_answers: tuple[str, list[Answer]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, _ = cloudformation_answers
+    # GIVEN a record of the order in which files reach the bucket
+    from livescreen.asset_publisher import custom_resource
+
+    order: list[str] = []
+    aws["s3"].meta.events.register(
+        "provide-client-params.s3.PutObject", lambda params, **_: order.append(params["Key"])
+    )
+    monkeypatch.setattr(custom_resource, "_clients", lambda: (aws["s3"], aws["cloudfront"]))
+    # WHEN the pages are published
+    run_resource("Create", aws, url)
+    # THEN no page lands before a file it could point at
+    pages = [i for i, key in enumerate(order) if key.endswith(".html")]
+    others = [i for i, key in enumerate(order) if not key.endswith(".html")]
+    assert pages and others
+    assert min(pages) > max(others)
+
+
+def test_a_success_answer_that_fails_to_go_out_is_followed_by_a_failure_answer(
+    aws: dict[str, Any],
+    assets_dir: Path,
+    cloudformation_answers: tuple[str, list[Answer]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, answers = cloudformation_answers
+    # GIVEN the first PUT to CloudFormation's response URL fails on the way out
+    from livescreen.asset_publisher import cfn_response
+
+    real_send = cfn_response.send
+    attempts: list[str] = []
+
+    def flaky_send(event: dict[str, Any], status: Any, *args: Any, **kwargs: Any) -> None:
+        attempts.append(str(status))
+        if len(attempts) == 1:
+            raise OSError("connection reset")
+        real_send(event, status, *args, **kwargs)
+
+    monkeypatch.setattr(cfn_response, "send", flaky_send)
+    # WHEN CloudFormation creates the resource
+    run_resource("Create", aws, url)
+    # THEN the stack still gets exactly one answer instead of waiting out its timeout
+    assert len(answers) == 1
+    assert answers[0].body["Status"] == "FAILED"

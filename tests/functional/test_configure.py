@@ -210,3 +210,91 @@ def test_the_command_line_never_prints_a_secret(
     session_secret = stored(aws["ssm"])["HOST_SESSION_SECRET"]["Value"]
     for secret in [*TWILIO_ENV.values(), session_secret]:
         assert secret not in out.out + out.err
+
+
+def test_a_dev_env_file_does_not_replace_the_stored_session_secret(
+    aws: dict[str, Any], tmp_path: Path
+) -> None:
+    # GIVEN a stack whose session secret is already stored
+    aws["ssm"].put_parameter(
+        Name=f"{PATH}/HOST_SESSION_SECRET", Value="p" * 40, Type="SecureString", Overwrite=True
+    )
+    # WHEN configure runs with the dev server's .env, which has a session secret of its own
+    env_file = write_env(tmp_path, {**TWILIO_ENV, "HOST_SESSION_SECRET": "d" * 43})
+    result = configure(
+        ssm=aws["ssm"],
+        cloudformation=aws["cloudformation"],
+        stack_name=STACK,
+        provider="twilio",
+        env_file=env_file,
+    )
+    # THEN the stored one is kept (the host stays signed in), and the report says so
+    assert stored(aws["ssm"])["HOST_SESSION_SECRET"]["Value"] == "p" * 40
+    assert result.kept == ["HOST_SESSION_SECRET"]
+    assert any("Kept the stored HOST_SESSION_SECRET" in line for line in result.report())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"HOST_SESSION_SECRET": "short"}, "HOST_SESSION_SECRET must be at least 32"),
+        ({"IVS_PRIVATE_KEY": "x"}, "Only IVS_PRIVATE_KEY of the IVS key pair"),
+        (
+            {"IVS_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----", "IVS_PUBLIC_KEY_ARN": KEY_ARN},
+            "IVS_PRIVATE_KEY is not an unencrypted P-384 private key",
+        ),
+    ],
+    ids=["short-session-secret", "half-a-key-pair", "truncated-pem"],
+)
+def test_values_the_functions_could_never_use_are_refused_and_nothing_is_written(
+    aws: dict[str, Any], tmp_path: Path, extra: dict[str, str], message: str
+) -> None:
+    # GIVEN an env file with one unusable value among good ones
+    env_file = write_env(tmp_path, {**TWILIO_ENV, **extra})
+    # WHEN configure runs THEN it refuses, naming the key
+    with pytest.raises(ConfigError, match=message):
+        configure(
+            ssm=aws["ssm"],
+            cloudformation=aws["cloudformation"],
+            stack_name=STACK,
+            provider="twilio",
+            env_file=env_file,
+        )
+    # AND nothing at all was stored
+    assert stored(aws["ssm"]) == {}
+
+
+def test_a_p384_private_key_from_an_env_file_is_accepted_on_one_line(
+    aws: dict[str, Any], tmp_path: Path
+) -> None:
+    # GIVEN a key pair written to .env the documented way: one line, double quotes, \n escapes
+    private_key = ec.generate_private_key(ec.SECP384R1())
+    from cryptography.hazmat.primitives import serialization
+
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "".join(f"{k}={v}\n" for k, v in TWILIO_ENV.items())
+        + 'IVS_PRIVATE_KEY="'
+        + pem.replace("\n", "\\n")
+        + '"\n'
+        + f"IVS_PUBLIC_KEY_ARN={KEY_ARN}\n",
+        encoding="utf-8",
+    )
+    # WHEN configure runs
+    configure(
+        ssm=aws["ssm"],
+        cloudformation=aws["cloudformation"],
+        stack_name=STACK,
+        provider="ivs",
+        env_file=env_file,
+    )
+    # THEN the stored key is the whole PEM, loadable as the same P-384 key
+    stored_pem = stored(aws["ssm"])["IVS_PRIVATE_KEY"]["Value"]
+    loaded = load_pem_private_key(stored_pem.encode(), password=None)
+    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    assert loaded.private_numbers() == private_key.private_numbers()

@@ -15,12 +15,14 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from stack_support import ROOT
+from twilio.request_validator import RequestValidator
 
 from livescreen import password_guard
 from livescreen.providers import clear_provider_cache
@@ -36,11 +38,19 @@ API_KEY_SID = "SK" + "4d" * 16
 API_KEY_SECRET = "stack-test-api-key-secret-0123456789"
 HOST_PASSWORD = "a stack test password"
 EVENT_PATH = ROOT / "tests" / "events" / "http_api_v2_example.json"
+#: The HTTP API's id in the example event (its domain is <id>.execute-api.<region>.amazonaws.com).
+API_ID = "a1b2c3d4e5"
 
 
 def resolve(value: Any, parameters_: dict[str, Any]) -> str:
     """The value CloudFormation would give a plain environment variable."""
-    pseudo = {"AWS::StackName": STACK, "AWS::Region": REGION, "AWS::AccountId": "123456789012"}
+    pseudo = {
+        "AWS::StackName": STACK,
+        "AWS::Region": REGION,
+        "AWS::AccountId": "123456789012",
+        "AWS::URLSuffix": "amazonaws.com",
+        "HttpApi": API_ID,
+    }
     names = {**pseudo, **parameters_}
     if isinstance(value, dict) and "Ref" in value:
         return str(names[value["Ref"]])
@@ -74,55 +84,70 @@ class LambdaContext:
 
 
 @pytest.fixture
-def invoke(
-    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[str, dict[str, Any]], dict[str, Any]]]:
-    """invoke(logical_id, event) -> the Lambda response, with the template's handler and env."""
+def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(
         account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_keys={API_KEY_SID: API_KEY_SECRET}
-    ) as emulator:
-        for key, value in {
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_LAMBDA_FUNCTION_NAME": f"{STACK}-function",
-        }.items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
-        parameters.clear_caches()
-        clear_provider_cache()
-        password_guard.throttle.reset()
-        with mock_aws():
-            ssm = boto3.client("ssm")
+    ) as server:
+        yield server
 
-            def run(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-                env = function_environment(template, logical_id, {"StreamProvider": "twilio"})
-                env["TWILIO_API_BASE_URL"] = emulator.base_url
-                for key, value in env.items():
-                    monkeypatch.setenv(key, value)
-                for key, value in {
-                    "HOST_PASSWORD": HOST_PASSWORD,
-                    "HOST_SESSION_SECRET": "stack-test-session-secret-0123456789",
-                    "ACCOUNT_SID": ACCOUNT_SID,
-                    "AUTH_TOKEN": AUTH_TOKEN,
-                    "API_KEY_SID": API_KEY_SID,
-                    "API_KEY_SECRET": API_KEY_SECRET,
-                }.items():
+
+@pytest.fixture
+def invoke(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer
+) -> Iterator[Callable[[str, dict[str, Any]], dict[str, Any]]]:
+    """invoke(logical_id, event) -> the Lambda response, with the template's handler and env."""
+    for key, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_LAMBDA_FUNCTION_NAME": f"{STACK}-function",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    parameters.clear_caches()
+    clear_provider_cache()
+    password_guard.throttle.reset()
+    with mock_aws():
+        ssm = boto3.client("ssm")
+
+        def run(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+            env = function_environment(template, logical_id, {"StreamProvider": "twilio"})
+            env["TWILIO_API_BASE_URL"] = emulator.base_url
+            for key, value in env.items():
+                monkeypatch.setenv(key, value)
+            for key, value in {
+                "HOST_PASSWORD": HOST_PASSWORD,
+                "HOST_SESSION_SECRET": "stack-test-session-secret-0123456789",
+                "ACCOUNT_SID": ACCOUNT_SID,
+                "AUTH_TOKEN": AUTH_TOKEN,
+                "API_KEY_SID": API_KEY_SID,
+                "API_KEY_SECRET": API_KEY_SECRET,
+            }.items():
+                ssm.put_parameter(
+                    Name=f"{env['PARAMETER_PATH']}/{key}",
+                    Value=value,
+                    Type="SecureString",
+                    Overwrite=True,
+                )
+            # and the settings the stack itself stores (the API's URL)
+            for resource in template["Resources"].values():
+                if resource["Type"] == "AWS::SSM::Parameter":
+                    stored = resource["Properties"]
                     ssm.put_parameter(
-                        Name=f"{env['PARAMETER_PATH']}/{key}",
-                        Value=value,
-                        Type="SecureString",
+                        Name=resolve(stored["Name"], {}),
+                        Value=resolve(stored["Value"], {}),
+                        Type=stored["Type"],
                         Overwrite=True,
                     )
-                handler_name = template["Resources"][logical_id]["Properties"]["Handler"]
-                module_name, _, attribute = handler_name.rpartition(".")
-                handler = getattr(importlib.import_module(module_name), attribute)
-                return handler(event, LambdaContext())
+            handler_name = template["Resources"][logical_id]["Properties"]["Handler"]
+            module_name, _, attribute = handler_name.rpartition(".")
+            handler = getattr(importlib.import_module(module_name), attribute)
+            return handler(event, LambdaContext())
 
-            yield run
-        parameters.clear_caches()
-        clear_provider_cache()
-        password_guard.throttle.reset()
+        yield run
+    parameters.clear_caches()
+    clear_provider_cache()
+    password_guard.throttle.reset()
 
 
 def load_event(path: Path, route: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -183,3 +208,47 @@ def test_host_token_with_the_ssm_password_gets_a_room_and_a_session(
     # AND no secret travels back in the response
     assert HOST_PASSWORD not in response["body"]
     assert AUTH_TOKEN not in response["body"]
+
+
+def test_room_events_stops_the_stream_when_twilio_reports_that_the_host_left(
+    invoke: Callable[[str, dict[str, Any]], dict[str, Any]], emulator: EmulatorServer
+) -> None:
+    # GIVEN a host who went live through the deployed functions
+    host = decoded_body(
+        invoke(
+            "HostTokenFunction", load_event(EVENT_PATH, "/host_token", {"password": HOST_PASSWORD})
+        )
+    )
+    started = invoke(
+        "StreamStartFunction", load_event(EVENT_PATH, "/stream_start", {"session": host["session"]})
+    )
+    assert started["statusCode"] == 200, started
+    # AND the room reports to the API's own URL, from the setting the stack stores in SSM
+    (room,) = [r for r in emulator.state.rooms.values() if r.unique_name == host["room"]]
+    assert (
+        room.status_callback == f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/room_events"
+    )
+    # WHEN Twilio posts participant-disconnected for the host, signed over that URL, and API
+    # Gateway hands it to the function with its own Host header
+    form = {
+        "StatusCallbackEvent": "participant-disconnected",
+        "RoomName": host["room"],
+        "ParticipantIdentity": host["identity"],
+    }
+    event = load_event(EVENT_PATH, "/room_events", {})
+    event["body"] = urlencode(form)
+    event["headers"].update(
+        {
+            "content-type": "application/x-www-form-urlencoded",
+            "content-length": str(len(event["body"])),
+            "x-twilio-signature": RequestValidator(AUTH_TOKEN).compute_signature(
+                room.status_callback, form
+            ),
+        }
+    )
+    response = invoke("RoomEventsFunction", event)
+    # THEN the signature verifies and the stream is stopped
+    assert response["statusCode"] == 200, response
+    assert decoded_body(response) == {"handled": True}
+    running = emulator.state.running()
+    assert running == {"media_processors": [], "player_streamers": [], "rooms": []}

@@ -83,7 +83,7 @@ def ivs_entry_points(function: dict[str, Any]) -> list[tuple[str, str]]:
     handler = properties["Handler"]
     if handler == "livescreen.runtime.lambda_entry.handler":
         name = properties["Environment"]["Variables"]["LIVESCREEN_FUNCTION"]
-        return provider_methods_called(ROOT / "functions" / f"{name}.py")
+        return provider_methods_called(discover(ROOT / "functions")[name])
     module, _, attribute = handler.rpartition(".")
     if module.startswith("livescreen.providers.ivs"):
         return [(module.rsplit(".", 1)[-1], attribute)]
@@ -151,12 +151,39 @@ def test_function_environment_names_only_settings_the_app_knows(
 def test_every_api_route_is_served_through_cloudfront_uncached(resources: dict[str, Any]) -> None:
     distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
     behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    files = discover(ROOT / "functions")
     for name in http_functions(resources):
+        if files[name].name.endswith(".protected.py"):
+            # a webhook: Twilio posts to the API's own URL, the one it signs
+            assert f"/{name}" not in behaviours
+            continue
         behaviour = behaviours[f"/{name}"]
         assert behaviour["TargetOriginId"] == "api"
         assert "POST" in behaviour["AllowedMethods"]
         assert behaviour["CachePolicyId"] == CACHING_DISABLED
         assert behaviour["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+
+
+def test_rooms_report_to_the_api_url_the_functions_read_from_ssm(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # GIVEN the API's public URL, stored as a setting under the stack's SSM path
+    parameter = resources["PublicApiUrlParameter"]["Properties"]
+    assert sub_text(parameter["Name"]) == "/live-screen-sharing/${AWS::StackName}/PUBLIC_API_URL"
+    assert parameter["Type"] == "String"
+    assert sub_text(parameter["Value"]) == (
+        "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    )
+    assert "PUBLIC_API_URL" in DEFAULTS
+    # THEN no function names the API in its own properties: the API's routes name the
+    # functions, so that would be a circular dependency CloudFormation refuses to deploy
+    assert "HttpApi" not in repr(template["Globals"]["Function"])
+    for name, function in of_type(resources, "AWS::Serverless::Function").items():
+        properties = {k: v for k, v in function["Properties"].items() if k != "Events"}
+        assert "HttpApi" not in repr(properties), name
+    # AND the room events function reads settings, and may call nothing else in AWS
+    room_events = http_functions(resources)["room_events"]["Properties"]
+    assert room_events["Policies"] == [{"Ref": "ReadSettingsPolicy"}]
 
 
 def test_host_token_is_throttled_harder_than_any_other_route(resources: dict[str, Any]) -> None:
