@@ -32,7 +32,7 @@ DEFAULTS: dict[str, str | None] = {
     "HOST_TOKEN_TTL": "14400",
     "PLAYBACK_GRANT_TTL": "60",
     "LIVE_LOOKUP_TTL": "5",
-    "UPSTREAM_TIMEOUT": "8",
+    "UPSTREAM_TIMEOUT": "4",
     "IVS_REGION": None,
     "IVS_PRIVATE_KEY": None,
     "IVS_PUBLIC_KEY_ARN": None,

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
 #: How long one HTTP call to Twilio may take, by default, in seconds.
-DEFAULT_TIMEOUT = 8
+DEFAULT_TIMEOUT = 4
 
 
 def rewrite_url(url: str, base_url: str) -> str:

@@ -62,6 +62,16 @@ def room_of(processor: dict[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def composer_of(processor: dict[str, Any]) -> str | None:
+    """The identity the composer joins its room with (it names the app that started it)."""
+    try:
+        context = json.loads(processor.get("extension_context") or "{}")
+    except ValueError:
+        return None
+    identity = context.get("identity") if isinstance(context, dict) else None
+    return identity if isinstance(identity, str) else None
+
+
 def outputs_of(processor: dict[str, Any]) -> list[str]:
     """The PlayerStreamer SIDs a MediaProcessor renders into."""
     try:
@@ -93,6 +103,9 @@ class TwilioProvider:
         self.max_duration = settings.get_int("MAX_DURATION", minimum=60, maximum=90000)
         self.grant_ttl = settings.get_int("PLAYBACK_GRANT_TTL", minimum=5, maximum=60)
         self.room_events_url = callback_url(settings)
+        # Live resources carry no tags; the composer's identity marks this app's streams, so
+        # two stacks on one Twilio account never hand out each other's stream.
+        self.composer_identity = f"{settings['APP_TAG']}-{COMPOSER_IDENTITY}"[:128]
         self.rest = TwilioRest(client, retry)
         self._start_lock = threading.Lock()
         self.playback = PlaybackGrantCache(
@@ -109,7 +122,14 @@ class TwilioProvider:
         from twilio.jwt.access_token.grants import VideoGrant
 
         room = f"{ROOM_PREFIX}{secrets.token_hex(8)}"
-        data = {"UniqueName": room, "Type": self.room_type}
+        # A room disconnects its participants after MaxParticipantDuration (default 4 h, at
+        # most 24 h): keep the host (and the composer) in it for as long as the stream may run.
+        participant_seconds = min(max(self.max_duration, 600), 86400)
+        data = {
+            "UniqueName": room,
+            "Type": self.room_type,
+            "MaxParticipantDuration": str(participant_seconds),
+        }
         if self.room_events_url:
             # Twilio reports the host leaving: the stream stops even if the page never says so.
             data.update(StatusCallback=self.room_events_url, StatusCallbackMethod="POST")
@@ -152,7 +172,7 @@ class TwilioProvider:
                         "ExtensionContext": json.dumps(
                             {
                                 "room": {"name": room},
-                                "identity": COMPOSER_IDENTITY,
+                                "identity": self.composer_identity,
                                 "outputs": [streamer["sid"]],
                                 "resolution": RESOLUTION,
                             }
@@ -210,11 +230,18 @@ class TwilioProvider:
         return AudienceGrant(token=token.to_jwt())
 
     def _find_live_streamer(self) -> str | None:
+        """The PlayerStreamer of this app's live stream: one list call, whatever the audience."""
         page = self._media(
-            "GET", "/PlayerStreamers", params={"Status": "started", "PageSize": 5}, idempotent=True
+            "GET",
+            "/MediaProcessors",
+            params={"Status": "started", "PageSize": 50},
+            idempotent=True,
         )
-        streamers = page.get("player_streamers") or []
-        return streamers[0]["sid"] if streamers else None
+        for processor in page.get("media_processors") or []:
+            outputs = outputs_of(processor)
+            if composer_of(processor) == self.composer_identity and outputs:
+                return outputs[0]
+        return None
 
     def _create_playback_grant(self, streamer_sid: str) -> Grant | None:
         try:

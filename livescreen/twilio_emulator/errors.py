@@ -37,7 +37,7 @@ def invalid(param: str, value: str, allowed: Iterable[str] | None = None) -> Api
     return ApiError(400, 20001, f"Invalid {param} {value!r}{hint}")
 
 
-def out_of_range(param: str, value: str, low: int, high: int) -> ApiError:
+def out_of_range(param: str, value: str, low: int, high: int, code: int = 20001) -> ApiError:
     return ApiError(
-        400, 20001, f"{param} must be an integer between {low} and {high}, got {value!r}"
+        400, code, f"{param} must be an integer between {low} and {high}, got {value!r}"
     )

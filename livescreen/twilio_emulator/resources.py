@@ -33,6 +33,7 @@ class Room:
     created: float
     updated: float
     max_participants: int
+    max_participant_duration: int = 14400
     status_callback: str | None = None
     status_callback_method: str = "POST"
     status: str = "in-progress"
@@ -57,7 +58,7 @@ class Room:
             "duration": duration,
             "type": self.type,
             "max_participants": self.max_participants,
-            "max_participant_duration": 14400,
+            "max_participant_duration": self.max_participant_duration,
             "max_concurrent_published_tracks": 170 if self.type.startswith("group") else None,
             "record_participants_on_connect": False,
             "video_codecs": ["VP8", "H264"],

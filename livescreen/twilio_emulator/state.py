@@ -44,16 +44,18 @@ Params = Mapping[str, str]
 RoomEventSink = Callable[[str, str, dict[str, str]], None]
 
 
-def _integer(params: Params, name: str, default: int, low: int, high: int) -> int:
+def _integer(
+    params: Params, name: str, default: int, low: int, high: int, code: int = 20001
+) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise out_of_range(name, raw, low, high) from None
+        raise out_of_range(name, raw, low, high, code) from None
     if not low <= value <= high:
-        raise out_of_range(name, raw, low, high)
+        raise out_of_range(name, raw, low, high, code)
     return value
 
 
@@ -135,6 +137,9 @@ class EmulatorState:
         max_participants = _integer(
             params, "MaxParticipants", MAX_PARTICIPANTS[room_type], 1, MAX_PARTICIPANTS[room_type]
         )
+        max_participant_duration = _integer(
+            params, "MaxParticipantDuration", 14400, 600, 86400, code=53123
+        )
         callback, callback_method = _callback(params)
         now = self.clock()
         sid = new_sid("RM")
@@ -151,6 +156,7 @@ class EmulatorState:
             created=now,
             updated=now,
             max_participants=max_participants,
+            max_participant_duration=max_participant_duration,
             status_callback=callback,
             status_callback_method=callback_method,
         )

@@ -154,6 +154,16 @@ def test_go_rooms_are_refused_for_new_accounts(api: Api) -> None:
     assert api.post("/video/v1/Rooms", {"UniqueName": "r"}).status_code == 201
 
 
+@pytest.mark.parametrize("seconds", ["599", "86401", "four hours"])
+def test_max_participant_duration_outside_ten_minutes_to_a_day_is_53123(
+    api: Api, seconds: str
+) -> None:
+    response = api.post("/video/v1/Rooms", {"UniqueName": "r", "MaxParticipantDuration": seconds})
+    assert response.status_code == 400
+    assert response.json()["code"] == 53123
+    assert api.emulator.state.rooms == {}
+
+
 def test_unique_name_of_an_in_progress_room_cannot_be_reused(api: Api) -> None:
     api.post("/video/v1/Rooms", {"UniqueName": "r"})
     response = api.post("/video/v1/Rooms", {"UniqueName": "r"})

@@ -177,10 +177,11 @@ def test_viewers_share_one_playback_grant(
 ) -> None:
     host = host_token(twilio_settings)
     call("stream_start", twilio_settings, {"session": host["session"]})
+    emulator.calls.clear()
     tokens = {call("audience_token", twilio_settings).json()["token"] for _ in range(25)}
     assert len(tokens) == 25  # each viewer has a token (and identity) of their own
     assert emulator.calls_to("POST", "/media/v1/PlayerStreamers/{Sid}/PlaybackGrant") == 1
-    assert emulator.calls_to("GET", "/media/v1/PlayerStreamers") == 1
+    assert emulator.calls_to("GET", "/media/v1/MediaProcessors") == 1
 
 
 def test_retired_twilio_live_answers_a_clear_503(

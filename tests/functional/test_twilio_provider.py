@@ -95,6 +95,17 @@ def test_host_grant_creates_a_group_room_and_a_token_for_that_room_only(
     assert token["exp"] - token["nbf"] == 14400
 
 
+@pytest.mark.parametrize(("max_duration", "expected"), [("14400", 14400), ("90000", 86400)])
+def test_the_room_keeps_the_host_connected_as_long_as_the_stream_may_run(
+    emulator: EmulatorServer, make_provider: MakeProvider, max_duration: str, expected: int
+) -> None:
+    # GIVEN a stream allowed to run MAX_DURATION seconds (Twilio rooms cap participants at 24 h)
+    make_provider(MAX_DURATION=max_duration).create_host_grant()
+    # THEN the room will not disconnect the host before then
+    (room,) = emulator.state.rooms.values()
+    assert room.max_participant_duration == expected
+
+
 def test_each_host_grant_gets_its_own_room(provider: TwilioProvider) -> None:
     assert provider.create_host_grant().room != provider.create_host_grant().room
 
@@ -248,12 +259,24 @@ def test_one_grant_serves_a_crowd_of_concurrent_viewers(
     with ThreadPoolExecutor(max_workers=200) as pool:
         tokens = list(pool.map(view, range(200)))
     # THEN one lookup and one PlaybackGrant served them all
-    assert emulator.calls_to("GET", "/media/v1/PlayerStreamers") == 1
+    assert emulator.calls_to("GET", "/media/v1/MediaProcessors") == 1
     assert emulator.calls_to("POST", "/media/v1/PlayerStreamers/{Sid}/PlaybackGrant") == 1
     decoded = [claims(token or "", twilio_settings) for token in tokens]
     assert len({d["grants"]["player"]["playbackUrl"] for d in decoded}) == 1
     # AND every viewer has an identity of their own
     assert len({d["grants"]["identity"] for d in decoded}) == 200
+
+
+def test_viewers_of_one_stack_never_get_another_stacks_stream(
+    make_provider: MakeProvider, emulator: EmulatorServer
+) -> None:
+    # GIVEN two stacks (dev and prod) sharing one Twilio account, only dev live
+    dev = make_provider(APP_TAG="live-screen-sharing-dev")
+    prod = make_provider(APP_TAG="live-screen-sharing-prod")
+    dev.start_stream(dev.create_host_grant().room)
+    # THEN prod's viewers are told nothing is live, and dev's get the stream
+    assert prod.audience_grant().token is None
+    assert dev.audience_grant().token is not None
 
 
 def test_grant_is_renewed_before_it_expires() -> None:
@@ -309,7 +332,8 @@ def test_retired_media_api_becomes_a_clear_unavailable_error(
     for _ in range(10):
         with pytest.raises(ProviderUnavailableError):
             provider.audience_grant()
-    assert emulator.calls_to("GET", "/media/v1/PlayerStreamers") == 1
+    # (one list call for the start's check, one lookup for every viewer since)
+    assert emulator.calls_to("GET", "/media/v1/MediaProcessors") == 2
     # AND stopping still releases the room
     assert provider.stop_stream(room).live is False
     assert emulator.state.running()["rooms"] == []
@@ -319,10 +343,11 @@ def test_rate_limited_lookup_is_retried_after_retry_after(
     provider: TwilioProvider, emulator: EmulatorServer, sleeps: list[float]
 ) -> None:
     provider.start_stream(provider.create_host_grant().room)
-    emulator.fail_next("GET", "/media/v1/PlayerStreamers", count=2, status=429, retry_after=1)
+    emulator.calls.clear()
+    emulator.fail_next("GET", "/media/v1/MediaProcessors", count=2, status=429, retry_after=1)
     assert provider.audience_grant().token is not None
     assert sleeps == [1.0, 1.0]
-    assert emulator.calls_to("GET", "/media/v1/PlayerStreamers") == 3
+    assert emulator.calls_to("GET", "/media/v1/MediaProcessors") == 3
 
 
 def test_rate_limited_create_is_retried(
@@ -337,7 +362,7 @@ def test_rate_limited_create_is_retried(
 def test_server_errors_on_reads_back_off_exponentially(
     provider: TwilioProvider, emulator: EmulatorServer, sleeps: list[float]
 ) -> None:
-    emulator.fail_next("GET", "/media/v1/PlayerStreamers", count=3, status=500)
+    emulator.fail_next("GET", "/media/v1/MediaProcessors", count=3, status=500)
     assert provider.audience_grant().token is None
     assert len(sleeps) == 3 and sleeps[0] < sleeps[1] < sleeps[2]
 
@@ -345,7 +370,7 @@ def test_server_errors_on_reads_back_off_exponentially(
 def test_retry_after_beyond_the_budget_gives_up_at_once(
     provider: TwilioProvider, emulator: EmulatorServer, sleeps: list[float]
 ) -> None:
-    emulator.fail_next("GET", "/media/v1/PlayerStreamers", status=429, retry_after=30)
+    emulator.fail_next("GET", "/media/v1/MediaProcessors", status=429, retry_after=30)
     with pytest.raises(ProviderError, match="rate limiting") as caught:
         provider.audience_grant()
     assert caught.value.status == 503
@@ -355,10 +380,10 @@ def test_retry_after_beyond_the_budget_gives_up_at_once(
 def test_persistent_failure_is_bounded(
     provider: TwilioProvider, emulator: EmulatorServer, sleeps: list[float]
 ) -> None:
-    emulator.fail_next("GET", "/media/v1/PlayerStreamers", count=50, status=503, retry_after=None)
+    emulator.fail_next("GET", "/media/v1/MediaProcessors", count=50, status=503, retry_after=None)
     with pytest.raises(ProviderError):
         provider.audience_grant()
-    assert emulator.calls_to("GET", "/media/v1/PlayerStreamers") <= 4
+    assert emulator.calls_to("GET", "/media/v1/MediaProcessors") <= 4
     assert sum(sleeps) <= RetryPolicy().budget
 
 
