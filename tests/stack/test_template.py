@@ -445,6 +445,16 @@ def test_the_publisher_reruns_whenever_its_package_changes_and_runs_the_publishe
     assert publisher["ServiceToken"] == {"Ref": "AssetPublisherFunction.Alias"}
 
 
+def test_a_timed_out_publish_is_neither_retried_nor_left_unanswered(
+    resources: dict[str, Any],
+) -> None:
+    function = resources["AssetPublisherFunction"]["Properties"]
+    # GIVEN CloudFormation calls the publisher asynchronously: no retry may publish again
+    assert function["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    # AND CloudFormation waits longer than the function runs, so the watchdog's answer counts
+    assert resources["PublishedAssets"]["Properties"]["ServiceTimeout"] > function["Timeout"]
+
+
 def test_the_functions_code_uri_holds_only_the_build_recipes(template: dict[str, Any]) -> None:
     # SAM copies a function's CodeUri before building; sam/ keeps that copy tiny.
     code_uri = template["Globals"]["Function"]["CodeUri"]
