@@ -40,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
     from livescreen.configure import configure, secret_prompt
 
+    if args.env_file and not Path(args.env_file).is_file():
+        print(f"error: --env-file {args.env_file} does not exist", file=sys.stderr)
+        return 2
     session = boto3.session.Session(region_name=args.region)
     interactive = not args.no_input and sys.stdin.isatty()
     try:
@@ -55,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, EOFError):
+        print("\nInterrupted: run it again to finish (stored keys are kept).", file=sys.stderr)
+        return 130
     except Exception as exc:
         from botocore.exceptions import BotoCoreError, ClientError
 

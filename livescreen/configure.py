@@ -86,8 +86,14 @@ def describe_stack(cloudformation: Any, stack_name: str) -> StackInfo:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") != "ValidationError":  # AccessDenied, ExpiredToken, throttling...
+            raise ConfigError(
+                f"Could not read stack {stack_name!r}: {error.get('Code', 'error')}: "
+                f"{error.get('Message', '')} (check your AWS credentials and --region)"
+            ) from exc
         raise ConfigError(
-            f"Stack {stack_name!r} was not found ({exc.response['Error'].get('Message', '')}): "
+            f"Stack {stack_name!r} was not found ({error.get('Message', '')}): "
             "deploy it with `sam deploy --guided`, or name it with --stack and --region"
         ) from exc
     stack = stacks[0]

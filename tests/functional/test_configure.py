@@ -298,3 +298,28 @@ def test_a_p384_private_key_from_an_env_file_is_accepted_on_one_line(
     loaded = load_pem_private_key(stored_pem.encode(), password=None)
     assert isinstance(loaded, ec.EllipticCurvePrivateKey)
     assert loaded.private_numbers() == private_key.private_numbers()
+
+
+def test_credentials_that_cannot_read_the_stack_are_not_reported_as_a_missing_stack() -> None:
+    # GIVEN credentials that CloudFormation refuses
+    cloudformation = boto3.client(
+        "cloudformation",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with Stubber(cloudformation) as stubber:
+        stubber.add_client_error(
+            "describe_stacks", service_error_code="ExpiredToken", service_message="expired"
+        )
+        # WHEN configure looks the stack up THEN it says what is really wrong
+        with pytest.raises(ConfigError, match="Could not read stack.*ExpiredToken.*credentials"):
+            configure(ssm=None, cloudformation=cloudformation, stack_name=STACK)
+
+
+def test_a_missing_env_file_is_reported_before_any_aws_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["configure", "--env-file", str(tmp_path / "nope.env")])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
