@@ -313,7 +313,7 @@ def test_credentials_that_cannot_read_the_stack_are_not_reported_as_a_missing_st
             "describe_stacks", service_error_code="ExpiredToken", service_message="expired"
         )
         # WHEN configure looks the stack up THEN it says what is really wrong
-        with pytest.raises(ConfigError, match="Could not read stack.*ExpiredToken.*credentials"):
+        with pytest.raises(ConfigError, match=r"Could not read stack.*ExpiredToken.*credentials"):
             configure(ssm=None, cloudformation=cloudformation, stack_name=STACK)
 
 
