@@ -388,6 +388,15 @@ def test_viewers_reach_everything_over_tls_and_a_custom_domain_gets_tls_1_2(
     assert distribution["DefaultRootObject"] == "index.html"
 
 
+def test_a_custom_domain_without_a_certificate_is_refused_before_deploying(
+    template: dict[str, Any],
+) -> None:
+    rule = template["Rules"]["CustomDomainNeedsCertificate"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]}
+
+
 def test_the_stage_events_rule_matches_what_the_handler_acts_on(
     resources: dict[str, Any],
 ) -> None:
