@@ -20,12 +20,8 @@ PATH = "/live-screen-sharing/test-stack"
 
 
 @pytest.fixture
-def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def ssm(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> Iterator[Any]:
     """moto SSM, and an environment shaped like the template's function environment."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "test-HostTokenFunction")
     monkeypatch.setenv("PARAMETER_PATH", PATH)
     monkeypatch.setenv("STREAM_PROVIDER", "twilio")

@@ -42,25 +42,26 @@ TWILIO_ENV = {
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def aws(fake_aws_credentials: None) -> Iterator[dict[str, Any]]:
     with mock_aws():
         cloudformation = boto3.client("cloudformation")
         cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(TEMPLATE))
         yield {"ssm": boto3.client("ssm"), "cloudformation": cloudformation}
 
 
-@pytest.fixture
-def ivs() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "ivs-realtime",
+def offline_client(service: str) -> Any:
+    """A real botocore client with dummy credentials, for use behind a Stubber."""
+    return boto3.client(
+        service,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+@pytest.fixture
+def ivs() -> Iterator[tuple[Any, Stubber]]:
+    client = offline_client("ivs-realtime")
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
@@ -302,12 +303,7 @@ def test_a_p384_private_key_from_an_env_file_is_accepted_on_one_line(
 
 def test_credentials_that_cannot_read_the_stack_are_not_reported_as_a_missing_stack() -> None:
     # GIVEN credentials that CloudFormation refuses
-    cloudformation = boto3.client(
-        "cloudformation",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cloudformation = offline_client("cloudformation")
     with Stubber(cloudformation) as stubber:
         stubber.add_client_error(
             "describe_stacks", service_error_code="ExpiredToken", service_message="expired"
