@@ -39,9 +39,15 @@ def ensure_local_secrets(env_file: Path, out: object = sys.stdout) -> list[str]:
 
 
 def run_dev(args: argparse.Namespace) -> int:
-    from livescreen.devserver import DevServer
+    try:
+        from livescreen.devserver import DevServer
+    except ModuleNotFoundError as exc:
+        print(f"error: `livescreen dev` needs {exc.name}: run `make setup`", file=sys.stderr)
+        print("(or `pip install -e '.[dev-server]'`)", file=sys.stderr)
+        return 2
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # the banner below says the rest
     log_redaction.install(logging.getLogger())
     env_file = Path(args.env_file)
     generated = ensure_local_secrets(env_file)

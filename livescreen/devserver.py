@@ -1,34 +1,38 @@
 """``livescreen dev``: the pages and the functions on http://localhost:3000.
 
-Every request to ``/<function>`` becomes the same API Gateway HTTP API (2.0) event Lambda
-would receive and goes through the same adapter (``runtime.api_gateway.handle_event``): there is
-no second code path to drift. Function files are reloaded when they change. ``/local/...`` is
-the signalling relay of the ``local`` provider, which exists only here.
+The app (``devserver_app.DevApp``) runs on uvicorn: one event loop accepts connections (with a
+deep listen backlog, so a crowd arriving at once is queued, not refused), synchronous function
+handlers run on a bounded pool of worker threads, and the ``local`` provider's event streams
+wait on the loop without holding a thread. Function files are reloaded when they change.
+Ctrl+C ends every open event stream and stops within a couple of seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import sys
 import threading
-from collections.abc import Iterator
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import unquote, urlsplit
+from typing import TextIO
+
+import uvicorn
 
 from livescreen.config import Settings
-from livescreen.content_types import content_type
-from livescreen.runtime.api_gateway import handle_event
-from livescreen.runtime.http_api_event import build_http_api_v2_event
+from livescreen.devserver_app import MAX_REQUEST_BODY, DevApp
+from livescreen.providers.local_hub import HUB
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
+
+__all__ = ["MAX_REQUEST_BODY", "PROJECT_ROOT", "DevServer", "list_assets"]
 
 logger = logging.getLogger("livescreen.devserver")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-LOCAL_PREFIX = "/local/"
-MAX_REQUEST_BODY = 1024 * 1024
+#: Connections the kernel queues before the server accepts them.
+LISTEN_BACKLOG = 2048
+#: Longest wait for requests still running once the server is told to stop.
+SHUTDOWN_GRACE_SECONDS = 2
 
 
 def list_assets(assets_dir: Path) -> list[str]:
@@ -41,197 +45,24 @@ def list_assets(assets_dir: Path) -> list[str]:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: DevHTTPServer
+class _Server(uvicorn.Server):
+    """uvicorn's server, which first ends the app's event streams when told to stop."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s - %s", self.address_string(), format % args)
+    def __init__(self, config: uvicorn.Config, app: DevApp) -> None:
+        super().__init__(config)
+        self.dev_app = app
+        self.ready = threading.Event()
 
-    def do_GET(self) -> None:
-        self._dispatch()
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.dev_app.bind_loop()
+        await super().startup(sockets)
+        self.ready.set()
 
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
-
-    def _read_body(self) -> bytes | None:
-        length_header = self.headers.get("Content-Length")
-        if not length_header:
-            return b""
-        try:
-            length = int(length_header)
-            if length < 0:
-                raise ValueError(length_header)
-        except ValueError:
-            self._send(400, {"content-type": "application/json"}, b'{"error":"Bad Content-Length"}')
-            return None
-        if length > MAX_REQUEST_BODY:
-            self._send(413, {"content-type": "application/json"}, b'{"error":"Body too large"}')
-            return None
-        return self.rfile.read(length)
-
-    def _dispatch(self) -> None:
-        url = urlsplit(self.path)
-        path = unquote(url.path)
-        body = self._read_body()
-        if body is None:
-            return
-        try:
-            if path.startswith(LOCAL_PREFIX) or path == LOCAL_PREFIX.rstrip("/"):
-                self._local_signalling(path[len(LOCAL_PREFIX) - 1 :], url.query, body)
-                return
-            name = path.strip("/")
-            if name and "/" not in name and name in self.server.functions.names():
-                self._function(name, path, url.query, body)
-                return
-            self._asset(path)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def _function(self, name: str, path: str, raw_query: str, body: bytes) -> None:
-        peer = self.client_address[0]
-        pairs = list(self.headers.items())
-        forwarded = self.headers.get("X-Forwarded-For")
-        pairs = [(k, v) for k, v in pairs if k.lower() != "x-forwarded-for"]
-        pairs.append(("x-forwarded-for", f"{forwarded}, {peer}" if forwarded else peer))
-        if not self.headers.get("X-Forwarded-Proto"):  # plain HTTP here, unless a proxy says so
-            pairs.append(("x-forwarded-proto", "http"))
-        event = build_http_api_v2_event(
-            method=self.command,
-            path=path,
-            headers=pairs,
-            body=body,
-            raw_query=raw_query,
-            source_ip=peer,
-            domain_name=self.headers.get("Host", "localhost"),
-        )
-        response = handle_event(event, self.server.functions, name, lambda: self.server.settings)
-        raw = response.get("body", "")
-        if response.get("isBase64Encoded"):
-            import base64
-
-            data = base64.b64decode(raw)
-        else:
-            data = raw.encode("utf-8")
-        headers = dict(response.get("headers", {}))
-        cookies = response.get("cookies", [])
-        self._send(response["statusCode"], headers, data, cookies=cookies)
-        logger.info("%s %s -> %s", self.command, path, response["statusCode"])
-
-    def _local_signalling(self, sub_path: str, raw_query: str, body: bytes) -> None:
-        if self.server.settings.provider != "local":
-            self._send(
-                404,
-                {"content-type": "application/json"},
-                b'{"error":"The local provider is not in use"}',
-            )
-            return
-        from urllib.parse import parse_qsl
-
-        from livescreen.providers.local_signalling import handle
-
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, out_headers, out_body = handle(
-            self.command, sub_path, dict(parse_qsl(raw_query)), headers, body
-        )
-        if isinstance(out_body, bytes):
-            self._send(status, out_headers, out_body)
-        else:
-            self._stream(status, out_headers, out_body)
-
-    def _asset(self, path: str) -> None:
-        if self.command not in ("GET", "HEAD"):
-            self._send(
-                405,
-                {"content-type": "application/json", "allow": "GET, HEAD"},
-                b'{"error":"Assets are read-only: use GET"}',
-            )
-            return
-        root = self.server.assets_dir.resolve()
-        relative = path.lstrip("/") or "index.html"
-        try:
-            target = (root / relative).resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            found = root in target.parents and target.is_file()
-        except (ValueError, OSError):  # a name the file system refuses (NUL byte, too long)
-            found = False
-        if not found:
-            self._send(404, {"content-type": "text/plain; charset=utf-8"}, b"Not found\n")
-            return
-        data = target.read_bytes()
-        headers = {"content-type": content_type(target.name), "cache-control": "no-cache"}
-        if target.name == "host.html":
-            headers["permissions-policy"] = (
-                "display-capture=(self), microphone=(self), camera=(self)"
-            )
-        self._send(200, headers, data)
-
-    def _send(
-        self, status: int, headers: dict[str, str], body: bytes, *, cookies: list[str] | None = None
-    ) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        for cookie in cookies or []:
-            self.send_header("Set-Cookie", cookie)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD" and status not in (
-            HTTPStatus.NO_CONTENT,
-            HTTPStatus.NOT_MODIFIED,
-        ):
-            self.wfile.write(body)
-
-    def _stream(self, status: int, headers: dict[str, str], chunks: Iterator[bytes]) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        try:
-            for chunk in chunks:
-                self.wfile.write(chunk)
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            pass
-        finally:
-            close = getattr(chunks, "close", None)
-            if callable(close):
-                close()
-
-
-class DevHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        settings: Settings,
-        functions: FunctionRegistry,
-        assets_dir: Path,
-    ) -> None:
-        super().__init__(address, _Handler)
-        self.settings = settings
-        self.functions = functions
-        self.assets_dir = assets_dir
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.dev_app.stop_streams()
+        # viewers and the host are told the stream is over; offers waiting on a thread return
+        HUB.reset()
+        await super().shutdown(sockets)
 
 
 class DevServer:
@@ -249,7 +80,21 @@ class DevServer:
         self.root = root
         self.functions = FunctionRegistry(root / "functions", reload=True)
         self.functions.on_reload = self._reloaded
-        self._httpd = DevHTTPServer((host, port), settings, self.functions, root / "assets")
+        self.app = DevApp(lambda: self.settings, self.functions, root / "assets")
+        self._socket = _listen(host, port)
+        config = uvicorn.Config(
+            self.app,
+            lifespan="off",
+            # the throttle keys on the connection's address: never take it from a header
+            proxy_headers=False,
+            server_header=False,
+            access_log=False,
+            log_config=None,
+            backlog=LISTEN_BACKLOG,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            timeout_keep_alive=5,
+        )
+        self._server = _Server(config, self.app)
         self._thread: threading.Thread | None = None
 
     @staticmethod
@@ -258,11 +103,11 @@ class DevServer:
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return int(self._socket.getsockname()[1])
 
     @property
     def url(self) -> str:
-        host = str(self._httpd.server_address[0])
+        host = str(self._socket.getsockname()[0])
         return f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{self.port}"
 
     def banner(self) -> str:
@@ -277,19 +122,40 @@ class DevServer:
         return "\n".join(lines)
 
     def serve_forever(self, out: TextIO = sys.stdout) -> None:
+        """Serve until Ctrl+C (then ``KeyboardInterrupt`` is raised once stopped)."""
         try:
-            self._httpd.serve_forever()
+            self._server.run(sockets=[self._socket])
         finally:
-            self._httpd.server_close()
+            self._socket.close()
 
     def start_background(self) -> None:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="livescreen-dev", daemon=True
-        )
+        """Serve on a thread of its own; returns once the server accepts connections."""
+
+        def serve() -> None:
+            asyncio.run(self._server.serve(sockets=[self._socket]))
+
+        self._thread = threading.Thread(target=serve, name="livescreen-dev", daemon=True)
         self._thread.start()
+        if not self._server.ready.wait(10):
+            raise RuntimeError("the dev server did not start within 10 s")
 
     def shutdown(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, bound now so that a busy port is an error before anything prints."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock

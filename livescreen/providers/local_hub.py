@@ -13,19 +13,18 @@ checked whenever the hub is consulted (every request, and every event stream's k
 from __future__ import annotations
 
 import hmac
-import queue
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from livescreen.providers.local_inbox import Event, Inbox
 
 #: Rooms created by ``/host_token`` but never started are forgotten beyond this many.
 MAX_PENDING_ROOMS = 20
 
-Event = tuple[str, dict[str, Any]]
 Clock = Callable[[], float]
 
 
@@ -56,7 +55,7 @@ class Viewer:
     answer: str | None = None
     answered: threading.Event = field(default_factory=threading.Event)
     answered_at: float | None = None
-    inbox: queue.Queue[Event] = field(default_factory=queue.Queue)
+    inbox: Inbox = field(default_factory=Inbox)
     watching: int = 0
 
 
@@ -68,7 +67,7 @@ class Room:
     live: bool = False
     ended: bool = False
     viewers: dict[str, Viewer] = field(default_factory=dict)
-    host_inbox: queue.Queue[Event] | None = None
+    host_inbox: Inbox | None = None
     host_left_at: float | None = None
 
     def viewer_count(self) -> int:
@@ -79,7 +78,10 @@ class Room:
 
 
 def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    # surrogatepass: a token from JSON may hold a lone surrogate (\ud800); that is a mismatch.
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )
 
 
 class Hub:
@@ -160,10 +162,10 @@ class Hub:
                     return room
             return None
 
-    def connect_host(self, room: Room) -> queue.Queue[Event]:
+    def connect_host(self, room: Room) -> Inbox:
         """A fresh inbox for the host's event stream; offers not yet answered are replayed."""
         with self._lock:
-            inbox: queue.Queue[Event] = queue.Queue()
+            inbox = Inbox()
             room.host_inbox = inbox
             room.host_left_at = None
             for viewer in room.viewers.values():
@@ -172,7 +174,7 @@ class Hub:
             inbox.put(("viewers", {"count": room.viewer_count()}))
             return inbox
 
-    def disconnect_host(self, room: Room, inbox: queue.Queue[Event]) -> None:
+    def disconnect_host(self, room: Room, inbox: Inbox) -> None:
         with self._lock:
             if room.host_inbox is inbox:
                 room.host_inbox = None

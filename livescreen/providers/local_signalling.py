@@ -21,12 +21,14 @@ the server's next write, and they finish when the stream ends.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from livescreen.providers.local_hub import HUB, Event, Hub, Room, RoomFullError
+from livescreen.providers.local_hub import HUB, Hub, Room, RoomFullError
+from livescreen.providers.local_inbox import Event, Inbox
 
 KEEPALIVE_SECONDS = 5.0
 ANSWER_TIMEOUT_SECONDS = 15.0
@@ -35,7 +37,7 @@ ANSWER_TIMEOUT_SECONDS = 15.0
 MAX_SDP_BYTES = 16 * 1024
 MAX_BODY_BYTES = MAX_SDP_BYTES + 4 * 1024
 
-Response = tuple[int, dict[str, str], bytes | Iterator[bytes]]
+Response = tuple[int, dict[str, str], "bytes | EventStream"]
 Route = Callable[[Hub, Mapping[str, str], Mapping[str, str], bytes], Response]
 
 _JSON = {"Content-Type": "application/json", "Cache-Control": "no-store"}
@@ -70,8 +72,12 @@ def handle(
     }
     route = routes.get((method.upper(), path.rstrip("/") or "/"))
     if route is None:
-        if any(p == path.rstrip("/") for _, p in routes):
-            return _json(405, {"error": f"{method} is not allowed on /local{path}"})
+        allowed = [m for m, p in routes if p == path.rstrip("/")]
+        if allowed:
+            status, headers_out, body_out = _json(
+                405, {"error": f"{method} is not allowed on /local{path}"}
+            )
+            return status, {**headers_out, "Allow": ", ".join(allowed)}, body_out
         return _json(404, {"error": f"No local signalling endpoint at /local{path}"})
     try:
         return route(hub, query, headers, body)
@@ -144,7 +150,7 @@ def _viewer_events(
     if not hub.may_watch(viewer):
         raise _BadRequest(429, "This viewer already has its event streams open")
 
-    def open_inbox() -> queue.Queue[Event] | None:
+    def open_inbox() -> Inbox | None:
         return viewer.inbox if hub.watch(room, viewer) else None
 
     return (
@@ -169,33 +175,89 @@ def _viewer_room(hub: Hub, token: str) -> Room:
 def _stream(
     hub: Hub,
     *,
-    open_inbox: Callable[[], queue.Queue[Event] | None],
-    close_inbox: Callable[[queue.Queue[Event]], None],
-) -> Iterator[bytes]:
-    """Events as SSE from the inbox opened on the first read; ends after ``ended`` or when
-    the consumer closes the iterator (its socket went away). An inbox that cannot be opened
-    (the viewer was dropped meanwhile, or has too many streams) ends the stream at once."""
+    open_inbox: Callable[[], Inbox | None],
+    close_inbox: Callable[[Inbox], None],
+) -> EventStream:
+    return EventStream(hub, open_inbox, close_inbox)
 
-    def events() -> Iterator[bytes]:
-        inbox = open_inbox()
-        if inbox is None:
-            return
+
+class EventStream:
+    """Events as SSE from the inbox opened on the first read; ends after ``ended``, or when the
+    consumer closes it (its socket went away). An inbox that cannot be opened (the viewer was
+    dropped meanwhile, or has too many streams) ends the stream at once.
+
+    Read it as an iterator on a thread, or with ``next_chunk`` on an event loop, where waiting
+    for the next event holds no thread.
+    """
+
+    def __init__(
+        self,
+        hub: Hub,
+        open_inbox: Callable[[], Inbox | None],
+        close_inbox: Callable[[Inbox], None],
+    ) -> None:
+        self._hub = hub
+        self._open_inbox = open_inbox
+        self._close_inbox = close_inbox
+        self._inbox: Inbox | None = None
+        self._started = False
+        self._finished = False
+
+    def _first_chunk(self) -> bytes | None:
+        self._started = True
+        self._inbox = self._open_inbox()
+        if self._inbox is None:
+            self._finished = True
+            return None
+        return b"retry: 2000\n: connected\n\n"
+
+    def _chunk_for(self, event: Event | None) -> bytes:
+        if event is None:
+            self._hub.live_room()  # ends what is past its deadline (a vanished host, ...)
+            return b": keep-alive\n\n"
+        name, data = event
+        if name == "ended":
+            self.close()
+        return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+    def __iter__(self) -> EventStream:
+        return self
+
+    def __next__(self) -> bytes:
+        if not self._started:
+            first = self._first_chunk()
+            if first is not None:
+                return first
+        if self._finished or self._inbox is None:
+            raise StopIteration
         try:
-            yield b"retry: 2000\n: connected\n\n"
-            while True:
-                try:
-                    name, data = inbox.get(timeout=KEEPALIVE_SECONDS)
-                except queue.Empty:
-                    hub.live_room()  # ends what is past its deadline (a vanished host, ...)
-                    yield b": keep-alive\n\n"
-                    continue
-                yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-                if name == "ended":
-                    return
-        finally:
-            close_inbox(inbox)
+            event: Event | None = self._inbox.get(timeout=KEEPALIVE_SECONDS)
+        except queue.Empty:
+            event = None
+        return self._chunk_for(event)
 
-    return events()
+    async def next_chunk(self, stop: asyncio.Event | None = None) -> bytes | None:
+        """The next chunk to send, or None when the stream is over (or ``stop`` is set)."""
+        if not self._started:
+            first = self._first_chunk()
+            if first is not None:
+                return first
+        if self._finished or self._inbox is None or (stop is not None and stop.is_set()):
+            self.close()
+            return None
+        event = await self._inbox.next_event(KEEPALIVE_SECONDS, stop)
+        if event is None and stop is not None and stop.is_set():
+            self.close()
+            return None
+        return self._chunk_for(event)
+
+    def close(self) -> None:
+        """Stop the stream and release its inbox (idempotent)."""
+        self._started = True
+        self._finished = True
+        inbox, self._inbox = self._inbox, None
+        if inbox is not None:
+            self._close_inbox(inbox)
 
 
 def _json_body(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
@@ -203,8 +265,11 @@ def _json_body(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         raise _BadRequest(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError):
+        # ValueError covers JSONDecodeError and integers longer than Python converts.
         raise _BadRequest(400, "Request body must be JSON") from None
+    except RecursionError:
+        raise _BadRequest(400, "Request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise _BadRequest(400, "Request body must be a JSON object")
     return data
@@ -221,7 +286,11 @@ def _sdp(data: Mapping[str, Any], kind: str) -> str:
     sdp = _text(data, "sdp")
     if not sdp.startswith("v=0"):
         raise _BadRequest(400, f"'sdp' must be an SDP {kind} (starting with v=0)")
-    if len(sdp.encode()) > MAX_SDP_BYTES:
+    try:
+        size = len(sdp.encode())
+    except UnicodeEncodeError:  # a lone surrogate (\ud800) from JSON: not text a browser sent
+        raise _BadRequest(400, f"'sdp' must be an SDP {kind} in valid Unicode") from None
+    if size > MAX_SDP_BYTES:
         raise _BadRequest(413, f"'sdp' is larger than {MAX_SDP_BYTES} bytes")
     return sdp
 

@@ -1,0 +1,293 @@
+"""The dev server's ASGI application: assets, functions and the ``local`` signalling relay.
+
+Every request to ``/<function>`` becomes the same API Gateway HTTP API (2.0) event Lambda would
+receive and goes through the same adapter (``runtime.api_gateway.handle_event``), on a worker
+thread: handlers are synchronous. ``/local/...`` is the signalling relay of the ``local``
+provider, which exists only here; its event streams are written from the event loop, so an open
+stream holds no thread while it waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+import anyio.to_thread
+from starlette.types import Message, Receive, Scope, Send
+
+from livescreen.config import Settings
+from livescreen.content_types import content_type
+from livescreen.providers.local_signalling import EventStream
+from livescreen.runtime.api_gateway import handle_event
+from livescreen.runtime.http_api_event import build_http_api_v2_event
+from livescreen.runtime.loader import FunctionRegistry
+
+logger = logging.getLogger("livescreen.devserver")
+
+LOCAL_PREFIX = "/local/"
+MAX_REQUEST_BODY = 1024 * 1024
+#: Requests handled on worker threads at once (function calls, asset reads, signalling posts);
+#: more wait their turn on the event loop, which costs no thread.
+WORKER_THREADS = 64
+
+_JSON = "application/json"
+_NO_BODY_STATUSES = (204, 304)
+
+Headers = Iterable[tuple[str, str]]
+
+
+class _Reply:
+    """A complete answer: status, headers, body."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+        self.status = status
+        self.headers = list(headers)
+        self.body = body
+
+
+def _error(status: int, message: str, **headers: str) -> _Reply:
+    body = json.dumps({"error": message}).encode()
+    return _Reply(status, [("content-type", _JSON), *headers.items()], body)
+
+
+class DevApp:
+    """ASGI app serving ``assets_dir`` and ``functions``, reading settings from ``settings``."""
+
+    def __init__(
+        self,
+        settings: Callable[[], Settings],
+        functions: FunctionRegistry,
+        assets_dir: Path,
+    ) -> None:
+        self.settings = settings
+        self.functions = functions
+        self.assets_dir = assets_dir
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._stopping: asyncio.Event | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def bind_loop(self) -> None:
+        """Create the loop-bound primitives; call on the server's event loop before serving."""
+        self._limiter = anyio.CapacityLimiter(WORKER_THREADS)
+        self._stopping = asyncio.Event()
+
+    def stop_streams(self) -> None:
+        """End every open event stream (server shutdown); call on the server's event loop."""
+        if self._stopping is not None:
+            self._stopping.set()
+
+    # -- ASGI -----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # the server runs with lifespan events off
+            return
+        method: str = scope["method"]
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._answer(scope, receive, tracked_send)
+        except Exception:
+            logger.exception("%s %s failed", method, scope.get("path"))
+            if not started:
+                await _send_reply(send, method, _error(500, "Internal server error"))
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        body = await _read_body(scope, receive)
+        if body is None:  # the client went away while sending its body
+            return
+        if isinstance(body, _Reply):
+            await _send_reply(send, method, body)
+            return
+        path: str = scope["path"]
+        if path.startswith(LOCAL_PREFIX) or path == LOCAL_PREFIX.rstrip("/"):
+            answer = await self._in_thread(self._local_signalling, scope, path, body)
+            if isinstance(answer, EventStream):
+                await self._send_event_stream(send, receive, answer)
+            else:
+                await _send_reply(send, method, answer)
+            return
+        reply = await self._in_thread(self._function_or_asset, scope, path, body)
+        await _send_reply(send, method, reply)
+
+    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+
+    # -- functions and assets (worker thread) ---------------------------------------------------
+
+    def _function_or_asset(self, scope: Scope, path: str, body: bytes) -> _Reply:
+        name = path.strip("/")
+        if name and "/" not in name and name in self.functions.names():
+            return self._function(scope, name, path, body)
+        return self._asset(scope["method"], path)
+
+    def _function(self, scope: Scope, name: str, path: str, body: bytes) -> _Reply:
+        method: str = scope["method"]
+        headers = _headers(scope)
+        peer = _peer(scope)
+        forwarded = [v for k, v in headers if k == "x-forwarded-for"]
+        pairs = [(k, v) for k, v in headers if k != "x-forwarded-for"]
+        pairs.append(("x-forwarded-for", ", ".join([*forwarded, peer])))
+        if not any(k == "x-forwarded-proto" for k, _ in headers):
+            pairs.append(("x-forwarded-proto", "http"))  # plain HTTP here, unless a proxy says so
+        host = next((v for k, v in headers if k == "host"), "localhost")
+        event = build_http_api_v2_event(
+            method=method,
+            path=path,
+            headers=pairs,
+            body=body,
+            raw_query=scope.get("query_string", b"").decode("latin-1"),
+            source_ip=peer,
+            domain_name=host,
+        )
+        response = handle_event(event, self.functions, name, self.settings)
+        raw = response.get("body", "")
+        data = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
+        out = list(dict(response.get("headers", {})).items())
+        out += [("set-cookie", cookie) for cookie in response.get("cookies", [])]
+        logger.info("%s %s -> %s", method, path, response["statusCode"])
+        return _Reply(response["statusCode"], out, data)
+
+    def _asset(self, method: str, path: str) -> _Reply:
+        if method not in ("GET", "HEAD"):
+            return _error(405, "Assets are read-only: use GET", allow="GET, HEAD")
+        root = self.assets_dir.resolve()
+        relative = path.lstrip("/") or "index.html"
+        try:
+            target = (root / relative).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            found = root in target.parents and target.is_file()
+        except (ValueError, OSError):  # a name the file system refuses (NUL byte, too long)
+            found = False
+        if not found:
+            return _Reply(404, [("content-type", "text/plain; charset=utf-8")], b"Not found\n")
+        headers = [("content-type", content_type(target.name)), ("cache-control", "no-cache")]
+        if target.name == "host.html":
+            policy = "display-capture=(self), microphone=(self), camera=(self)"
+            headers.append(("permissions-policy", policy))
+        return _Reply(200, headers, target.read_bytes())
+
+    # -- the local provider's signalling --------------------------------------------------------
+
+    def _local_signalling(self, scope: Scope, path: str, body: bytes) -> _Reply | EventStream:
+        if self.settings().provider != "local":
+            return _error(404, "The local provider is not in use")
+        from livescreen.providers.local_signalling import handle
+
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        headers = dict(_headers(scope))
+        sub_path = path[len(LOCAL_PREFIX) - 1 :]
+        status, out_headers, out_body = handle(scope["method"], sub_path, query, headers, body)
+        if isinstance(out_body, EventStream):
+            return out_body
+        return _Reply(status, out_headers.items(), out_body)
+
+    async def _send_event_stream(self, send: Send, receive: Receive, stream: EventStream) -> None:
+        """Write ``stream`` until it ends, the client goes away or the server stops."""
+        headers = [
+            (b"content-type", b"text/event-stream"),
+            (b"cache-control", b"no-store"),
+            (b"x-accel-buffering", b"no"),
+        ]
+        gone = asyncio.Event()
+
+        async def watch_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch_disconnect())
+        stop = self._stopping
+        assert stop is not None, "bind_loop() was not called"
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            while not gone.is_set():
+                chunk = await _first_of(stream.next_chunk(stop), gone)
+                if chunk is None:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if not gone.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+            stream.close()
+
+
+async def _first_of(next_chunk: Any, gone: asyncio.Event) -> bytes | None:
+    """The next chunk, or None as soon as the client has gone."""
+    chunk_task = asyncio.ensure_future(next_chunk)
+    gone_task = asyncio.ensure_future(gone.wait())
+    try:
+        await asyncio.wait([chunk_task, gone_task], return_when="FIRST_COMPLETED")
+    finally:
+        gone_task.cancel()
+    if not chunk_task.done():
+        chunk_task.cancel()
+        return None
+    result: bytes | None = chunk_task.result()
+    return result
+
+
+async def _read_body(scope: Scope, receive: Receive) -> bytes | _Reply | None:
+    """The request body; the 400/413 answer for one that is malformed or too large; None when
+    the client went away before sending all of it."""
+    lengths = [v for k, v in _headers(scope) if k == "content-length"]
+    if lengths:
+        try:
+            length = int(lengths[0])
+            if length < 0 or len(set(lengths)) > 1:
+                raise ValueError(lengths)
+        except ValueError:
+            return _error(400, "Bad Content-Length")
+        if length > MAX_REQUEST_BODY:
+            return _error(413, "Body too large")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_REQUEST_BODY:
+            return _error(413, "Body too large")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send_reply(send: Send, method: str, reply: _Reply) -> None:
+    no_body = reply.status in _NO_BODY_STATUSES
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+    raw = [(k, v) for k, v in raw if k != b"content-length"]
+    if not no_body:
+        raw.append((b"content-length", str(len(reply.body)).encode()))
+    body = b"" if no_body or method == "HEAD" else reply.body
+    await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _headers(scope: Scope) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+
+
+def _peer(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "127.0.0.1"
