@@ -17,6 +17,8 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,27 @@ READ_STAMPS = """
 """
 
 
+@contextmanager
+def local_dev_server() -> Iterator[DevServer]:
+    """A dev server on a free port with the ``local`` provider, an empty hub and ``PASSWORD``."""
+    settings = Settings(
+        {
+            "STREAM_PROVIDER": "local",
+            "HOST_PASSWORD": PASSWORD,
+            "HOST_SESSION_SECRET": "bench-session-secret-0123456789abcdef0123",
+        },
+        "the benchmark",
+    )
+    HUB.reset()
+    server = DevServer(settings, port=0, root=ROOT)
+    server.start_background()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        HUB.reset()
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
@@ -207,27 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
         return 2
 
-    settings = Settings(
-        {
-            "STREAM_PROVIDER": "local",
-            "HOST_PASSWORD": PASSWORD,
-            "HOST_SESSION_SECRET": "bench-session-secret-0123456789abcdef0123",
-        },
-        "the benchmark",
-    )
-    HUB.reset()
-    server = DevServer(settings, port=0, root=ROOT)
-    server.start_background()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            starts = measure_host_start(browser, server.url, args.starts)
-            frames = measure_first_frame(browser, server.url, args.joins)
-            delays = measure_glass_to_glass(browser, server.url, args.seconds)
-            browser.close()
-    finally:
-        server.shutdown()
-        HUB.reset()
+    with local_dev_server() as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        starts = measure_host_start(browser, server.url, args.starts)
+        frames = measure_first_frame(browser, server.url, args.joins)
+        delays = measure_glass_to_glass(browser, server.url, args.seconds)
+        browser.close()
 
     print("local provider, chromium on loopback")
     print(
