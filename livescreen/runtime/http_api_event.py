@@ -39,6 +39,14 @@ def build_http_api_v2_event(
             query[key] = f"{query[key]},{value}" if key in query else value
     content_type = joined.get("content-type", "").lower()
     is_text = not body or content_type.startswith(_TEXT_CONTENT_TYPES)
+    text_body = ""
+    if body and is_text:
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            # Bytes that are not UTF-8 travel base64-encoded, exactly as received: the function
+            # then answers 400 for them instead of the event failing to build.
+            is_text = False
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
@@ -71,5 +79,5 @@ def build_http_api_v2_event(
     if query:
         event["queryStringParameters"] = query
     if body:
-        event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode()
+        event["body"] = text_body if is_text else base64.b64encode(body).decode()
     return event

@@ -24,11 +24,19 @@ def validate_request(request: HttpRequest, settings: Settings) -> bool:
 
     validator = RequestValidator(auth_token)
     url = public_url(request)
+    body: str | dict[str, str]
     if "bodySHA256" in url:
-        return bool(validator.validate(url, request.body.decode("utf-8", "replace"), signature))
-    from urllib.parse import parse_qsl
+        body = request.body.decode("utf-8", "replace")
+    else:
+        from urllib.parse import parse_qsl
 
-    params: dict[str, str] = {}
-    if request.content_type == "application/x-www-form-urlencoded":
-        params = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-    return bool(validator.validate(url, params, signature))
+        body = {}
+        if request.content_type == "application/x-www-form-urlencoded":
+            text = request.body.decode("utf-8", "replace")
+            body = dict(parse_qsl(text, keep_blank_values=True))
+    try:
+        return bool(validator.validate(url, body, signature))
+    except ValueError:
+        # A Host (or X-Forwarded-Host) that is not a host, such as "[" or "example.com:port",
+        # makes the URL unparseable: no signature can match it.
+        return False

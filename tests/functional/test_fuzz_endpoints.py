@@ -1,0 +1,816 @@
+"""Every HTTP endpoint of a running dev server, fuzzed with generated and malformed input.
+
+Schemathesis generates requests from ``docs/openapi.yaml``, both ones that fit the schema and
+ones that break it; Hypothesis and a table of hand-picked cases add what a schema cannot say:
+wrong types, huge and deeply nested bodies, wrong content types, invalid UTF-8, lone
+surrogates and junk headers. Whatever arrives, a client mistake never gets a 5xx, a stack trace
+or a secret; the server stays up; and a ``local`` stream that is live for the whole run, with
+its host's event stream open, is left untouched.
+
+Generation is derandomized with a fixed seed and a bounded number of examples, so every run
+sends the same requests. The last test of the file checks the live stream: keep it last.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import queue
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from schemathesis import APIOperation
+from schemathesis.core.result import Err
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from twilio.request_validator import RequestValidator
+
+from livescreen import password_guard
+from livescreen.config import Settings
+from livescreen.devserver import DevServer
+from livescreen.providers import clear_provider_cache
+from livescreen.providers.local_hub import HUB
+from livescreen.runtime.loader import discover
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = PROJECT_ROOT / "docs" / "openapi.yaml"
+
+PASSWORD = "fuzz-host-password-4d9e1c"
+SESSION_SECRET = "fuzz-host-session-secret-7d1e5b2a9c4f8e06"
+AUTH_TOKEN = "fuzz-auth-token-6b0d2c8e4a1f9357"
+SECRETS = (PASSWORD, SESSION_SECRET, AUTH_TOKEN)
+SETTINGS = Settings(
+    {
+        "STREAM_PROVIDER": "local",
+        "HOST_PASSWORD": PASSWORD,
+        "HOST_SESSION_SECRET": SESSION_SECRET,
+        "AUTH_TOKEN": AUTH_TOKEN,
+    },
+    "test",
+)
+
+#: The seed of every generator here, and how many requests each generated test sends.
+SEED = 20261203
+EXAMPLES = 100
+#: No request here may take longer to answer (none waits for a host: see LiveStream).
+REQUEST_TIMEOUT = 10.0
+
+FUNCTIONS = ("host_token", "stream_start", "stream_stop", "audience_token", "room_events")
+LOCAL_ROUTES = {
+    "/local/host/events": "GET",
+    "/local/answer": "POST",
+    "/local/offer": "POST",
+    "/local/viewer/events": "GET",
+}
+PATHS = (*(f"/{name}" for name in FUNCTIONS), *LOCAL_ROUTES)
+
+SCHEMA = schemathesis.openapi.from_path(SCHEMA_PATH, config=schemathesis.Config(seed=SEED))
+
+
+def load_operations() -> list[APIOperation]:
+    operations: list[APIOperation] = []
+    for result in SCHEMA.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()  # an operation the document describes wrongly
+        operations.append(result.ok())
+    return operations
+
+
+OPERATIONS = load_operations()
+#: (operation, mode) pairs; OPTIONS takes no input, so there is nothing to break.
+GENERATED = [
+    pytest.param(operation, mode, id=f"{operation.label}-{mode.value}")
+    for operation in OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode is GenerationMode.POSITIVE or operation.method.upper() != "OPTIONS"
+]
+CONFORMANCE_CHECKS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def fuzz_settings(examples: int = EXAMPLES) -> Callable[[Any], Any]:
+    """Bounded, derandomized Hypothesis settings (no database, no shrinking: same run each time)."""
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=(Phase.explicit, Phase.generate),
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+# -- answers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+#: What the HTTP server itself answers to bytes that are not HTTP (a control character in a
+#: header value, say) before any of the app's code runs: a plain-text 400.
+HTTP_PARSER_REJECTION = (400, b"Invalid HTTP request received.")
+
+
+def check_answer(answer: Answer, what: str) -> None:
+    """What every answer to a client mistake must be: no 5xx, no stack trace, no secret; and a
+    4xx from the app is JSON ``{"error": "<message>"}``."""
+    shown = f"{what} -> {answer.status} {answer.body[:300]!r}"
+    assert answer.status < 500, shown
+    assert b"Traceback" not in answer.body, shown
+    assert b'File "' not in answer.body, shown
+    everything = answer.body + repr(answer.headers).encode()
+    for secret in SECRETS:
+        assert secret.encode() not in everything, f"{what} leaked a secret"
+    if (answer.status, answer.body) == HTTP_PARSER_REJECTION:
+        return
+    if 400 <= answer.status < 500:
+        assert answer.content_type.startswith("application/json"), shown
+        payload = json.loads(answer.body)
+        assert isinstance(payload, dict) and set(payload) == {"error"}, shown
+        assert isinstance(payload["error"], str) and payload["error"], shown
+
+
+def send(
+    server: DevServer,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: list[tuple[str, str | bytes]] | None = None,
+) -> Answer:
+    """One request sent exactly as given (raw header bytes, no normalising), on its own socket."""
+    headers = list(headers or [])
+    names = {name.lower() for name, _ in headers}
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        if "host" not in names:
+            connection.putheader("Host", f"127.0.0.1:{server.port}")
+        for name, value in headers:
+            connection.putheader(name, value)
+        if "content-length" not in names and (body or method not in ("GET", "HEAD")):
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        answer_headers = {k.lower(): v for k, v in response.getheaders()}
+        if answer_headers.get("content-type", "").startswith("text/event-stream"):
+            return Answer(response.status, answer_headers, b"")  # never read a live stream
+        return Answer(response.status, answer_headers, response.read())
+    finally:
+        connection.close()
+
+
+def post_json(server: DevServer, path: str, payload: Any) -> Answer:
+    return send(
+        server,
+        "POST",
+        path,
+        json.dumps(payload).encode(),
+        [("Content-Type", "application/json")],
+    )
+
+
+# -- the server and the stream that is live during the whole run -----------------------------
+
+
+@dataclass
+class LiveStream:
+    """A real ``local`` stream: a host signed in, opened its event stream and went live."""
+
+    server: DevServer
+    room: str
+    session: str
+    host_token: str
+    viewer_token: str
+    #: (event name, data) from the host's event stream; comments are ("comment", text)
+    host_events: queue.Queue[tuple[str, str]]
+    host_connection: http.client.HTTPConnection
+
+
+def read_events(response: http.client.HTTPResponse, into: queue.Queue[tuple[str, str]]) -> None:
+    name = ""
+    try:
+        for raw in iter(response.readline, b""):
+            line = raw.decode("utf-8").rstrip("\r\n")
+            if line.startswith(":"):
+                into.put(("comment", line[1:].strip()))
+            elif line.startswith("event:"):
+                name = line.removeprefix("event:").strip()
+            elif line.startswith("data:") and name:
+                into.put((name, line.removeprefix("data:").strip()))
+                name = ""
+    except (OSError, ValueError, http.client.HTTPException):
+        pass  # the test closed the connection
+    into.put(("closed", ""))
+
+
+def next_event(events: queue.Queue[tuple[str, str]], *, skip: tuple[str, ...]) -> tuple[str, str]:
+    """The next event not named in ``skip``, waiting at most REQUEST_TIMEOUT for each."""
+    while True:
+        event = events.get(timeout=REQUEST_TIMEOUT)
+        if event[0] not in skip:
+            return event
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveStream]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+        password_guard.throttle.reset()
+        clear_provider_cache()
+        HUB.reset()
+        server = DevServer(SETTINGS, port=0, root=PROJECT_ROOT)
+        server.start_background()
+        try:
+            yield from go_live(server)
+        finally:
+            server.shutdown()
+            password_guard.throttle.reset()
+            clear_provider_cache()
+            HUB.reset()
+
+
+def go_live(server: DevServer) -> Iterator[LiveStream]:
+    host = post_json(server, "/host_token", {"password": PASSWORD})
+    assert host.status == 200, host
+    grant = json.loads(host.body)
+    # The host's browser opens its event stream, then goes live: the hub sees a connected host,
+    # so the stream is not ended for want of one however long the fuzzing takes.
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    connection.request("GET", f"/local/host/events?token={quote(grant['token'])}")
+    response = connection.getresponse()
+    assert response.status == 200
+    events: queue.Queue[tuple[str, str]] = queue.Queue()
+    reader = threading.Thread(target=read_events, args=(response, events), daemon=True)
+    reader.start()
+    try:
+        assert next_event(events, skip=()) == ("comment", "connected")
+        started = post_json(server, "/stream_start", {"session": grant["session"]})
+        assert started.status == 200, started
+        audience = json.loads(post_json(server, "/audience_token", {}).body)
+        assert audience["room"] == grant["room"] and audience["token"]
+        stream = LiveStream(
+            server=server,
+            room=grant["room"],
+            session=grant["session"],
+            host_token=grant["token"],
+            viewer_token=audience["token"],
+            host_events=events,
+            host_connection=connection,
+        )
+        yield stream
+        # The host's own stop still works after the fuzzing, and its page hears of it.
+        stopped = post_json(server, "/stream_stop", {"session": stream.session})
+        assert stopped.status == 200, stopped
+        assert next_event(events, skip=("comment", "viewers"))[0] == "ended"
+    finally:
+        if connection.sock is not None:
+            connection.sock.shutdown(socket.SHUT_RDWR)
+        connection.close()
+        reader.join(timeout=REQUEST_TIMEOUT)
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle() -> Iterator[None]:
+    password_guard.throttle.reset()
+    yield
+    password_guard.throttle.reset()
+
+
+# -- the document ---------------------------------------------------------------------------
+
+
+def test_the_openapi_document_is_valid_and_names_every_endpoint() -> None:
+    SCHEMA.validate()  # against the OpenAPI 3.0 meta-schema
+    assert {operation.path for operation in OPERATIONS} == set(PATHS)
+    assert set(FUNCTIONS) == set(discover(PROJECT_ROOT / "functions"))
+
+
+# -- generated from the document --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("operation", "mode"), GENERATED)
+def test_generated_requests_get_documented_answers(
+    live: LiveStream, operation: APIOperation, mode: GenerationMode
+) -> None:
+    @seed(SEED)
+    @fuzz_settings()
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def one(case: Any) -> None:
+        password_guard.throttle.reset()  # else every wrong password after the fifth is a 429
+        # A fresh connection each time: a kept-alive one waits on delayed ACKs (~40 ms a call).
+        with requests.Session() as http_session:
+            response = case.call(base_url=live.server.url, session=http_session, timeout=10)
+        answer = Answer(
+            response.status_code,
+            {k.lower(): ", ".join(values) for k, values in response.headers.items()},
+            response.content,
+        )
+        check_answer(answer, f"{case.method} {case.formatted_path} ({mode.value})")
+        case.validate_response(response, checks=CONFORMANCE_CHECKS)
+
+    one()
+
+
+# -- malformed on purpose ---------------------------------------------------------------------
+
+JSON = ("Content-Type", "application/json")
+FORM = ("Content-Type", "application/x-www-form-urlencoded")
+TEXT = ("Content-Type", "text/plain;charset=UTF-8")
+
+#: (name, body, headers): sent to every endpoint with its own method.
+MALFORMED: list[tuple[str, bytes, list[tuple[str, str | bytes]]]] = [
+    # wrong types
+    ("number for a string", b'{"password": 1, "session": 2, "token": 3, "sdp": 4}', [JSON]),
+    ("null fields", b'{"password": null, "session": null, "token": null, "viewer": null}', [JSON]),
+    ("lists for strings", b'{"password": ["a"], "session": ["b"], "token": ["c"]}', [JSON]),
+    ("objects for strings", b'{"password": {"$ne": ""}, "session": {}, "token": {}}', [JSON]),
+    ("booleans", b'{"password": true, "session": false, "token": true, "sdp": false}', [JSON]),
+    ("a JSON array", b'["password", "session"]', [JSON]),
+    ("a JSON string", b'"password"', [JSON]),
+    ("a JSON number", b"12", [JSON]),
+    ("JSON null", b"null", [JSON]),
+    ("NaN and infinity", b'{"password": NaN, "session": Infinity, "token": -Infinity}', [JSON]),
+    ("a float too big", b'{"password": 1e999999, "session": -1e999999}', [JSON]),
+    ("an integer too long", b'{"password": ' + b"9" * 5000 + b"}", [JSON]),
+    ("a bare integer too long", b"9" * 5000, [JSON]),
+    ("repeated form keys", b"password=a&password=b&session=c&session=d", [FORM]),
+    ("empty strings", b'{"password": "", "session": "", "token": "", "sdp": ""}', [JSON]),
+    ("truncated JSON", b'{"password": "abc', [JSON]),
+    ("duplicate keys", b'{"session": "x", "session": 1, "token": "a", "token": null}', [JSON]),
+    # huge and deeply nested
+    ("a 70 KB string", b'{"password": "' + b"x" * 70_000 + b'"}', [JSON]),
+    ("a 900 KB body", b'{"session": "' + b"y" * 900_000 + b'"}', [JSON]),
+    (
+        "a 2 KB field",
+        b'{"password": "' + b"p" * 2_000 + b'", "token": "' + b"t" * 2_000 + b'"}',
+        [JSON],
+    ),
+    ("arrays nested 50,000 deep", b"[" * 50_000 + b"]" * 50_000, [JSON]),
+    ("objects nested 15,000 deep", b'{"a":' * 15_000 + b"1" + b"}" * 15_000, [JSON]),
+    ("unclosed nesting", b"[" * 60_000, [JSON]),
+    ("nesting in text/plain", b'{"s":' * 15_000 + b"1" + b"}" * 15_000, [TEXT]),
+    ("nesting with no content type", b"[" * 15_000 + b"]" * 15_000, []),
+    ("10,000 form fields", b"&".join(b"k%d=v" % i for i in range(10_000)), [FORM]),
+    # wrong content types
+    ("XML", b"<password>x</password>", [("Content-Type", "application/xml")]),
+    ("multipart", b"--b\r\n\r\nx\r\n--b--", [("Content-Type", "multipart/form-data; boundary=b")]),
+    ("octet-stream", b"\x00\x01\x02\xff", [("Content-Type", "application/octet-stream")]),
+    ("JSON sent as a form", b'{"password": "x"}', [FORM]),
+    ("a form sent as JSON", b"password=x&session=y", [JSON]),
+    ("a form sent as text", b"password=x", [TEXT]),
+    ("UTF-16 JSON", '{"password": "x"}'.encode("utf-16"), [JSON]),
+    ("a junk content type", b'{"password": "x"}', [("Content-Type", "\x01;;;=\x7f")]),
+    ("an empty content type", b'{"password": "x"}', [("Content-Type", "")]),
+    ("two content types", b'{"password": "x"}', [JSON, ("Content-Type", "text/html")]),
+    (
+        "a charset that is not one",
+        b'{"password": "x"}',
+        [("Content-Type", "application/json; charset=nope")],
+    ),
+    ("a +json type", b'{"password": 5}', [("Content-Type", "application/problem+json")]),
+    # invalid UTF-8
+    ("invalid UTF-8 in JSON", b'{"password": "\xff\xfe", "session": "\xc3\x28"}', [JSON]),
+    ("invalid UTF-8 in a form", b"password=\xff&session=\xc0\xaf", [FORM]),
+    ("invalid UTF-8 in text", b'{"session": "\xed\xa0\x80"}', [TEXT]),
+    ("invalid UTF-8, no content type", b'{"token": "\xf8\x88\x80\x80\x80"}', []),
+    (
+        "an encoded surrogate (CESU)",
+        b'{"password": "\xed\xa0\x80", "token": "\xed\xbf\xbf"}',
+        [JSON],
+    ),
+    ("a lone continuation byte", b"\x80", [JSON]),
+    ("percent-encoded invalid UTF-8", b"password=%ff%fe&session=%ed%a0%80", [FORM]),
+    # lone surrogates (valid JSON escapes, invalid Unicode)
+    (
+        "a lone high surrogate",
+        b'{"password": "\\ud800", "session": "\\ud800", "token": "\\ud800"}',
+        [JSON],
+    ),
+    (
+        "a lone low surrogate",
+        b'{"password": "\\udfff", "session": "a.\\udfff", "token": "\\udfff"}',
+        [JSON],
+    ),
+    (
+        "surrogates in every field",
+        b'{"token": "\\ud800", "viewer": "\\udc00", "sdp": "v=0\\ud800"}',
+        [JSON],
+    ),
+    ("a surrogate key", b'{"\\ud800": "x", "password": "x\\udbff"}', [JSON]),
+    ("surrogates in text/plain", b'{"session": "\\ud83d"}', [TEXT]),
+    ("NUL bytes", b'{"password": "a\\u0000b", "session": "\\u0000", "token": "\\u0000"}', [JSON]),
+    # junk headers
+    ("a junk session header", b"", [("X-Host-Session", b"\xff\xfe.\x00\x01junk")]),
+    ("a forged session header", b"", [("X-Host-Session", "eyJ2IjoxfQ.c2ln")]),
+    ("an 8 KB header", b"{}", [JSON, ("X-Junk", "j" * 8_000)]),
+    ("60 junk headers", b"{}", [JSON, *((f"X-Junk-{i}", "\x01\x7f\xff") for i in range(60))]),
+    ("a junk host", b"{}", [JSON, ("Host", "[")]),
+    ("a host with a junk port", b"{}", [JSON, ("Host", "localhost:99999")]),
+    ("a host with a word for a port", b"{}", [JSON, ("Host", "localhost:port")]),
+    (
+        "junk forwarding headers",
+        b"{}",
+        [
+            JSON,
+            ("X-Forwarded-Host", "]["),
+            ("X-Forwarded-Proto", "\xff"),
+            ("X-Forwarded-For", "not an address"),
+        ],
+    ),
+    ("a junk cookie", b"{}", [JSON, ("Cookie", '=;;";\x7f=\xff; a="b')]),
+    ("latin-1 header bytes", b"{}", [JSON, ("X-Name", b"\xe9\xe8\xff"), ("Accept", b"\x80\x81")]),
+    (
+        "a junk signature",
+        b"StatusCallbackEvent=room-ended",
+        [FORM, ("X-Twilio-Signature", b"\xff\x00=")],
+    ),
+    (
+        "a signature and a junk host",
+        b"RoomName=x",
+        [FORM, ("X-Twilio-Signature", "abc="), ("Host", "[::1")],
+    ),
+    (
+        "a signature and a word port",
+        b"RoomName=x",
+        [FORM, ("X-Twilio-Signature", "abc="), ("X-Forwarded-Host", "a:b")],
+    ),
+    ("a junk content encoding", b"\x1f\x8b\x08junk", [JSON, ("Content-Encoding", "gzip")]),
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [pytest.param(body, headers, id=name) for name, body, headers in MALFORMED],
+)
+def test_malformed_requests_get_a_clear_4xx(
+    live: LiveStream, path: str, body: bytes, headers: list[tuple[str, str | bytes]]
+) -> None:
+    method = LOCAL_ROUTES.get(path, "POST")
+    answer = send(live.server, method, path, body, headers)
+    check_answer(answer, f"{method} {path}")
+
+
+JUNK_QUERIES = [
+    "password=%ff%fe&session=%ed%a0%80",
+    "token=%00&viewer=%ff",
+    "token=" + "t" * 6_000,
+    "session=a&session=b&session=c",
+    "%=%%&&==&;;",
+    "token=\\ud800&viewer=\\udc00",
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("query", JUNK_QUERIES)
+def test_junk_query_strings_get_a_clear_4xx(live: LiveStream, path: str, query: str) -> None:
+    method = LOCAL_ROUTES.get(path, "POST")
+    answer = send(live.server, method, f"{path}?{query}", b"{}", [JSON])
+    check_answer(answer, f"{method} {path}?{query[:40]}")
+
+
+@pytest.mark.parametrize("path", [f"/{name}" for name in FUNCTIONS])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "HEAD"])
+def test_other_methods_on_a_function_are_405_with_allow(
+    live: LiveStream, path: str, method: str
+) -> None:
+    answer = send(live.server, method, path, b"{}", [JSON])
+
+    assert answer.status == 405
+    assert answer.headers["allow"] == "POST, OPTIONS"
+    if method != "HEAD":
+        check_answer(answer, f"{method} {path}")
+
+
+@pytest.mark.parametrize("path", [f"/{name}" for name in FUNCTIONS])
+def test_options_on_a_function_lists_its_methods(live: LiveStream, path: str) -> None:
+    answer = send(live.server, "OPTIONS", path)
+
+    assert answer.status == 204
+    assert answer.headers["allow"] == "POST, OPTIONS"
+
+
+@pytest.mark.parametrize("path", list(LOCAL_ROUTES))
+def test_another_method_on_a_signalling_route_is_405_with_allow(
+    live: LiveStream, path: str
+) -> None:
+    method = "POST" if LOCAL_ROUTES[path] == "GET" else "GET"
+    answer = send(live.server, method, path, b"{}" if method == "POST" else b"", [JSON])
+
+    check_answer(answer, f"{method} {path}")
+    assert answer.status == 405
+    assert answer.headers["allow"] == LOCAL_ROUTES[path]
+
+
+def test_wrong_passwords_are_throttled_with_a_429(live: LiveStream) -> None:
+    statuses = [
+        post_json(live.server, "/host_token", {"password": f"guess-{n}"}).status for n in range(5)
+    ]
+    throttled = post_json(live.server, "/host_token", {"password": PASSWORD})
+
+    assert statuses == [401] * 5
+    check_answer(throttled, "POST /host_token after five wrong passwords")
+    assert throttled.status == 429
+    assert int(throttled.headers["retry-after"]) >= 1
+
+
+# -- the signalling routes, malformed, with the live stream's real tokens ----------------------
+
+
+def real_token_cases(stream: LiveStream) -> list[tuple[str, dict[str, Any] | bytes]]:
+    """Requests with a real token but wrong otherwise: each is refused, and nothing changes."""
+    host, viewer = stream.host_token, stream.viewer_token
+    sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    return [
+        ("/local/answer", {"token": host, "viewer": "no-such-viewer", "sdp": sdp}),
+        ("/local/answer", {"token": host, "viewer": "\ud800", "sdp": sdp}),
+        ("/local/answer", {"token": host, "viewer": "x", "sdp": "not an sdp"}),
+        ("/local/answer", {"token": host, "viewer": "x", "sdp": "v=0\ud800"}),
+        ("/local/answer", {"token": host, "viewer": "x", "sdp": "v=0" + "a" * 20_000}),
+        ("/local/answer", {"token": host, "viewer": ["x"], "sdp": sdp}),
+        ("/local/answer", {"token": host, "viewer": "x", "sdp": {"type": "answer"}}),
+        ("/local/answer", {"token": host + "\ud800", "viewer": "x", "sdp": sdp}),
+        ("/local/offer", {"token": viewer, "sdp": "v=0\ud800"}),
+        ("/local/offer", {"token": viewer, "sdp": "not an sdp"}),
+        ("/local/offer", {"token": viewer, "sdp": "v=0" + "b" * 17_000}),
+        ("/local/offer", {"token": viewer, "sdp": None}),
+        ("/local/offer", {"token": viewer}),
+        ("/local/offer", {"token": viewer + "\udc00", "sdp": sdp}),
+        ("/local/offer", {"token": [viewer], "sdp": sdp}),
+        ("/local/offer", b'{"token": "' + viewer.encode() + b'", "sdp": "v=0\xff"}'),
+        ("/local/offer", b'{"token": "' + viewer.encode() + b'", "sdp": ' + b"[" * 20_000),
+    ]
+
+
+def test_signalling_requests_with_real_tokens_but_bad_fields_are_refused(
+    live: LiveStream,
+) -> None:
+    for path, payload in real_token_cases(live):
+        if isinstance(payload, bytes):
+            answer = send(live.server, "POST", path, payload, [JSON])
+        else:
+            answer = post_json(live.server, path, payload)
+        check_answer(answer, f"POST {path} {str(payload)[:60]}")
+        assert answer.status in (400, 401, 404, 410, 413), answer
+    for query in (
+        {"token": live.viewer_token, "viewer": "no-such-viewer"},
+        {"token": live.viewer_token, "viewer": ""},
+        {"token": live.viewer_token},
+        {"token": "", "viewer": "x"},
+    ):
+        answer = send(live.server, "GET", f"/local/viewer/events?{urlencode(query)}")
+        check_answer(answer, f"GET /local/viewer/events {query}")
+        assert answer.status in (401, 404, 410), answer
+
+
+# -- Hypothesis: arbitrary requests, byte by byte ---------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),  # any code point, lone surrogates included
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["password", "session", "token", "viewer", "sdp", "request"])
+            | st.text(),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+json_objects = st.dictionaries(
+    st.sampled_from(["password", "session", "token", "viewer", "sdp", "StatusCallbackEvent"]),
+    json_values,
+    max_size=5,
+)
+bodies = st.one_of(
+    json_objects.map(lambda value: json.dumps(value).encode()),
+    json_values.map(lambda value: json.dumps(value).encode()),
+    json_objects.map(
+        lambda value: json.dumps(value, ensure_ascii=False).encode("utf-8", "replace")
+    ),
+    st.binary(max_size=2_000),
+    st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=4).map(
+        lambda fields: urlencode(
+            {k.encode("utf-8", "replace"): v.encode("utf-8", "replace") for k, v in fields.items()}
+        ).encode()
+    ),
+)
+#: Header values: mostly bytes HTTP allows (printable ASCII and obs-text), sometimes control
+#: characters too, which the HTTP server itself refuses.
+header_text = st.one_of(
+    st.text(st.characters(codec="latin-1", exclude_categories=["Cc"]), max_size=60),
+    st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=60),
+).map(lambda text: text.encode("latin-1"))
+content_types = st.sampled_from(
+    [
+        None,
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "application/vnd.api+json",
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        "text/html",
+        "*/*",
+        "",
+    ]
+)
+junk_headers = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "X-Host-Session",
+                "X-Twilio-Signature",
+                "X-Forwarded-Host",
+                "X-Forwarded-Proto",
+                "X-Forwarded-For",
+                "Cookie",
+                "Accept",
+                "Origin",
+                "Authorization",
+                "Content-Encoding",
+                "X-Junk",
+            ]
+        ),
+        header_text,
+    ),
+    max_size=4,
+)
+
+
+@seed(SEED)
+@fuzz_settings(examples=800)
+@given(
+    path=st.sampled_from(PATHS),
+    method=st.sampled_from(["POST", "GET"]),
+    body=bodies,
+    content_type=content_types,
+    headers=junk_headers,
+)
+def test_arbitrary_bytes_and_headers_never_get_a_5xx(
+    live: LiveStream,
+    path: str,
+    method: str,
+    body: bytes,
+    content_type: str | None,
+    headers: list[tuple[str, bytes]],
+) -> None:
+    password_guard.throttle.reset()
+    sent: list[tuple[str, str | bytes]] = list(headers)
+    if content_type is not None:
+        sent.append(("Content-Type", content_type))
+    answer = send(live.server, method, path, body, sent)
+    check_answer(answer, f"{method} {path} {body[:60]!r} {sent!r}")
+
+
+def signed(url: str, fields: Mapping[str, str]) -> str:
+    return str(RequestValidator(AUTH_TOKEN).compute_signature(url, dict(fields)))
+
+
+form_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+
+
+@seed(SEED)
+@fuzz_settings(examples=100)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(
+            ["StatusCallbackEvent", "RoomName", "RoomSid", "ParticipantIdentity", "AccountSid"]
+        )
+        | form_text,
+        form_text,
+        max_size=6,
+    ),
+    event=st.sampled_from(["room-ended", "participant-disconnected", "room-created", ""]),
+)
+def test_signed_room_events_with_generated_fields_are_read_without_error(
+    live: LiveStream, fields: dict[str, str], event: str
+) -> None:
+    # GIVEN a room event correctly signed with AUTH_TOKEN, about the live room or anything else
+    fields = {"StatusCallbackEvent": event, "RoomName": live.room, **fields}
+    body = urlencode(fields).encode()
+    url = f"http://127.0.0.1:{live.server.port}/room_events"
+    # (the signature covers the fields as the server reads them back from the body)
+    from urllib.parse import parse_qsl
+
+    read_back = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    headers: list[tuple[str, str | bytes]] = [FORM, ("X-Twilio-Signature", signed(url, read_back))]
+
+    # WHEN Twilio (or someone with the auth token) posts it to the dev server
+    answer = send(live.server, "POST", "/room_events", body, headers)
+
+    # THEN it is read (the local provider has nothing to stop), never a 5xx
+    check_answer(answer, f"POST /room_events {fields!r}")
+    assert answer.status == 200, answer
+    assert json.loads(answer.body) == {"handled": False}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b'{"StatusCallbackEvent": "room-ended"', "application/json", 400),
+        (b"[" * 50_000, "application/json", 400),
+        (b"\xff\xfe", "application/json", 400),
+        (b"<xml/>", "application/xml", 415),
+        (b'{"RoomName": "\\ud800", "StatusCallbackEvent": "room-ended"}', "application/json", 200),
+    ],
+)
+def test_a_signed_room_event_with_a_malformed_body_is_refused_or_ignored(
+    live: LiveStream, body: bytes, content_type: str, status: int
+) -> None:
+    # Not form-encoded: the signature covers the URL alone, so these reach the body parser.
+    url = f"http://127.0.0.1:{live.server.port}/room_events"
+    headers: list[tuple[str, str | bytes]] = [
+        ("Content-Type", content_type),
+        ("X-Twilio-Signature", signed(url, {})),
+    ]
+    answer = send(live.server, "POST", "/room_events", body, headers)
+
+    check_answer(answer, f"signed POST /room_events {body[:40]!r}")
+    assert answer.status == status, answer
+
+
+# -- the dev server layer (livescreen/devserver.py) -------------------------------------------
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "FUZZ"])
+def test_an_unknown_method_is_a_4xx(live: LiveStream, path: str, method: str) -> None:
+    answer = send(live.server, method, path, b"", [])
+
+    check_answer(answer, f"{method} {path}")
+    # 405 from the app, or the HTTP parser's 400 for a method it does not know at all
+    assert answer.status == 405 or (answer.status, answer.body) == HTTP_PARSER_REJECTION
+
+
+def test_a_body_over_the_limit_is_a_413_the_client_can_read(live: LiveStream) -> None:
+    answer = send(live.server, "POST", "/audience_token", b"{" + b" " * 3_000_000 + b"}", [JSON])
+
+    assert answer.status == 413
+    check_answer(answer, "POST /audience_token with 3 MB")
+
+
+# -- after all of the above (keep last) --------------------------------------------------------
+
+
+def test_the_server_is_up_and_the_live_stream_untouched(live: LiveStream) -> None:
+    # The server still answers, and the audience is still sent to the same stream
+    audience = post_json(live.server, "/audience_token", {})
+    assert audience.status == 200
+    assert json.loads(audience.body) == {
+        "provider": "local",
+        "token": live.viewer_token,
+        "room": live.room,
+        "signalling": "/local",
+    }
+    # The hub's live room is the one that went live, with its host connected and no viewers
+    room = HUB.live_room()
+    assert room is not None and room.name == live.room
+    assert room.live and not room.ended
+    assert room.viewer_token == live.viewer_token
+    assert room.host_token == live.host_token
+    assert room.host_inbox is not None
+    assert room.viewers == {}
+    # The host's page heard nothing but keep-alives and the viewer count
+    seen: list[tuple[str, str]] = []
+    while not live.host_events.empty():
+        seen.append(live.host_events.get_nowait())
+    assert {name for name, _ in seen} <= {"comment", "viewers"}, seen
+    assert all(json.loads(data) == {"count": 0} for name, data in seen if name == "viewers")
+    # And the host's session still works: going live again starts nothing new
+    again = post_json(live.server, "/stream_start", {"session": live.session})
+    assert again.status == 200
+    assert json.loads(again.body)["startedNow"] is False
