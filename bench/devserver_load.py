@@ -24,14 +24,17 @@ Figures and targets:
   the p99 target also asks for roughly clients / 0.1 s of throughput;
 * viewer event streams that ended or dropped before the end (target 0);
 * shutdown: seconds from SIGINT to exit with the viewers connected (target < 2 s);
-* the machine's load average and the CPU use of the server and of each generator process
-  (this machine is shared: read the figures next to the load);
+* the CPU use of the server (per second and per request, which moves less with the machine's
+  load than throughput does) and of each generator process, the whole machine's CPU use and the
+  share taken by anything else, the load average, and the kernel's listen-queue overflow and
+  SYN-retransmit counters (a full accept queue shows up as answers after 1 s, 3 s, 7 s). This
+  machine may be shared: read the latency figures next to those;
 * one summary line at the end, to quote.
 
 All traffic is on 127.0.0.1; every loop is bounded in time and in count.
 
 Run: ``.venv/bin/python bench/devserver_load.py`` (``--seconds 5 --clients 20 --viewers 5`` for a
-quick run).
+quick run; ``--server PATH`` runs another build of the ``livescreen`` command, to compare).
 """
 
 from __future__ import annotations
@@ -349,6 +352,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+#: Kernel TCP counters (system-wide, /proc/net/netstat) that explain a long latency tail: a
+#: full accept queue drops SYNs, and the client retransmits them after 1 s, 3 s, 7 s.
+TCP_COUNTERS = ("ListenOverflows", "ListenDrops", "TCPSynRetrans")
+
+
+def tcp_counters() -> dict[str, int]:
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return {}
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            found = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return {key: int(found[key]) for key in TCP_COUNTERS if key in found}
+    return {}
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores, from /proc/stat."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0.0, 0.0
+    ticks = [int(x) for x in first[1:9]]  # user nice system idle iowait irq softirq steal
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / tick, sum(ticks) / tick
+
+
 def thread_count(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -501,6 +532,8 @@ async def load(
         for _ in processes:
             await asyncio.to_thread(ready.get, True, READY_TIMEOUT_S)
         cpu_before, threads_max = cpu_seconds(server_pid), thread_count(server_pid)
+        tcp_before, machine_before = tcp_counters(), machine_cpu()
+        own_before = time.process_time()
         started = time.monotonic()
         go.set()
         collected: list[GeneratorResult] = []
@@ -519,6 +552,10 @@ async def load(
             "wall": wall,
             "cpu": cpu_seconds(server_pid) - cpu_before,
             "threads_max": float(threads_max),
+            **{k: float(v - tcp_before.get(k, 0)) for k, v in tcp_counters().items()},
+            "own_cpu": time.process_time() - own_before,
+            "machine_busy": machine_cpu()[0] - machine_before[0],
+            "machine_total": machine_cpu()[1] - machine_before[1],
         }
         return collected, server
     finally:
@@ -565,12 +602,29 @@ def report_load(
             f"clients / throughput = {clients / throughput * 1000 if throughput else 0:.0f} ms)"
         )
         figures.update(p50=p50, p99=p99, max=latencies[-1])
+        slow = [sum(1 for x in latencies if x > limit) for limit in (100, 1000)]
+        kernel = ", ".join(f"{k} {server[k]:,.0f}" for k in TCP_COUNTERS if k in server)
+        lines.append(
+            f"  tail        {slow[0]:,} answers took > 100 ms, {slow[1]:,} > 1 s; kernel TCP "
+            f"counters during the load (whole machine): {kernel or 'n/a'}"
+        )
     generator_cpu = ", ".join(f"{r.cpu_s / r.wall_s:.0%}" for r in results if r.wall_s)
     lines.append(
-        f"  CPU         server {server['cpu'] / server['wall']:.0%} of one core "
+        f"  CPU         server {server['cpu'] / server['wall']:.0%} of one core, "
+        f"{server['cpu'] / max(1, len(latencies) + failed) * 1e6:,.0f} µs per request "
         f"(threads up to {server['threads_max']:.0f}); generator process(es) {generator_cpu} "
         "of one core each"
     )
+    if server["machine_total"]:
+        cores = server["machine_total"] / server["wall"]
+        others = server["machine_busy"] - server["cpu"] - server["own_cpu"]
+        others -= sum(r.cpu_s for r in results)
+        lines.append(
+            f"  machine     busy {server['machine_busy'] / server['machine_total']:.0%} of "
+            f"{cores:.0f} cores during the load; outside the server, the generators and this "
+            f"process (other work, the kernel's softirq): {max(0.0, others) / server['wall']:.0%}"
+            " of one core"
+        )
     return "\n".join(lines), figures
 
 
@@ -595,7 +649,9 @@ async def shutdown(run: Run, server: subprocess.Popen[bytes]) -> tuple[float | N
     return exited, max(closed) - started
 
 
-def start_server(tmp: Path, port: int, password: str) -> subprocess.Popen[bytes]:
+def start_server(
+    tmp: Path, port: int, password: str, executable: str | None
+) -> subprocess.Popen[bytes]:
     """``livescreen dev`` as a user runs it, with its own settings file; output to a log."""
     env_file = tmp / ".env"
     env_file.write_text(
@@ -604,7 +660,8 @@ def start_server(tmp: Path, port: int, password: str) -> subprocess.Popen[bytes]
     )
     env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}  # the .env file decides
     env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-    command = [str(cli_path()), "dev", "--port", str(port), "--env-file", str(env_file)]
+    command = [executable or str(cli_path()), "dev", "--port", str(port)]
+    command += ["--env-file", str(env_file)]
     command += ["--provider", "local"]
     with (tmp / "server.log").open("wb") as log:
         return subprocess.Popen(
@@ -618,11 +675,12 @@ async def bench(args: argparse.Namespace) -> int:
     port = free_port()
     run = Run(port, secrets.token_urlsafe(16))
     with tempfile.TemporaryDirectory(prefix="devserver-load-") as tmp:
-        server = start_server(Path(tmp), port, run.password)
+        server = start_server(Path(tmp), port, run.password, args.server)
         try:
             ready_in = await wait_ready(port, server)
             print(
-                f"server: livescreen dev --port {port} --env-file <temp> --provider local "
+                f"server: {Path(args.server or 'livescreen').name} dev --port {port} "
+                "--env-file <temp> --provider local "
                 f"(pid {server.pid}), answering after {ready_in:.2f} s"
             )
             print(await go_live(run, args.viewers))
@@ -631,7 +689,7 @@ async def bench(args: argparse.Namespace) -> int:
             )
             text, figures = report_load(results, usage, args.clients, args.seconds)
             print(text)
-            print(f"  machine     load average {load_average()} after phase 2")
+            print(f"  load        load average {load_average()} after phase 2")
             lost = dropped(run)
             lost_viewers = sum(1 for stream in lost if stream is not run.host)
             host_state = "dropped" if run.host in lost else "open"
@@ -682,6 +740,12 @@ def main() -> int:
     parser.add_argument("--viewers", type=int, default=50, help="SSE viewers kept connected")
     parser.add_argument(
         "--generators", type=int, default=2, help="load generator processes (default 2)"
+    )
+    parser.add_argument(
+        "--server",
+        metavar="EXECUTABLE",
+        help="run this instead of the livescreen command (same `dev ...` arguments), to compare "
+        "builds of the dev server",
     )
     args = parser.parse_args()
     if args.clients < 1 or args.seconds <= 0 or args.generators < 1 or args.viewers < 0:
