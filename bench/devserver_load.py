@@ -78,6 +78,8 @@ OFFER_CONCURRENCY = 5
 FAKE_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 #: Upper bound on requests per load client, whatever the duration (every loop is bounded).
 MAX_REQUESTS_PER_CLIENT_PER_S = 2000
+#: Setup requests retried after a reset or a refusal (printed with phase 1).
+SETUP_RETRIES = [0]
 
 
 # -- a tiny HTTP/1.1 client ------------------------------------------------------------------
@@ -142,9 +144,6 @@ async def call(
             SETUP_RETRIES[0] += 1
             await asyncio.sleep(0.2)
     raise AssertionError("unreachable")
-
-
-SETUP_RETRIES = [0]
 
 
 async def _call_once(port: int, method: str, path: str, payload: object | None) -> Reply:
