@@ -262,7 +262,11 @@ def verdict(rows: list[Row], share: float) -> str:
     )
     if short is not None:
         text += f"; at N = {short.viewers} the slowest viewer got {min(short.viewer_fps):.1f} fps"
-    text += f"; host and viewers share this one {os.cpu_count()}-core machine"
+    cores = os.cpu_count() or 1
+    text += (
+        f"; host and viewers share this one {cores}-core machine (chromium used "
+        f"{rows[-1].chromium_cpu:.0f} % of {100 * cores} % at N = {rows[-1].viewers})"
+    )
     disturbed = [f"N = {r.viewers}" for r in rows if r.other_cpu > QUIET_OTHER_CPU]
     if disturbed:
         text += f" (other processes loaded it during {', '.join(disturbed)})"
@@ -355,6 +359,13 @@ def main(argv: list[str] | None = None) -> int:
         browser.close()
 
     print_table(rows, args.seconds)
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        slope = (last.host_cpu - first.host_cpu) / (last.viewers - first.viewers)
+        print(
+            f"host tab: {slope:.1f} % of one core per extra viewer "
+            f"(from N = {first.viewers} to N = {last.viewers})"
+        )
     print(verdict(rows, args.share))
     return 0
 
