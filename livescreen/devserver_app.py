@@ -24,10 +24,10 @@ from starlette.types import Message, Receive, Scope, Send
 
 from livescreen.config import Settings
 from livescreen.content_types import content_type
-from livescreen.providers.local_signalling import EventStream
 from livescreen.runtime.api_gateway import handle_event
 from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
+from livescreen.sse import EventStream
 
 logger = logging.getLogger("livescreen.devserver")
 

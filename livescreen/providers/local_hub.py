@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from livescreen.providers.local_inbox import Event, Inbox
+from livescreen.sse import Event, Inbox
 
 #: Rooms created by ``/host_token`` but never started are forgotten beyond this many.
 MAX_PENDING_ROOMS = 20

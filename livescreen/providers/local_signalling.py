@@ -21,14 +21,12 @@ the server's next write, and they finish when the stream ends.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import queue
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from livescreen.providers.local_hub import HUB, Hub, Room, RoomFullError
-from livescreen.providers.local_inbox import Event, Inbox
+from livescreen.sse import EventStream, Inbox
 
 KEEPALIVE_SECONDS = 5.0
 ANSWER_TIMEOUT_SECONDS = 15.0
@@ -178,86 +176,13 @@ def _stream(
     open_inbox: Callable[[], Inbox | None],
     close_inbox: Callable[[Inbox], None],
 ) -> EventStream:
-    return EventStream(hub, open_inbox, close_inbox)
-
-
-class EventStream:
-    """Events as SSE from the inbox opened on the first read; ends after ``ended``, or when the
-    consumer closes it (its socket went away). An inbox that cannot be opened (the viewer was
-    dropped meanwhile, or has too many streams) ends the stream at once.
-
-    Read it as an iterator on a thread, or with ``next_chunk`` on an event loop, where waiting
-    for the next event holds no thread.
-    """
-
-    def __init__(
-        self,
-        hub: Hub,
-        open_inbox: Callable[[], Inbox | None],
-        close_inbox: Callable[[Inbox], None],
-    ) -> None:
-        self._hub = hub
-        self._open_inbox = open_inbox
-        self._close_inbox = close_inbox
-        self._inbox: Inbox | None = None
-        self._started = False
-        self._finished = False
-
-    def _first_chunk(self) -> bytes | None:
-        self._started = True
-        self._inbox = self._open_inbox()
-        if self._inbox is None:
-            self._finished = True
-            return None
-        return b"retry: 2000\n: connected\n\n"
-
-    def _chunk_for(self, event: Event | None) -> bytes:
-        if event is None:
-            self._hub.live_room()  # ends what is past its deadline (a vanished host, ...)
-            return b": keep-alive\n\n"
-        name, data = event
-        if name == "ended":
-            self.close()
-        return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-
-    def __iter__(self) -> EventStream:
-        return self
-
-    def __next__(self) -> bytes:
-        if not self._started:
-            first = self._first_chunk()
-            if first is not None:
-                return first
-        if self._finished or self._inbox is None:
-            raise StopIteration
-        try:
-            event: Event | None = self._inbox.get(timeout=KEEPALIVE_SECONDS)
-        except queue.Empty:
-            event = None
-        return self._chunk_for(event)
-
-    async def next_chunk(self, stop: asyncio.Event | None = None) -> bytes | None:
-        """The next chunk to send, or None when the stream is over (or ``stop`` is set)."""
-        if not self._started:
-            first = self._first_chunk()
-            if first is not None:
-                return first
-        if self._finished or self._inbox is None or (stop is not None and stop.is_set()):
-            self.close()
-            return None
-        event = await self._inbox.next_event(KEEPALIVE_SECONDS, stop)
-        if event is None and stop is not None and stop.is_set():
-            self.close()
-            return None
-        return self._chunk_for(event)
-
-    def close(self) -> None:
-        """Stop the stream and release its inbox (idempotent)."""
-        self._started = True
-        self._finished = True
-        inbox, self._inbox = self._inbox, None
-        if inbox is not None:
-            self._close_inbox(inbox)
+    return EventStream(
+        open_inbox,
+        close_inbox,
+        keepalive=KEEPALIVE_SECONDS,
+        # ends what is past its deadline (a vanished host, a viewer that never connected)
+        on_idle=hub.live_room,
+    )
 
 
 def _json_body(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
