@@ -62,6 +62,24 @@ class ConfigError(Exception):
     """A setting is missing or malformed. The message names the key and where it was looked for."""
 
 
+class SettingsUnavailableError(ConfigError):
+    """The settings store could not be read just now (SSM unreachable, slow or throttling).
+
+    Unlike other configuration errors this one passes: the caller gets a 503 with this
+    message, and the next request reads the store again (a failed read is never cached).
+    """
+
+
+#: What a caller is told while SSM Parameter Store cannot be read; the log has the detail.
+SETTINGS_UNAVAILABLE = (
+    "The service cannot read its settings right now (AWS Systems Manager Parameter Store did "
+    "not answer); try again in a few seconds"
+)
+
+#: AWS error codes that say the function may not read its parameters: a deployment mistake.
+_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnrecognizedClientException"})
+
+
 def running_on_lambda() -> bool:
     return "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
@@ -202,7 +220,21 @@ def load_lambda() -> Settings:
     from aws_lambda_powertools.utilities import parameters
 
     max_age = int(values.get("PARAMETER_MAX_AGE") or DEFAULTS["PARAMETER_MAX_AGE"] or 60)
-    stored = parameters.get_parameters(path, decrypt=True, max_age=max_age, recursive=False)
+    try:
+        stored = parameters.get_parameters(path, decrypt=True, max_age=max_age, recursive=False)
+    except parameters.exceptions.GetParameterError as exc:
+        # Powertools wraps the botocore error; the original is the exception's context.
+        cause = exc.__cause__ or exc.__context__
+        code = str((getattr(cause, "response", None) or {}).get("Error", {}).get("Code", ""))
+        if code in _DENIED:
+            raise ConfigError(
+                f"The function may not read the SSM parameters under {path} ({code}): give its "
+                "role ssm:GetParametersByPath on that path and kms:Decrypt"
+            ) from exc
+        raise SettingsUnavailableError(
+            f"Could not read the settings under {path} from SSM Parameter Store: "
+            f"{type(cause or exc).__name__}{f' ({code})' if code else ''}"
+        ) from exc
     for name, value in stored.items():
         key = name.rsplit("/", 1)[-1]
         if key in DEFAULTS and isinstance(value, str):

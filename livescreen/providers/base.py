@@ -13,13 +13,19 @@ from typing import Any, Protocol
 
 
 class ProviderError(Exception):
-    """An upstream service failed or refused; ``status`` is the HTTP status to answer with."""
+    """An upstream service failed or refused; ``status`` is the HTTP status to answer with.
+
+    ``retry_after`` (whole seconds), when set, is sent to the caller as ``Retry-After``.
+    """
 
     status = 502
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after
         if status is not None:
             self.status = status
 

@@ -16,7 +16,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from livescreen.config import ConfigError, Settings
 from livescreen.providers.base import (
@@ -88,8 +95,29 @@ def upstream_error(action: str, exc: Exception) -> ProviderError:
         return ProviderUnavailableError(
             f"IVS refused {action}: the AWS account is still pending verification"
         )
+    if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+        return ProviderUnavailableError(
+            f"IVS did not answer in time while {action}: try again in a few seconds"
+        )
+    if isinstance(exc, (EndpointConnectionError, ConnectionClosedError)):
+        return ProviderUnavailableError(
+            f"Could not reach IVS while {action}: check the network and IVS_REGION, then try again"
+        )
     detail = f" ({code})" if code else f" ({type(exc).__name__})"
+    if _http_status(exc) >= 500:
+        return ProviderError(f"IVS failed {action}{detail}: try again shortly")
     return ProviderError(f"IVS failed {action}{detail}")
+
+
+def _http_status(exc: Exception) -> int:
+    response = getattr(exc, "response", None) or {}
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else 0
+
+
+def maybe_done(exc: Exception) -> bool:
+    """Whether IVS may have done what a failed call asked (no answer came, or a 5xx)."""
+    return isinstance(exc, BotoCoreError) or _http_status(exc) >= 500
 
 
 class LiveStageCache:
@@ -177,6 +205,9 @@ class IvsProvider:
                 ],
             )
         except AWS_ERRORS as exc:
+            if maybe_done(exc):
+                # The stage may exist although the answer was lost: it is tagged with the room.
+                self._delete_room_stage_quietly(room)
             raise self._upstream("creating a stage", exc) from exc
         stage_arn = response["stage"]["arn"]
         tokens = response.get("participantTokens") or []
@@ -274,6 +305,19 @@ class IvsProvider:
     def _upstream(action: str, exc: Exception) -> ProviderError:
         logger.warning("IVS call failed while %s: %s", action, error_code(exc) or exc)
         return upstream_error(action, exc)
+
+    def _delete_room_stage_quietly(self, room: str) -> None:
+        try:
+            stage = room_stage(list_app_stages(self.client, self._app_tag), room)
+        except AWS_ERRORS as exc:
+            logger.error(
+                "could not look for the stage of room %s: %s; run `livescreen cleanup`",
+                room,
+                error_code(exc) or type(exc).__name__,
+            )
+            return
+        if stage is not None:
+            self._delete_quietly(stage.arn)
 
     def _delete_quietly(self, stage_arn: str) -> None:
         try:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from livescreen.cleanup import parse_time
 from livescreen.config import ConfigError, Settings
 from livescreen.providers.base import (
     AudienceGrant,
@@ -141,6 +144,9 @@ class TwilioProvider:
                     f"Twilio refused a '{self.room_type}' room: this account cannot create "
                     "WebRTC Go rooms (error 53126). Set ROOM_TYPE=group."
                 ) from None
+            if error.maybe_done:
+                # The room may exist although the answer was lost: we know its name, close it.
+                self._complete_room_quietly(room)
             raise
         token = AccessToken(
             self.account_sid,
@@ -153,40 +159,87 @@ class TwilioProvider:
         return HostGrant(room=room, token=token.to_jwt())
 
     def start_stream(self, room: str) -> StreamState:
-        with self._start_lock:
+        with self._start_lock:  # one start at a time in this process
             if self._processors_for(room):
                 return StreamState(room=room, live=True, started_now=False)
             self._require_room_in_progress(room)
+            streamer_sid = self._create_streamer()
+            processor_sid = self._create_processor(room, streamer_sid)
+            # Another container may have started this room at the same moment.
+            started_now = self._keep_one_processor(room, processor_sid)
+        self.playback.clear()
+        if started_now:
+            log.info("Stream started for room %s", room)
+        return StreamState(room=room, live=True, started_now=started_now)
+
+    def _create_streamer(self) -> str:
+        asked_at = time.time()
+        try:
             streamer = self._media(
                 "POST",
                 "/PlayerStreamers",
                 data={"MaxDuration": self.max_duration},
                 idempotent=False,
             )
-            try:
-                self._media(
-                    "POST",
-                    "/MediaProcessors",
-                    data={
-                        "Extension": EXTENSION,
-                        "ExtensionContext": json.dumps(
-                            {
-                                "room": {"name": room},
-                                "identity": self.composer_identity,
-                                "outputs": [streamer["sid"]],
-                                "resolution": RESOLUTION,
-                            }
-                        ),
-                        "MaxDuration": self.max_duration,
-                    },
-                    idempotent=False,
-                )
-            except ProviderError:
-                self._end_quietly("PlayerStreamers", streamer["sid"])
-                raise
-        self.playback.clear()
-        log.info("Stream started for room %s", room)
-        return StreamState(room=room, live=True, started_now=True)
+        except TwilioApiError as error:
+            if error.maybe_done:
+                self._end_unclaimed_streamers(since=asked_at)
+            raise
+        return str(streamer["sid"])
+
+    def _create_processor(self, room: str, streamer_sid: str) -> str:
+        """Compose ``room`` into the streamer; on any failure, end whatever this start made."""
+        try:
+            processor = self._media(
+                "POST",
+                "/MediaProcessors",
+                data={
+                    "Extension": EXTENSION,
+                    "ExtensionContext": json.dumps(
+                        {
+                            "room": {"name": room},
+                            "identity": self.composer_identity,
+                            "outputs": [streamer_sid],
+                            "resolution": RESOLUTION,
+                        }
+                    ),
+                    "MaxDuration": self.max_duration,
+                },
+                idempotent=False,
+            )
+        except ProviderError as error:
+            if isinstance(error, TwilioApiError) and error.maybe_done:
+                # It may have been created although the answer was lost: find it by its room.
+                self._end_room_processors_quietly(room)
+            self._end_quietly("PlayerStreamers", streamer_sid)
+            raise
+        if processor.get("status") not in ("started", None):
+            # Twilio took the request but the composer could not join (the room has ended).
+            self._end_quietly("MediaProcessors", str(processor["sid"]))
+            self._end_quietly("PlayerStreamers", streamer_sid)
+            raise ProviderError(
+                f"The room {room} has ended; go live again to get a new room", status=409
+            )
+        return str(processor["sid"])
+
+    def _keep_one_processor(self, room: str, mine: str) -> bool:
+        """End all but the first-created composer of ``room``; True if ``mine`` is the one kept.
+
+        Two containers starting one room at once each see their own composer, and the later
+        one sees both: every start that sees several keeps the same one (the oldest, then the
+        smallest SID) and ends the others, so exactly one stream survives.
+        """
+        try:
+            running = self._processors_for(room)
+        except ProviderError:
+            return True  # ours runs; a duplicate (if any) is ended by the start that sees it
+        if len(running) <= 1:
+            return True
+        running.sort(key=lambda p: (str(p.get("date_created") or ""), str(p.get("sid"))))
+        for extra in running[1:]:
+            log.warning("Room %s had a second composer %s: ending it", room, extra.get("sid"))
+            self._end_processor_quietly(extra)
+        return running[0].get("sid") == mine
 
     def stop_stream(self, room: str) -> StreamState:
         try:
@@ -194,9 +247,11 @@ class TwilioProvider:
         except ProviderUnavailableError:
             processors = []  # nothing can be streaming; still release the room
         for processor in processors:
-            self._end("MediaProcessors", processor["sid"])
+            # Streamers first: if this stop fails half way, the composer is still "started",
+            # so the next stop (or the room's callback, or cleanup) finds both again.
             for streamer_sid in outputs_of(processor):
                 self._end("PlayerStreamers", streamer_sid)
+            self._end("MediaProcessors", processor["sid"])
         self._complete_room(room)
         self.playback.clear()
         log.info("Stream stopped for room %s", room)
@@ -318,6 +373,46 @@ class TwilioProvider:
             self._end(collection, sid)
         except ProviderError:
             log.error("Could not end %s %s: end it with `livescreen cleanup`", collection, sid)
+
+    def _end_processor_quietly(self, processor: dict[str, Any]) -> None:
+        for streamer_sid in outputs_of(processor):
+            self._end_quietly("PlayerStreamers", streamer_sid)
+        self._end_quietly("MediaProcessors", str(processor["sid"]))
+
+    def _end_room_processors_quietly(self, room: str) -> None:
+        try:
+            processors = self._processors_for(room)
+        except ProviderError:
+            log.error("Could not check room %s for a composer: run `livescreen cleanup`", room)
+            return
+        for processor in processors:
+            self._end_processor_quietly(processor)
+
+    def _end_unclaimed_streamers(self, *, since: float) -> None:
+        """End PlayerStreamers created since ``since`` that no composer outputs to yet.
+
+        A create whose answer was lost leaves a PlayerStreamer we never learnt the SID of; it
+        is one of the ``created`` ones (a composer's output is ``started``). Twilio's
+        timestamps are whole seconds, hence the one-second margin.
+        """
+        try:
+            for streamer in self.rest.pages(
+                f"{MEDIA}/PlayerStreamers",
+                "player_streamers",
+                {"Status": "created", "PageSize": 50},
+                max_pages=1,
+            ):
+                created = parse_time(streamer.get("date_created"))
+                if created is not None and created.timestamp() >= math.floor(since) - 1:
+                    self._end_quietly("PlayerStreamers", str(streamer["sid"]))
+        except ProviderError:
+            log.error("Could not look for a PlayerStreamer left behind: run `livescreen cleanup`")
+
+    def _complete_room_quietly(self, room: str) -> None:
+        try:
+            self._complete_room(room)
+        except ProviderError:
+            log.error("Could not complete room %s: end it with `livescreen cleanup`", room)
 
     def _complete_room(self, room: str) -> None:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -26,18 +27,37 @@ log = logging.getLogger(__name__)
 
 
 class TwilioApiError(ProviderError):
-    """Twilio answered with an error (``http_status``, Twilio error ``code``) or not at all."""
+    """Twilio answered with an error (``http_status``, Twilio error ``code``) or not at all.
+
+    The caller gets a 503 when trying again later is the cure (rate limited, no answer in time,
+    Twilio unreachable) and a 502 when Twilio answered with an error of its own.
+    """
 
     def __init__(
-        self, message: str, *, http_status: int | None = None, code: int | None = None
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: int | None = None,
+        retry_after: int | None = None,
     ) -> None:
-        super().__init__(message, status=503 if http_status == 429 else 502)
+        status = 503 if http_status in (None, 429) else 502
+        super().__init__(message, status=status, retry_after=retry_after)
         self.http_status = http_status
         self.code = code
 
     @property
     def not_found(self) -> bool:
         return self.http_status == 404 or self.code == 20404
+
+    @property
+    def maybe_done(self) -> bool:
+        """Whether Twilio may have done what was asked although the call failed.
+
+        True when no answer came (a timeout, a dropped connection) or Twilio failed with a 5xx:
+        a create may have created something, which the caller must then find and end.
+        """
+        return self.http_status is None or self.http_status >= 500
 
 
 @dataclass(frozen=True)
@@ -101,28 +121,28 @@ class TwilioRest:
                     data=dict(data) if data else None,
                 )
             except requests.Timeout:
+                log.warning("Twilio %s did not answer in time", _describe(method, url))
                 raise TwilioApiError(
-                    f"Twilio did not answer in time ({_describe(method, url)}); try again"
+                    f"Twilio did not answer in time ({_describe(method, url)}); "
+                    "try again in a few seconds"
                 ) from None
             except requests.RequestException as exc:
                 if not idempotent or last:
-                    raise TwilioApiError(
-                        f"Could not reach Twilio ({_describe(method, url)}): {type(exc).__name__}"
-                    ) from None
+                    raise _unreachable(method, url, exc) from None
                 status = 0
             else:
                 status = response.status_code
                 if 200 <= status < 300:
                     return json.loads(response.text) if response.text else {}
                 retryable = status == 429 or (status >= 500 and idempotent)
-                if not retryable or last:
-                    raise self._error(method, url, status, response.text)
                 retry_after = _retry_after(response.headers)
+                if not retryable or last:
+                    raise self._error(method, url, status, response.text, retry_after)
             pause = self.retry.delay(attempt, retry_after)
             if waited + pause > self.retry.budget:
                 if status:
-                    raise self._error(method, url, status, response.text)
-                raise TwilioApiError(f"Could not reach Twilio ({_describe(method, url)})")
+                    raise self._error(method, url, status, response.text, retry_after)
+                raise _unreachable(method, url, None)
             log.warning(
                 "Twilio %s answered %s; retrying in %.2f s",
                 _describe(method, url),
@@ -148,7 +168,9 @@ class TwilioRest:
             query = None  # the next page URL carries the filters
 
     @staticmethod
-    def _error(method: str, url: str, status: int, text: str) -> TwilioApiError:
+    def _error(
+        method: str, url: str, status: int, text: str, retry_after: float | None = None
+    ) -> TwilioApiError:
         code: int | None = None
         detail = ""
         try:
@@ -158,12 +180,26 @@ class TwilioRest:
         except (ValueError, AttributeError):
             pass
         log.warning("Twilio %s failed: HTTP %s, error %s", _describe(method, url), status, code)
+        wait = math.ceil(retry_after) if retry_after is not None and retry_after > 0 else None
         if status == 429:
-            message = "Twilio is rate limiting this account; try again in a few seconds"
-        else:
-            message = f"Twilio refused {_describe(method, url)}: HTTP {status}"
-            if code:
-                message += f", error {code}"
-            if detail:
-                message += f" ({detail})"
-        return TwilioApiError(message, http_status=status, code=code)
+            when = f"in {wait} second{'s' if wait > 1 else ''}" if wait else "in a few seconds"
+            message = f"Twilio is rate limiting this account; try again {when}"
+            return TwilioApiError(message, http_status=status, code=code, retry_after=wait)
+        verb = "failed" if status >= 500 else "refused"
+        message = f"Twilio {verb} {_describe(method, url)}: HTTP {status}"
+        if code:
+            message += f", error {code}"
+        if detail:
+            message += f" ({detail})"
+        if status >= 500:
+            message += "; Twilio may be having trouble, try again shortly"
+        return TwilioApiError(message, http_status=status, code=code, retry_after=wait)
+
+
+def _unreachable(method: str, url: str, exc: Exception | None) -> TwilioApiError:
+    kind = f": {type(exc).__name__}" if exc is not None else ""
+    log.warning("Could not reach Twilio (%s)%s", _describe(method, url), kind)
+    return TwilioApiError(
+        f"Could not reach Twilio ({_describe(method, url)}){kind}; check this server's network "
+        "connection, then try again"
+    )

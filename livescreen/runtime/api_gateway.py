@@ -7,7 +7,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from livescreen.config import ConfigError, Settings
+from livescreen.config import (
+    SETTINGS_UNAVAILABLE,
+    ConfigError,
+    Settings,
+    SettingsUnavailableError,
+)
 from livescreen.runtime.errors import HttpError
 from livescreen.runtime.invocation import GENERIC_ERROR, HttpResult, error_result, run_function
 from livescreen.runtime.loader import FunctionRegistry
@@ -76,6 +81,9 @@ def handle_event(
         return render(error_result(404, f"No function named {function_name!r}"))
     try:
         settings = load_settings()
+    except SettingsUnavailableError as exc:
+        logger.error("settings unavailable: %s", exc)
+        return render(error_result(503, SETTINGS_UNAVAILABLE, {"retry-after": "5"}))
     except ConfigError as exc:
         logger.error("configuration error: %s", exc)
         return render(error_result(500, GENERIC_ERROR))

@@ -120,7 +120,8 @@ def run_function(spec: FunctionSpec, request: HttpRequest, settings: Settings) -
         return error_result(exc.status_code, exc.message, exc.headers)
     except ProviderError as exc:
         logger.warning("%s: upstream error: %s", spec.name, exc.message)
-        return error_result(exc.status, exc.message)
+        retry = {"retry-after": str(exc.retry_after)} if exc.retry_after is not None else None
+        return error_result(exc.status, exc.message, retry)
     except ConfigError as exc:
         logger.error("%s: configuration error: %s", spec.name, exc)
         return error_result(500, GENERIC_ERROR)

@@ -1,12 +1,20 @@
-"""The emulator over real HTTP: Basic auth, form bodies, injected failures, latency, call counts."""
+"""The emulator over real HTTP: Basic auth, form bodies, injected faults, latency, call counts.
+
+Faults a test can inject, each for one ``(method, route template)`` or for the whole server:
+an error status (``fail_next``), a call that never answers in time (``hang_next``), refused
+connections (``refuse_connections``, ``refuse_connections_after``), and a gate that holds calls
+until several have arrived (``gate``), so that a race between two callers is certain to happen.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hmac
 import json
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -51,6 +59,16 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as two writes
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.emulator.opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.emulator.closed(self.connection)
+
     def do_GET(self) -> None:
         self._answer("GET")
 
@@ -69,9 +87,16 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else ""
         route, _ = match(url.path)
-        emulator.count(method, route.template if route else url.path)
+        template = route.template if route else url.path
+        emulator.count(method, template)
         if emulator.latency:
             time.sleep(emulator.latency)
+        emulator.pass_gate(method, template)
+        hang = emulator.take_hang(method, template)
+        if hang is not None and not hang:
+            emulator.wait_for_release()  # never processed, never answered: the client gives up
+            self.close_connection = True
+            return
         raw = parse_qs(body if method == "POST" else url.query, keep_blank_values=True)
         params = {key: values[-1] for key, values in raw.items()}
         headers: dict[str, str] = {}
@@ -88,6 +113,16 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 404, not_found("/" + url.path.split("/", 2)[-1]).to_json()
         else:
             status, payload = dispatch(emulator.state, method, url.path, params)
+        if hang:
+            emulator.wait_for_release()  # done at "Twilio", but the answer comes too late
+            self.close_connection = True
+            return
+        emulator.run_after_call(method, template)
+        if emulator.take_refuse_after(method, template):
+            # Whatever comes after this answer finds nothing listening on the port.
+            emulator.refuse_connections(keep=self.connection)
+            headers["Connection"] = "close"
+            self.close_connection = True
         self._send(status, payload, headers)
 
     def _send(self, status: int, payload: dict[str, Any], headers: Mapping[str, str]) -> None:
@@ -108,11 +143,21 @@ class EmulatorServer:
     Credentials: the account SID with its auth token, or any API key SID with its secret from
     ``api_keys``. Switches (plain attributes, safe to flip while running): ``media_retired``
     answers every Media v1 path with Twilio's 404, ``latency`` adds seconds to every call,
-    ``state.new_account`` refuses ``go`` rooms with error 53126. ``fail_next`` queues
-    failures; ``calls`` counts requests per ``(method, route template)``. Rooms created with a
+    ``state.new_account`` refuses ``go`` rooms with error 53126.
+
+    Faults: ``fail_next`` queues error answers; ``hang_next`` makes calls answer only after
+    ``release_hung`` (later than any client waits); ``refuse_connections`` and
+    ``refuse_connections_after`` stop listening, so the port refuses connections until
+    ``accept_connections``; ``gate`` holds calls until several have arrived; ``after_call``
+    runs a test's action at one point of a flow; ``clear_faults`` undoes them all.
+
+    ``calls`` counts requests per ``(method, route template)``. Rooms created with a
     ``StatusCallback`` get Twilio's signed callbacks (``callbacks.deliveries`` records them;
     ``state.disconnect_participant`` plays a participant leaving).
     """
+
+    #: The longest a hung call waits for ``release_hung`` (``stop`` releases it at once).
+    HANG_LIMIT = 30.0
 
     def __init__(
         self,
@@ -140,15 +185,34 @@ class EmulatorServer:
         )
         self.calls: Counter[tuple[str, str]] = Counter()
         self._failures: dict[tuple[str, str], deque[tuple[int, int | None]]] = {}
+        self._hangs: dict[tuple[str, str], deque[bool]] = {}
+        self._refuse_after: set[tuple[str, str]] = set()
+        self._after: dict[tuple[str, str], deque[Callable[[], None]]] = {}
+        self._gates: dict[tuple[str, str], threading.Barrier] = {}
+        self._released = threading.Event()
+        self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.emulator = self
+        self._serving_lock = threading.Lock()
+        self._httpd = self._bind(host, port)
+        self._address: tuple[str, int] = (str(self._httpd.server_address[0]), self.port)
         self._thread: threading.Thread | None = None
+        self._stopped = False
+        #: False while connections are refused (``refuse_connections``), and after ``stop``.
+        self.listening = True
+
+    def _bind(self, host: str, port: int) -> _Server:
+        httpd = _Server((host, port), _Handler)
+        httpd.emulator = self
+        return httpd
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = self._address
+        return f"http://{host}:{port}"
 
     def start(self) -> EmulatorServer:
         self._thread = threading.Thread(
@@ -161,10 +225,15 @@ class EmulatorServer:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._released.set()
+        with self._serving_lock:
+            self._stopped = True
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self.listening = False
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+        self._drop_connections(keep=None)
         self.callbacks.close()
 
     def __enter__(self) -> EmulatorServer:
@@ -196,6 +265,133 @@ class EmulatorServer:
         with self._lock:
             queue = self._failures.get((method, route))
             return queue.popleft() if queue else None
+
+    def hang_next(
+        self, method: str, route: str, *, count: int = 1, after_processing: bool = True
+    ) -> None:
+        """The next ``count`` calls to ``method route`` get no answer until ``release_hung``.
+
+        With ``after_processing`` (the default, and the worst case for a client) the call
+        takes effect first, as when Twilio did the work and the answer was lost; otherwise it
+        is never processed. Either way the connection is closed without an answer once
+        released, so a client whose timeout is shorter than ``HANG_LIMIT`` gives up first.
+        """
+        with self._lock:
+            self._released.clear()
+            queue = self._hangs.setdefault((method, route), deque())
+            queue.extend([after_processing] * count)
+
+    def take_hang(self, method: str, route: str) -> bool | None:
+        """None: answer normally; True/False: hang after/before processing the call."""
+        with self._lock:
+            queue = self._hangs.get((method, route))
+            return queue.popleft() if queue else None
+
+    def wait_for_release(self) -> None:
+        self._released.wait(self.HANG_LIMIT)
+
+    def release_hung(self) -> None:
+        """Let every hung call finish (its client has given up: nobody reads the answer)."""
+        self._released.set()
+
+    def gate(self, method: str, route: str, *, parties: int = 2, timeout: float = 10.0) -> None:
+        """Hold calls to ``method route`` until ``parties`` of them have arrived, then let all
+        of them through at once; a gate still short of callers after ``timeout`` opens anyway.
+        """
+        with self._lock:
+            self._gates[(method, route)] = threading.Barrier(parties, timeout=timeout)
+
+    def pass_gate(self, method: str, route: str) -> None:
+        with self._lock:
+            barrier = self._gates.get((method, route))
+        if barrier is None:
+            return
+        try:
+            if barrier.wait() == 0:  # every party is through: the gate is used up
+                with self._lock:
+                    if self._gates.get((method, route)) is barrier:
+                        del self._gates[(method, route)]
+        except threading.BrokenBarrierError:
+            with self._lock:
+                if self._gates.get((method, route)) is barrier:
+                    del self._gates[(method, route)]
+
+    def after_call(self, method: str, route: str, action: Callable[[], None]) -> None:
+        """Run ``action`` once, when the next call to ``method route`` has been processed and
+        before it is answered: a test arms a fault for the call that comes next in a flow."""
+        with self._lock:
+            self._after.setdefault((method, route), deque()).append(action)
+
+    def run_after_call(self, method: str, route: str) -> None:
+        with self._lock:
+            queue = self._after.get((method, route))
+            action = queue.popleft() if queue else None
+        if action is not None:
+            action()
+
+    def refuse_connections_after(self, method: str, route: str) -> None:
+        """Once the next call to ``method route`` has been answered, refuse connections."""
+        with self._lock:
+            self._refuse_after.add((method, route))
+
+    def take_refuse_after(self, method: str, route: str) -> bool:
+        with self._lock:
+            if (method, route) in self._refuse_after:
+                self._refuse_after.discard((method, route))
+                return True
+            return False
+
+    def refuse_connections(self, *, keep: socket.socket | None = None) -> None:
+        """Stop listening and close every open connection: new calls are refused by the OS.
+
+        ``keep`` is a connection to leave open (the one still answering its last call).
+        """
+        with self._serving_lock:
+            if self.listening:
+                self._httpd.shutdown()
+                self._httpd.server_close()
+                if self._thread is not None:
+                    self._thread.join(timeout=5)
+                self.listening = False
+        self._drop_connections(keep=keep)
+
+    def accept_connections(self) -> None:
+        """Listen again on the same port after ``refuse_connections``."""
+        with self._serving_lock:
+            if self.listening or self._stopped:
+                return
+            self._httpd = self._bind(*self._address)
+            self.start()
+            self.listening = True
+
+    def clear_faults(self) -> None:
+        """Undo every injected fault: queued failures and hangs, gates, refused connections."""
+        with self._lock:
+            self._failures.clear()
+            self._hangs.clear()
+            self._refuse_after.clear()
+            self._after.clear()
+            gates = list(self._gates.values())
+            self._gates.clear()
+        for barrier in gates:
+            barrier.abort()
+        self.release_hung()
+        self.accept_connections()
+
+    def opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(connection)
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
+    def _drop_connections(self, *, keep: socket.socket | None) -> None:
+        with self._lock:
+            doomed = [conn for conn in self._connections if conn is not keep]
+        for conn in doomed:
+            with contextlib.suppress(OSError):  # already closed by the client
+                conn.shutdown(socket.SHUT_RDWR)
 
     def count(self, method: str, route: str) -> None:
         with self._lock:
