@@ -475,7 +475,11 @@ async def go_live(run: Run, viewer_count: int) -> str:
                 port, f"/local/viewer/events?token={token}&viewer={viewer}", f"viewer {index}"
             )
 
-    run.viewers = list(await asyncio.gather(*(join(i) for i in range(viewer_count))))
+    joined = await asyncio.gather(*(join(i) for i in range(viewer_count)), return_exceptions=True)
+    run.viewers = [stream for stream in joined if isinstance(stream, Stream)]
+    failed = [exc for exc in joined if isinstance(exc, BaseException)]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {viewer_count} viewers could not join: {failed[0]}")
     # the host hears the count once every viewer stream is open
     for _ in range(50):
         if host_viewer_count(run) == viewer_count:
