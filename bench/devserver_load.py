@@ -165,7 +165,7 @@ async def _call_once(port: int, method: str, path: str, payload: object | None) 
 
 @dataclass
 class Stream:
-    """One open ``text/event-stream``; ``ended_early`` says it closed before the run's end."""
+    """One open ``text/event-stream``, read by ``task``; ``closed_at`` is set once it ends."""
 
     label: str
     events: list[tuple[str, str]] = field(default_factory=list)
