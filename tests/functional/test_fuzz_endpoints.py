@@ -783,6 +783,65 @@ def test_a_body_over_the_limit_is_a_413_the_client_can_read(live: LiveStream) ->
     check_answer(answer, "POST /audience_token with 3 MB")
 
 
+def chunked(*chunks: bytes) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
+
+
+#: (name, the request after its request line, status): bytes no ordinary client would send.
+RAW_REQUESTS: list[tuple[str, bytes, int]] = [
+    (
+        "a chunked body of bad JSON",
+        b"Transfer-Encoding: chunked\r\n\r\n" + chunked(b'{"a', b"b"),
+        400,
+    ),
+    (
+        "a chunked body over 1 MiB",
+        b"Transfer-Encoding: chunked\r\n\r\n" + chunked(*[b"x" * 65_536] * 20),
+        413,
+    ),
+    (
+        "a chunk size that is no number",
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        400,
+    ),
+    (
+        "a length and chunks",
+        b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+    ),
+    ("two lengths", b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}x", 400),
+    ("a negative length", b"Content-Length: -1\r\n\r\n", 400),
+    ("a length that is no number", b"Content-Length: ten\r\n\r\n", 400),
+    ("100-continue", b'Expect: 100-continue\r\nContent-Length: 11\r\n\r\n{"sdp": 1}\n', 400),
+    ("a header without a colon", b"X-Junk\r\nContent-Length: 0\r\n\r\n", 400),
+    ("a NUL in a header", b"X-Junk: a\x00b\r\nContent-Length: 0\r\n\r\n", 400),
+]
+
+
+@pytest.mark.parametrize("path", ["/host_token", "/room_events", "/local/offer"])
+@pytest.mark.parametrize(
+    ("rest", "status"), [pytest.param(rest, status, id=name) for name, rest, status in RAW_REQUESTS]
+)
+def test_requests_that_break_http_itself_get_a_4xx(
+    live: LiveStream, path: str, rest: bytes, status: int
+) -> None:
+    head = b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" % (
+        path.encode()
+    )
+    with socket.create_connection(("127.0.0.1", live.server.port), timeout=REQUEST_TIMEOUT) as sock:
+        sock.sendall(head + rest)
+        response = http.client.HTTPResponse(sock)
+        response.begin()  # skips a 100 Continue
+        answer = Answer(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        )
+
+    check_answer(answer, f"POST {path} {rest[:60]!r}")
+    if path == "/room_events" and status == 400 and answer.body != HTTP_PARSER_REJECTION[1]:
+        status = 401  # the signature is checked before the body is read
+    assert answer.status == status, answer
+
+
 # -- after all of the above (keep last) --------------------------------------------------------
 
 
