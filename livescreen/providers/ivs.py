@@ -307,8 +307,9 @@ class IvsProvider:
         return upstream_error(action, exc)
 
     def _delete_room_stage_quietly(self, room: str) -> None:
+        """Delete every stage tagged with ``room`` (botocore may have retried the create)."""
         try:
-            stage = room_stage(list_app_stages(self.client, self._app_tag), room)
+            stages = [s for s in list_app_stages(self.client, self._app_tag) if s.room == room]
         except AWS_ERRORS as exc:
             logger.error(
                 "could not look for the stage of room %s: %s; run `livescreen cleanup`",
@@ -316,7 +317,7 @@ class IvsProvider:
                 error_code(exc) or type(exc).__name__,
             )
             return
-        if stage is not None:
+        for stage in stages:
             self._delete_quietly(stage.arn)
 
     def _delete_quietly(self, stage_arn: str) -> None:

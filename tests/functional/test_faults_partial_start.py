@@ -62,7 +62,7 @@ def test_twilio_composer_created_but_its_answer_lost_is_found_by_room_and_ended(
     twilio_settings: Settings, emulator: EmulatorServer
 ) -> None:
     settings = twilio_settings.with_values(UPSTREAM_TIMEOUT="0.5")
-    host = sign_in(settings)
+    host = sign_in(twilio_settings)
     # WHEN Twilio starts the composer but the answer never arrives
     emulator.hang_next(*PROCESSOR_CREATE, after_processing=True)
     try:
@@ -80,7 +80,7 @@ def test_twilio_player_streamer_created_but_its_answer_lost_is_ended(
     twilio_settings: Settings, emulator: EmulatorServer
 ) -> None:
     settings = twilio_settings.with_values(UPSTREAM_TIMEOUT="0.5")
-    host = sign_in(settings)
+    host = sign_in(twilio_settings)
     emulator.hang_next(*STREAMER_CREATE, after_processing=True)
     try:
         answer = call("stream_start", settings, {"session": host["session"]})
@@ -168,9 +168,17 @@ def test_ivs_stage_created_but_its_answer_lost_is_found_by_room_and_deleted(
 
     # (the first event of a call: the Stubber checks and answers it in later ones)
     ivs.client.meta.events.register("provide-client-params.ivs-realtime.CreateStage", lost_answer)
-    # IVS did create the stage: the next ListStages shows it, tagged with the room
-    ivs.expect_list(summary(ARN, ROOM), params={"maxResults": 100})
+    # IVS did create the stage (twice: botocore retries a create that timed out): ListStages
+    # shows both, tagged with the room, next to another room's stage, which stays
+    retried, other = stage_arn("Retried12345"), stage_arn("OtherRoom123")
+    ivs.expect_list(
+        summary(ARN, ROOM),
+        summary(other, "livestream-ffffffffffffffff", live=True),
+        summary(retried, ROOM),
+        params={"maxResults": 100},
+    )
     ivs.expect("delete_stage", {}, {"arn": ARN})
+    ivs.expect("delete_stage", {}, {"arn": retried})
     answer = call("host_token", settings, {"password": settings["HOST_PASSWORD"]})
     error = assert_clear_error(answer, {503}, settings)["error"]
     assert "did not answer in time" in error
