@@ -220,7 +220,7 @@ def measure(
             sum(rate(before, after, "inbound"))
             for before, after in zip(counters_before[1:], counters_after[1:], strict=True)
         ],
-        capture_fps=max(rate(host_before, host_after, "sources")),
+        capture_fps=max(rate(host_before, host_after, "sources"), default=0.0),
         encoded_fps=rate(host_before, host_after, "outbound"),
         sent_kbps=[(b["bytes"] - a["bytes"]) * 8 / 1000 / host_seconds for a, b in sent],
         sent_size=", ".join(sorted({f"{o['width']}x{o['height']}" for o in last})),
@@ -274,7 +274,7 @@ def verdict(rows: list[Row], share: float) -> str:
 
 
 def min_median(values: list[float]) -> str:
-    return f"{min(values):4.1f} / {statistics.median(values):4.1f}"
+    return f"{min(values):4.1f} / {statistics.median(values):4.1f}" if values else "    none   "
 
 
 def print_table(rows: list[Row], seconds: float) -> None:
@@ -299,7 +299,7 @@ def print_table(rows: list[Row], seconds: float) -> None:
             f"{r.viewers:>2} | {r.host_cpu:6.0f} % | {r.viewers_cpu:9.0f} % "
             f"| {r.shared_cpu:4.0f} % | {r.chromium_cpu:6.0f} % | {r.other_cpu:3.0f} % "
             f"|| {min_median(r.viewer_fps)} | {r.capture_fps:7.0f} | {min_median(r.encoded_fps)}"
-            f"  | {statistics.median(r.sent_kbps):7.0f} | {r.sent_size:8} "
+            f"  | {statistics.median(r.sent_kbps or [0]):7.0f} | {r.sent_size:8} "
             f"| {'/'.join(sorted(r.limits))}"
         )
     print(
