@@ -245,17 +245,34 @@ class TwilioProvider:
         try:
             processors = self._processors_for(room)
         except ProviderUnavailableError:
-            processors = []  # nothing can be streaming; still release the room
-        for processor in processors:
+            processors = None  # Live is gone: nothing can be streaming; still release the room
+        for processor in processors or []:
             # Streamers first: if this stop fails half way, the composer is still "started",
             # so the next stop (or the room's callback, or cleanup) finds both again.
             for streamer_sid in outputs_of(processor):
                 self._end("PlayerStreamers", streamer_sid)
             self._end("MediaProcessors", processor["sid"])
         self._complete_room(room)
+        if processors is not None:
+            self._end_late_composers(room)
         self.playback.clear()
         log.info("Stream stopped for room %s", room)
         return StreamState(room=room, live=False)
+
+    def _end_late_composers(self, room: str) -> None:
+        """End composers a start in another container made between our list and the completion.
+
+        Twilio creates a composer either before the room was completed (this second list sees
+        it) or after (it cannot join and fails), so nothing started can outlive the stop.
+        """
+        try:
+            late = self._processors_for(room)
+        except ProviderError:
+            log.error("Could not check room %s for a late composer: run `livescreen cleanup`", room)
+            return
+        for processor in late:
+            log.warning("A start raced the stop of room %s: ending its composer", room)
+            self._end_processor_quietly(processor)
 
     def handle_room_event(self, event: str, room: str, identity: str) -> bool:
         """Stop ``room``'s stream if a Twilio room event says its host left; True if stopped."""

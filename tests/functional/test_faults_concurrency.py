@@ -161,6 +161,24 @@ def test_twilio_two_starts_at_once_in_two_containers_give_one_stream(
     assert call("audience_token", twilio_settings).json()["token"]
 
 
+def test_twilio_a_start_racing_a_stop_in_another_container_leaves_nothing_running(
+    containers: tuple[TwilioProvider, TwilioProvider], emulator: EmulatorServer
+) -> None:
+    """The start composes the room after the stop looked for composers, before it completed
+    the room: the stop looks again once the room is completed and ends what it finds."""
+    starter, stopper = containers
+    room = starter.create_host_grant().room
+    started: list[StreamState] = []
+    # WHEN the stop's look for composers (finding none) is answered only after a whole start
+    emulator.after_call(*PROCESSOR_LIST, lambda: started.append(starter.start_stream(room)))
+    stopped = stopper.stop_stream(room)
+    # THEN the start did compose the room meanwhile ...
+    assert [s.started_now for s in started] == [True] and stopped.live is False
+    assert len(emulator.state.media_processors) == 1
+    # ... AND nothing is left running: the stop ended it after completing the room
+    assert emulator.state.running() == NOTHING_RUNNING
+
+
 def test_twilio_two_stops_at_once_in_two_containers_are_both_fine(
     containers: tuple[TwilioProvider, TwilioProvider], emulator: EmulatorServer
 ) -> None:
