@@ -214,7 +214,7 @@ def measure(
         viewers_cpu=percent(renderers - {host_pid}),
         shared_cpu=percent(shared),
         chromium_cpu=percent(set(cpu_after)),
-        # the two clocks differ by a tick or two: an idle machine can come out slightly negative
+        # per-process and whole-machine accounting differ by a few %: idle can come out below 0
         other_cpu=max(0.0, 100 * ((busy_after - busy_before) - (own_after - own_before)) / elapsed),
         # a viewer whose connection closed during the window received nothing: 0 fps
         viewer_fps=[
