@@ -270,7 +270,7 @@ def verdict(rows: list[Row], share: float) -> str:
     )
     disturbed = [f"N = {r.viewers}" for r in rows if r.other_cpu > QUIET_OTHER_CPU]
     if disturbed:
-        text += f" (other processes loaded it during {', '.join(disturbed)})"
+        text += f"; other processes loaded it during {', '.join(disturbed)}"
     return text
 
 
