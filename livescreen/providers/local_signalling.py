@@ -21,11 +21,20 @@ the server's next write, and they finish when the stream ends.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from livescreen.providers.local_hub import HUB, Hub, Room, RoomFullError
+from livescreen.relay_http import (
+    SSE_HEADERS,
+    RelayError,
+    Response,
+    Route,
+    dispatch,
+    json_object,
+    json_response,
+    required_text,
+)
 from livescreen.sse import EventStream, Inbox
 
 KEEPALIVE_SECONDS = 5.0
@@ -34,23 +43,6 @@ ANSWER_TIMEOUT_SECONDS = 15.0
 #: candidates); this leaves room for many network interfaces.
 MAX_SDP_BYTES = 16 * 1024
 MAX_BODY_BYTES = MAX_SDP_BYTES + 4 * 1024
-
-Response = tuple[int, dict[str, str], "bytes | EventStream"]
-Route = Callable[[Hub, Mapping[str, str], Mapping[str, str], bytes], Response]
-
-_JSON = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-_SSE = {
-    "Content-Type": "text/event-stream",
-    "Cache-Control": "no-store",
-    "X-Accel-Buffering": "no",
-}
-
-
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def handle(
@@ -61,26 +53,8 @@ def handle(
     body: bytes,
     hub: Hub = HUB,
 ) -> Response:
-    """Answer one request for ``/local<path>``; an iterator body is an event stream."""
-    routes: dict[tuple[str, str], Route] = {
-        ("GET", "/host/events"): _host_events,
-        ("POST", "/answer"): _answer,
-        ("POST", "/offer"): _offer,
-        ("GET", "/viewer/events"): _viewer_events,
-    }
-    route = routes.get((method.upper(), path.rstrip("/") or "/"))
-    if route is None:
-        allowed = [m for m, p in routes if p == path.rstrip("/")]
-        if allowed:
-            status, headers_out, body_out = _json(
-                405, {"error": f"{method} is not allowed on /local{path}"}
-            )
-            return status, {**headers_out, "Allow": ", ".join(allowed)}, body_out
-        return _json(404, {"error": f"No local signalling endpoint at /local{path}"})
-    try:
-        return route(hub, query, headers, body)
-    except _BadRequest as exc:
-        return _json(exc.status, {"error": exc.message})
+    """Answer one request for ``/local<path>``; an ``EventStream`` body is an event stream."""
+    return dispatch(_ROUTES, hub, "/local", method, path, query, headers, body, "local signalling")
 
 
 # -- host ---------------------------------------------------------------------------------------
@@ -92,7 +66,7 @@ def _host_events(
     room = _host_room(hub, query.get("token", ""))
     return (
         200,
-        dict(_SSE),
+        dict(SSE_HEADERS),
         _stream(
             hub,
             open_inbox=lambda: hub.connect_host(room),
@@ -104,19 +78,19 @@ def _host_events(
 def _answer(
     hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
 ) -> Response:
-    data = _json_body(headers, body)
-    room = _host_room(hub, _text(data, "token"))
-    if not hub.answer(room, _text(data, "viewer"), _sdp(data, "answer")):
-        raise _BadRequest(404, "That viewer has left")
-    return _json(200, {"ok": True})
+    data = json_object(body, MAX_BODY_BYTES)
+    room = _host_room(hub, required_text(data, "token"))
+    if not hub.answer(room, required_text(data, "viewer"), _sdp(data, "answer")):
+        raise RelayError(404, "That viewer has left")
+    return json_response(200, {"ok": True})
 
 
 def _host_room(hub: Hub, token: str) -> Room:
     if not token:
-        raise _BadRequest(401, "Missing host token")
+        raise RelayError(401, "Missing host token")
     room = hub.host_room(token)
     if room is None:
-        raise _BadRequest(401, "Unknown or expired host token: switch LIVE on again")
+        raise RelayError(401, "Unknown or expired host token: switch LIVE on again")
     return room
 
 
@@ -124,18 +98,18 @@ def _host_room(hub: Hub, token: str) -> Room:
 
 
 def _offer(hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
-    data = _json_body(headers, body)
-    room = _viewer_room(hub, _text(data, "token"))
+    data = json_object(body, MAX_BODY_BYTES)
+    room = _viewer_room(hub, required_text(data, "token"))
     try:
         viewer = hub.add_viewer(room, _sdp(data, "offer"))
     except RoomFullError as exc:
-        raise _BadRequest(429, str(exc)) from None
+        raise RelayError(429, str(exc)) from None
     if not viewer.answered.wait(ANSWER_TIMEOUT_SECONDS):
         hub.drop_viewer(room, viewer)
-        raise _BadRequest(504, "The host did not answer in time: try again")
+        raise RelayError(504, "The host did not answer in time: try again")
     if viewer.answer is None:
-        raise _BadRequest(410, "The stream has ended")
-    return _json(200, {"viewer": viewer.id, "sdp": viewer.answer})
+        raise RelayError(410, "The stream has ended")
+    return json_response(200, {"viewer": viewer.id, "sdp": viewer.answer})
 
 
 def _viewer_events(
@@ -144,26 +118,26 @@ def _viewer_events(
     room = _viewer_room(hub, query.get("token", ""))
     viewer = room.viewers.get(query.get("viewer", ""))
     if viewer is None:
-        raise _BadRequest(404, "Unknown viewer: send a new offer")
+        raise RelayError(404, "Unknown viewer: send a new offer")
     if not hub.may_watch(viewer):
-        raise _BadRequest(429, "This viewer already has its event streams open")
+        raise RelayError(429, "This viewer already has its event streams open")
 
     def open_inbox() -> Inbox | None:
         return viewer.inbox if hub.watch(room, viewer) else None
 
     return (
         200,
-        dict(_SSE),
+        dict(SSE_HEADERS),
         _stream(hub, open_inbox=open_inbox, close_inbox=lambda _: hub.unwatch(room, viewer)),
     )
 
 
 def _viewer_room(hub: Hub, token: str) -> Room:
     if not token:
-        raise _BadRequest(401, "Missing viewer token")
+        raise RelayError(401, "Missing viewer token")
     room = hub.viewer_room(token)
     if room is None:
-        raise _BadRequest(410, "The stream is not live")
+        raise RelayError(410, "The stream is not live")
     return room
 
 
@@ -185,40 +159,22 @@ def _stream(
     )
 
 
-def _json_body(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
-    if len(body) > MAX_BODY_BYTES:
-        raise _BadRequest(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        data = json.loads(body or b"{}")
-    except (UnicodeDecodeError, ValueError):
-        # ValueError covers JSONDecodeError and integers longer than Python converts.
-        raise _BadRequest(400, "Request body must be JSON") from None
-    except RecursionError:
-        raise _BadRequest(400, "Request body is nested too deeply") from None
-    if not isinstance(data, dict):
-        raise _BadRequest(400, "Request body must be a JSON object")
-    return data
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise _BadRequest(400, f"Missing {key!r}: a non-empty string is required")
-    return value
-
-
 def _sdp(data: Mapping[str, Any], kind: str) -> str:
-    sdp = _text(data, "sdp")
+    sdp = required_text(data, "sdp")
     if not sdp.startswith("v=0"):
-        raise _BadRequest(400, f"'sdp' must be an SDP {kind} (starting with v=0)")
+        raise RelayError(400, f"'sdp' must be an SDP {kind} (starting with v=0)")
     try:
         size = len(sdp.encode())
     except UnicodeEncodeError:  # a lone surrogate (\ud800) from JSON: not text a browser sent
-        raise _BadRequest(400, f"'sdp' must be an SDP {kind} in valid Unicode") from None
+        raise RelayError(400, f"'sdp' must be an SDP {kind} in valid Unicode") from None
     if size > MAX_SDP_BYTES:
-        raise _BadRequest(413, f"'sdp' is larger than {MAX_SDP_BYTES} bytes")
+        raise RelayError(413, f"'sdp' is larger than {MAX_SDP_BYTES} bytes")
     return sdp
 
 
-def _json(status: int, payload: Mapping[str, Any]) -> Response:
-    return status, dict(_JSON), json.dumps(payload).encode()
+_ROUTES: dict[tuple[str, str], Route[Hub]] = {
+    ("GET", "/host/events"): _host_events,
+    ("POST", "/answer"): _answer,
+    ("POST", "/offer"): _offer,
+    ("GET", "/viewer/events"): _viewer_events,
+}
