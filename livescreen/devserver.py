@@ -63,6 +63,7 @@ class _Server(uvicorn.Server):
         # viewers and the host are told the stream is over; offers waiting on a thread return
         HUB.reset()
         await super().shutdown(sockets)
+        self.dev_app.close()
 
 
 class DevServer:

@@ -14,12 +14,11 @@ import base64
 import json
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import anyio
-import anyio.to_thread
 from starlette.types import Message, Receive, Scope, Send
 
 from livescreen.config import Settings
@@ -34,7 +33,8 @@ logger = logging.getLogger("livescreen.devserver")
 LOCAL_PREFIX = "/local/"
 MAX_REQUEST_BODY = 1024 * 1024
 #: Requests handled on worker threads at once (function calls, asset reads, signalling posts);
-#: more wait their turn on the event loop, which costs no thread.
+#: more wait their turn in a queue, which costs no thread. A viewer's offer holds its thread
+#: while it waits for the host's answer, so this stays well above ``Limits.max_pending_offers``.
 WORKER_THREADS = 64
 
 _JSON = "application/json"
@@ -71,20 +71,25 @@ class DevApp:
         self.settings = settings
         self.functions = functions
         self.assets_dir = assets_dir
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._workers: ThreadPoolExecutor | None = None
         self._stopping: asyncio.Event | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def bind_loop(self) -> None:
         """Create the loop-bound primitives; call on the server's event loop before serving."""
-        self._limiter = anyio.CapacityLimiter(WORKER_THREADS)
+        self._workers = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="livescreen-dev")
         self._stopping = asyncio.Event()
 
     def stop_streams(self) -> None:
         """End every open event stream (server shutdown); call on the server's event loop."""
         if self._stopping is not None:
             self._stopping.set()
+
+    def close(self) -> None:
+        """Release the worker threads once the server has stopped."""
+        if self._workers is not None:
+            self._workers.shutdown(wait=False, cancel_futures=True)
 
     # -- ASGI -----------------------------------------------------------------------------------
 
@@ -126,13 +131,14 @@ class DevApp:
         await _send_reply(send, method, reply)
 
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._workers, function, *args)
 
     # -- functions and assets (worker thread) ---------------------------------------------------
 
     def _function_or_asset(self, scope: Scope, path: str, body: bytes) -> _Reply:
         name = path.strip("/")
-        if name and "/" not in name and name in self.functions.names():
+        if name and "/" not in name and self.functions.has(name):
             return self._function(scope, name, path, body)
         return self._asset(scope["method"], path)
 
@@ -160,7 +166,11 @@ class DevApp:
         data = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
         out = list(dict(response.get("headers", {})).items())
         out += [("set-cookie", cookie) for cookie in response.get("cookies", [])]
-        logger.info("%s %s -> %s", method, path, response["statusCode"])
+        status = response["statusCode"]
+        # successful calls at debug level: a log line costs as much as the rest of the request
+        logger.log(
+            logging.INFO if status >= 400 else logging.DEBUG, "%s %s -> %s", method, path, status
+        )
         return _Reply(response["statusCode"], out, data)
 
     def _asset(self, method: str, path: str) -> _Reply:

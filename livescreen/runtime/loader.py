@@ -71,31 +71,61 @@ def load_function(name: str, path: Path) -> FunctionSpec:
 
 
 class FunctionRegistry:
-    """Loaded functions of one folder, reloaded when their file changes (if ``reload``)."""
+    """Loaded functions of one folder, reloaded when their file changes (if ``reload``).
+
+    With ``reload`` every call checks the function's file (one ``stat``); the folder is scanned
+    again only when a name is not in the last scan, or a file from it has gone, so new, renamed
+    and deleted files are seen at once without a scan per request.
+    """
 
     def __init__(self, functions_dir: Path, *, reload: bool = False) -> None:
         self.functions_dir = functions_dir
         self.reload = reload
         self._loaded: dict[str, FunctionSpec] = {}
+        self._found: dict[str, Path] = {}
         self._lock = threading.Lock()
         self.on_reload: Callable[[FunctionSpec], None] | None = None
 
     def names(self) -> list[str]:
-        return sorted(discover(self.functions_dir))
+        return sorted(self._scan())
+
+    def has(self, name: str) -> bool:
+        """Whether ``/<name>`` is a function (a cheap check: asset requests ask it too)."""
+        return name in self._found or name in self._scan()
+
+    def _scan(self) -> dict[str, Path]:
+        found = discover(self.functions_dir)
+        self._found = found
+        return found
 
     def get(self, name: str) -> FunctionSpec | None:
-        with self._lock:
-            spec = self._loaded.get(name)
-            if spec is not None and not self.reload:
-                return spec
-            path = discover(self.functions_dir).get(name)
+        spec = self._loaded.get(name)
+        if spec is not None and not self.reload:
+            return spec
+        path = self._found.get(name) or self._scan().get(name)
+        if path is None:
+            self._forget(name)
+            return None
+        try:
+            mtime_ns = path.stat().st_mtime_ns
+        except FileNotFoundError:  # deleted or renamed (to or from .protected.py) since
+            path = self._scan().get(name)
             if path is None:
-                self._loaded.pop(name, None)
+                self._forget(name)
                 return None
-            if spec is not None and spec.path == path and path.stat().st_mtime_ns == spec.mtime_ns:
-                return spec
+            mtime_ns = -1
+        if spec is not None and spec.path == path and mtime_ns == spec.mtime_ns:
+            return spec
+        with self._lock:
+            current = self._loaded.get(name)
+            if current is not None and current is not spec and current.path == path:
+                return current  # another thread reloaded it meanwhile
             fresh = load_function(name, path)
             self._loaded[name] = fresh
-            if spec is not None and self.on_reload is not None:
-                self.on_reload(fresh)
-            return fresh
+        if spec is not None and self.on_reload is not None:
+            self.on_reload(fresh)
+        return fresh
+
+    def _forget(self, name: str) -> None:
+        with self._lock:
+            self._loaded.pop(name, None)
