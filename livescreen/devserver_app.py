@@ -13,13 +13,11 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
-
-from starlette.types import Message, Receive, Scope, Send
 
 from livescreen.config import Settings
 from livescreen.content_types import content_type
@@ -41,6 +39,11 @@ _JSON = "application/json"
 _NO_BODY_STATUSES = (204, 304)
 
 Headers = Iterable[tuple[str, str]]
+# The ASGI interface (https://asgi.readthedocs.io/), as uvicorn calls the app.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 
 class _Reply:
