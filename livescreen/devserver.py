@@ -21,6 +21,7 @@ import uvicorn
 
 from livescreen.config import Settings
 from livescreen.devserver_app import MAX_REQUEST_BODY, DevApp
+from livescreen.devserver_protocol import BoundedHeadProtocol
 from livescreen.providers.local_hub import HUB
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
 
@@ -85,6 +86,7 @@ class DevServer:
         self._socket = _listen(host, port)
         config = uvicorn.Config(
             self.app,
+            http=BoundedHeadProtocol,
             lifespan="off",
             # the throttle keys on the connection's address: never take it from a header
             proxy_headers=False,
