@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from twilio_credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    AUTH_TOKEN,
+    HOST_PASSWORD,
+    HOST_SESSION_SECRET,
+)
 
 from livescreen.config import Settings
 from livescreen.twilio_emulator import EmulatorServer
-
-ACCOUNT_SID = "AC" + "1f" * 16
-AUTH_TOKEN = "emulated-auth-token-0123456789abcdef"
-API_KEY_SID = "SK" + "2e" * 16
-API_KEY_SECRET = "emulated-api-key-secret-0123456789abcdef"
-HOST_PASSWORD = "correct horse battery staple"
-HOST_SESSION_SECRET = "emulated-host-session-secret-0123456789"
 
 
 @pytest.fixture

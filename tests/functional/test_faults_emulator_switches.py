@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from conftest import API_KEY_SECRET, API_KEY_SID
+from twilio_credentials import API_KEY_SECRET, API_KEY_SID
 
 from livescreen.twilio_emulator import EmulatorServer
 

@@ -22,7 +22,9 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
-from conftest import (
+from faults_support import LEAKS, fresh_process
+from moto import mock_aws
+from twilio_credentials import (
     ACCOUNT_SID,
     API_KEY_SECRET,
     API_KEY_SID,
@@ -30,8 +32,6 @@ from conftest import (
     HOST_PASSWORD,
     HOST_SESSION_SECRET,
 )
-from faults_support import LEAKS, fresh_process
-from moto import mock_aws
 
 from livescreen.config import SETTINGS_UNAVAILABLE
 from livescreen.runtime import lambda_entry
