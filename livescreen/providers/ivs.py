@@ -56,7 +56,7 @@ _ENDPOINT_CACHE_SIZE = 32
 
 
 def make_client(settings: Settings) -> Any:
-    """An ``ivs-realtime`` client with short timeouts and standard retries."""
+    """An ``ivs-realtime`` client with short timeouts and one retry."""
     import boto3
     from botocore.config import Config
 
@@ -64,7 +64,8 @@ def make_client(settings: Settings) -> Any:
     config = Config(
         connect_timeout=timeout,
         read_timeout=timeout,
-        retries={"mode": "standard", "max_attempts": 3},
+        # two attempts: a call then takes at most 2 x UPSTREAM_TIMEOUT, inside the function timeouts
+        retries={"mode": "standard", "max_attempts": 2},
     )
     region = settings.get("IVS_REGION") or None
     return boto3.client("ivs-realtime", region_name=region, config=config)
