@@ -763,7 +763,7 @@ def test_a_signed_room_event_with_a_malformed_body_is_refused_or_ignored(
     assert answer.status == status, answer
 
 
-# -- the dev server layer (livescreen/devserver.py) -------------------------------------------
+# -- the dev server layer (livescreen/devserver/) ---------------------------------------------
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -55,7 +55,14 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         if not self._reading_head or self.transport.is_closing():
             return
         self._head_bytes += len(data)
-        if self._head_bytes > MAX_HEAD_BYTES:
+        if self._head_bytes <= MAX_HEAD_BYTES:
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # The answer to the previous request is still being written (the oversized head
+            # follows it on the same connection): drop the rest, close once that answer is out.
+            self._drained = 0
+            self.cycle.keep_alive = False
+        else:
             self._refuse_head()
 
     def _refuse_head(self) -> None:

@@ -1,6 +1,6 @@
-"""``livescreen dev``: the pages and the functions on http://localhost:3000.
+"""The dev server's lifecycle: its listening socket, uvicorn, start-up and shutdown.
 
-The app (``devserver_app.DevApp``) runs on uvicorn: one event loop accepts connections (with a
+The app (``app.DevApp``) runs on uvicorn: one event loop accepts connections (with a
 deep listen backlog, so a crowd arriving at once is queued, not refused), synchronous function
 handlers run on a bounded pool of worker threads, and the ``local`` provider's event streams
 wait on the loop without holding a thread. Function files are reloaded when they change.
@@ -20,16 +20,14 @@ from typing import TextIO
 import uvicorn
 
 from livescreen.config import Settings
-from livescreen.devserver_app import MAX_REQUEST_BODY, DevApp
-from livescreen.devserver_protocol import BoundedHeadProtocol
+from livescreen.devserver.app import DevApp
+from livescreen.devserver.protocol import BoundedHeadProtocol
 from livescreen.providers.local_hub import HUB
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
 
-__all__ = ["MAX_REQUEST_BODY", "PROJECT_ROOT", "DevServer", "list_assets"]
-
 logger = logging.getLogger("livescreen.devserver")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Connections the kernel queues before the server accepts them.
 LISTEN_BACKLOG = 2048
 #: Longest wait for requests still running once the server is told to stop.
