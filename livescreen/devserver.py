@@ -19,6 +19,7 @@ from typing import TextIO
 
 import uvicorn
 
+from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver_app import MAX_REQUEST_BODY, DevApp
 from livescreen.providers.local_hub import HUB
@@ -62,6 +63,7 @@ class _Server(uvicorn.Server):
         self.dev_app.stop_streams()
         # viewers and the host are told the stream is over; offers waiting on a thread return
         HUB.reset()
+        CHAT_ROOM.reset()
         await super().shutdown(sockets)
         self.dev_app.close()
 
