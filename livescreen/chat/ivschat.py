@@ -1,17 +1,21 @@
 """The ``ivschat`` chat provider: Amazon IVS Chat, one room per stack, in the user's account.
 
-Every chatter gets a token from ``CreateChatToken`` (a control-plane call per viewer; AWS allows
-200 a second per account, so a burst is retried with backoff). The token must be used within a
-minute to open the WebSocket to ``wss://edge.ivschat.<region>.amazonaws.com``; the session then
-lasts ``CHAT_SESSION_MINUTES``. The display name and the role travel as the token's attributes,
-which IVS Chat attaches to every message the chatter sends. Viewers may only send; the host may
-also delete messages and disconnect chatters.
+Every chatter gets a token from ``CreateChatToken`` (a control-plane call per chatter; AWS allows
+200 a second per account and region, so a throttled call is retried with jittered backoff,
+then answered 503 with ``Retry-After``). The page opens the WebSocket to
+``wss://edge.ivschat.<region>.amazonaws.com`` with it at once (the token itself expires at
+``tokenExpirationTime``); the session then lasts ``CHAT_SESSION_MINUTES``. The client is made
+for the room's own region, read from ``IVS_CHAT_ROOM_ARN``. The display name and the role
+travel as the token's attributes, which IVS Chat attaches to every message the chatter sends.
+Viewers may only send; the host may also delete messages and disconnect chatters. IVS Chat
+keeps no history: a chatter sees only what is sent while connected.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -19,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from livescreen.chat import HOST, HOST_CAPABILITIES, VIEWER_CAPABILITIES, ChatGrant
-from livescreen.config import Settings
+from livescreen.config import ConfigError, Settings
 from livescreen.providers.base import ProviderError, ProviderUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -29,10 +33,30 @@ logger = logging.getLogger(__name__)
 THROTTLE_ATTEMPTS = 4
 THROTTLE_BASE_DELAY = 0.1
 _THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException"})
+#: What ``CreateChatToken`` accepts as ``roomIdentifier`` (botocore's ivschat model), with the
+#: region captured.
+ROOM_ARN = re.compile(r"arn:aws:ivschat:([a-z0-9-]+):[0-9]+:room/[a-zA-Z0-9-]+")
 
 
-def make_client(settings: Settings) -> Any:
-    """An ``ivschat`` client with short timeouts; throttling is retried here, not by botocore."""
+def pause(seconds: float) -> None:
+    """Wait between throttled attempts (tests replace it)."""
+    time.sleep(seconds)
+
+
+def room_region(room_arn: str) -> str:
+    """The region of an IVS Chat room ARN, or ``ConfigError`` naming the setting."""
+    match = ROOM_ARN.fullmatch(room_arn.strip())
+    if match is None or len(room_arn) > 128:
+        raise ConfigError(
+            "Setting IVS_CHAT_ROOM_ARN must be an IVS Chat room ARN "
+            "(arn:aws:ivschat:<region>:<account>:room/<id>; the stack's ChatRoomArn output)"
+        )
+    return match.group(1)
+
+
+def make_client(settings: Settings, region: str) -> Any:
+    """An ``ivschat`` client for ``region`` with short timeouts and no retries of its own:
+    throttling is retried here, where the waits can be bounded and tested."""
     import boto3
     from botocore.config import Config
 
@@ -42,7 +66,6 @@ def make_client(settings: Settings) -> Any:
         read_timeout=timeout,
         retries={"mode": "standard", "max_attempts": 1},
     )
-    region = settings.get("IVS_REGION") or None
     return boto3.client("ivschat", region_name=region, config=config)
 
 
@@ -55,14 +78,13 @@ class IvsChat:
         room_arn: str,
         *,
         session_minutes: int = 60,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.client = client
-        self.room_arn = room_arn
+        self.room_arn = room_arn.strip()
         self.session_minutes = session_minutes
-        self._sleep = sleep
-        region = room_arn.split(":")[3] if room_arn.count(":") >= 5 else ""
-        self.endpoint = f"wss://edge.ivschat.{region}.amazonaws.com"
+        self._sleep = sleep or pause
+        self.endpoint = f"wss://edge.ivschat.{room_region(self.room_arn)}.amazonaws.com"
 
     def grant(self, *, name: str, role: str) -> ChatGrant:
         identity = f"{role}-{secrets.token_hex(8)}"
@@ -87,7 +109,7 @@ class IvsChat:
         )
 
     def _create_token(self, **request: Any) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         for attempt in range(THROTTLE_ATTEMPTS):
             try:
@@ -101,17 +123,23 @@ class IvsChat:
                     delay = THROTTLE_BASE_DELAY * 2**attempt
                     self._sleep(delay + random.uniform(0, delay))
                     continue
-                raise _chat_error(code, throttled) from None
+                raise _chat_error(code, throttled, status) from None
+            except NoCredentialsError:
+                logger.warning("CreateChatToken failed: no AWS credentials")
+                raise ProviderUnavailableError(
+                    "The chat cannot reach Amazon IVS Chat: no AWS credentials are configured"
+                ) from None
             except BotoCoreError as exc:
                 logger.warning("CreateChatToken failed: %s", type(exc).__name__)
                 raise ProviderUnavailableError(
-                    "Could not reach Amazon IVS Chat: the chat is unavailable, try again shortly"
+                    "Could not reach Amazon IVS Chat: the chat is unavailable, try again shortly",
+                    retry_after=5,
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _chat_error(code: str, throttled: bool) -> ProviderError:
-    logger.warning("CreateChatToken failed: %s", code or "unknown error")
+def _chat_error(code: str, throttled: bool, status: int) -> ProviderError:
+    logger.warning("CreateChatToken failed: %s (HTTP %s)", code or "unknown error", status)
     if throttled:
         return ProviderUnavailableError(
             "The chat is busy (too many people joining at once): try again in a few seconds",
@@ -130,12 +158,17 @@ def _chat_error(code: str, throttled: bool) -> ProviderError:
         return ProviderUnavailableError(
             "Amazon IVS Chat refused the token: the AWS account is still pending verification"
         )
-    return ProviderError(f"Amazon IVS Chat refused the token ({code or 'unknown error'})")
+    if status >= 500:
+        return ProviderError(
+            f"Amazon IVS Chat failed ({code or f'HTTP {status}'}): try again in a few seconds"
+        )
+    return ProviderError(f"Amazon IVS Chat refused the token ({code or f'HTTP {status}'})")
 
 
 def create_chat(settings: Settings) -> IvsChat:
+    room_arn = settings.require("IVS_CHAT_ROOM_ARN")
     return IvsChat(
-        make_client(settings),
-        settings.require("IVS_CHAT_ROOM_ARN"),
+        make_client(settings, room_region(room_arn)),
+        room_arn,
         session_minutes=settings.get_int("CHAT_SESSION_MINUTES", minimum=1, maximum=180),
     )

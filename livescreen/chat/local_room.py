@@ -3,12 +3,15 @@
 Chatters hold random tokens issued by ``/chat_token``; messages are relayed to every connected
 chatter's event stream and the last ``ChatLimits.history`` are replayed to whoever joins late.
 Everything a room accepts from the public is bounded: message length and content, each
-sender's rate, the chatters connected at once, the tokens remembered. Time is read from an
-injectable clock; every method is safe to call from any thread.
+sender's rate, the room's rate (like Amazon IVS Chat's ``maximumMessageRatePerSecond``), the
+chatters connected at once, the tokens remembered. A token expires ``token_seconds`` after it
+was issued: its streams are then ended with ``expired`` and it can no longer send. Time is read
+from an injectable clock; every method is safe to call from any thread.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -32,6 +35,9 @@ class ChatLimits:
     #: Each sender may send this many messages at once, then one per ``seconds_per_message``.
     sender_burst: int = 5
     seconds_per_message: float = 1.0
+    #: Messages the whole room accepts per second (IVS Chat's room-wide limit, at its ceiling
+    #: of 100), so that many tokens cannot add up to a flood.
+    room_messages_per_second: int = 100
     #: Chatters with an open event stream at once; one more is refused until somebody leaves.
     max_connected: int = 200
     #: Event streams one chatter may hold open at once (a reloading page briefly has two).
@@ -47,10 +53,11 @@ class ChatLimits:
 class ChatRefusedError(Exception):
     """The room refuses this request; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -85,6 +92,8 @@ class ChatRoom:
         self._lock = threading.RLock()
         self._chatters: OrderedDict[str, Chatter] = OrderedDict()
         self._history: deque[dict[str, Any]] = deque(maxlen=self.limits.history)
+        self._room_allowance = float(self.limits.room_messages_per_second)
+        self._room_allowance_at = clock()
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -125,6 +134,11 @@ class ChatRoom:
             except ValueError as exc:
                 raise ChatRefusedError(400, str(exc)) from None
             self._spend_allowance(chatter)
+            try:
+                self._spend_room_allowance()
+            except ChatRefusedError:
+                chatter.allowance += 1.0  # the sender is not charged for the room's refusal
+                raise
             message = {
                 "id": secrets.token_hex(8),
                 "text": checked,
@@ -187,6 +201,16 @@ class ChatRoom:
         with self._lock:
             return sum(1 for c in self._chatters.values() if c.streams)
 
+    def end_expired(self) -> None:
+        """End the streams of every chatter whose token has expired (called on each idle
+        stream's keep-alive and whenever a token is issued)."""
+        with self._lock:
+            now = self._clock()
+            for chatter in self._chatters.values():
+                if chatter.expires_at <= now:
+                    for inbox in chatter.streams:
+                        inbox.put(("expired", {"reason": "Your chat session has expired"}))
+
     def reset(self) -> None:
         """Forget everything, ending every stream (tests, and a dev-server shutdown)."""
         with self._lock:
@@ -195,6 +219,8 @@ class ChatRoom:
                     inbox.put(("closed", {"reason": "The server is shutting down"}))
             self._chatters.clear()
             self._history.clear()
+            self._room_allowance = float(self.limits.room_messages_per_second)
+            self._room_allowance_at = self._clock()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -210,11 +236,23 @@ class ChatRoom:
         chatter.allowance = min(float(self.limits.sender_burst), chatter.allowance + earned)
         chatter.allowance_at = now
         if chatter.allowance < 1.0:
-            wait = (1.0 - chatter.allowance) * self.limits.seconds_per_message
+            wait = max(1, math.ceil((1.0 - chatter.allowance) * self.limits.seconds_per_message))
             raise ChatRefusedError(
-                429, f"You are sending messages too fast: wait {max(1, round(wait))} s"
+                429, f"You are sending messages too fast: wait {wait} s", retry_after=wait
             )
         chatter.allowance -= 1.0
+
+    def _spend_room_allowance(self) -> None:
+        now = self._clock()
+        rate = float(self.limits.room_messages_per_second)
+        earned = (now - self._room_allowance_at) * rate
+        self._room_allowance = min(rate, self._room_allowance + earned)
+        self._room_allowance_at = now
+        if self._room_allowance < 1.0:
+            raise ChatRefusedError(
+                429, "The chat is too busy right now: try again in a second", retry_after=1
+            )
+        self._room_allowance -= 1.0
 
     def _broadcast(self, event: tuple[str, dict[str, Any]]) -> None:
         for chatter in self._chatters.values():
@@ -224,11 +262,14 @@ class ChatRoom:
                 inbox.put(event)
 
     def _forget_tokens(self) -> None:
+        """Forget expired tokens (ending their streams), then the oldest unused viewer tokens
+        beyond ``max_tokens``; a host's token is never pushed out by a crowd of viewers."""
+        self.end_expired()
         now = self._clock()
         for token in [t for t, c in self._chatters.items() if c.expires_at <= now]:
             if not self._chatters[token].streams:
                 del self._chatters[token]
-        idle = [t for t, c in self._chatters.items() if not c.streams]
+        idle = [t for t, c in self._chatters.items() if not c.streams and c.role != HOST]
         excess = len(self._chatters) - self.limits.max_tokens + 1
         for token in idle[: max(0, excess)]:
             del self._chatters[token]

@@ -1,16 +1,21 @@
 """The ``local`` chat provider's routes, mounted by the dev server under ``/chat``.
 
 ``GET  /events?token=<chat token>``
-    Server-Sent Events: the last messages first, then ``message`` ``{id, text, sentAt,
-    sender: {id, name, role}}``, ``delete`` ``{id}``; ``disconnected`` ``{reason}`` (the host
-    disconnected this chatter) and ``closed`` ``{reason}`` (the server stops) end the stream.
+    Server-Sent Events: the last messages first (at most 50), then ``message`` ``{id, text,
+    sentAt, sender: {id, name, role}}`` and ``delete`` ``{id}``. ``disconnected`` ``{reason}``
+    (the host disconnected this chatter), ``expired`` ``{reason}`` (the token's session is over:
+    ask ``/chat_token`` for a new one) and ``closed`` ``{reason}`` (the server stops) end the
+    stream. 401 for an unknown or expired token, 403 for a disconnected chatter, 429 when the
+    room is full or this token already has its streams open.
 ``POST /send`` ``{token, text}``
-    Relays one message; 400 for empty text, control characters or text over the length limit,
-    429 when this sender is too fast.
+    Relays one message and answers ``{"message": ...}`` as relayed; 400 for empty text,
+    control characters or text over the length limit, 429 (with ``Retry-After``) when this
+    sender, or the whole room, is too fast.
 ``POST /delete`` ``{token, id}`` (host)
-    Removes a message for everyone.
+    Removes a message for everyone; 403 for a viewer's token, 404 for an unknown message.
 ``POST /disconnect`` ``{token, identity}`` (host)
-    Ends a chatter's streams; their token stops working.
+    Ends a chatter's streams; their token stops working (they may ask for a new one: this is
+    not a ban, as with IVS Chat's ``DisconnectUser``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from livescreen.sse import EventStream, Inbox
 
 KEEPALIVE_SECONDS = 15.0
 MAX_BODY_BYTES = 8 * 1024
-FINAL_EVENTS = frozenset({"disconnected", "closed"})
+FINAL_EVENTS = frozenset({"disconnected", "expired", "closed"})
 
 
 def handle(
@@ -46,7 +51,10 @@ def handle(
     try:
         return dispatch(_ROUTES, room, "/chat", method, path, query, headers, body, "chat")
     except ChatRefusedError as exc:
-        return json_response(exc.status, {"error": exc.message})
+        status, headers, data = json_response(exc.status, {"error": exc.message})
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return status, headers, data
 
 
 def _events(
@@ -58,7 +66,11 @@ def _events(
         room.leave(chatter, opened)
 
     stream = EventStream(
-        lambda: inbox, close, keepalive=KEEPALIVE_SECONDS, final_events=FINAL_EVENTS
+        lambda: inbox,
+        close,
+        keepalive=KEEPALIVE_SECONDS,
+        on_idle=room.end_expired,
+        final_events=FINAL_EVENTS,
     )
     return 200, dict(SSE_HEADERS), stream
 
