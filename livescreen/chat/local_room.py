@@ -118,7 +118,9 @@ class ChatRoom:
         with self._lock:
             chatter = self._chatters.get(token) if token else None
             if chatter is None or chatter.expires_at <= self._clock():
-                raise ChatRefusedError(401, "Your chat session has expired: reload the page")
+                raise ChatRefusedError(
+                    401, "This chat session is unknown or has expired: reload the page"
+                )
             if chatter.disconnected:
                 raise ChatRefusedError(403, "The host has disconnected you from the chat")
             return chatter
