@@ -52,3 +52,12 @@ export async function loadProvider(tokenResponse) {
   }
   return import(`/js/providers/${name}.js`);
 }
+
+// The browser module of the chat provider named by a /chat_token reply (only ever /js/chat/*.js).
+export async function loadChat(chatTokenResponse) {
+  const name = chatTokenResponse && chatTokenResponse.chat;
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(name)) {
+    throw new ApiError('The server did not say which chat to use.');
+  }
+  return import(`/js/chat/${name}.js`);
+}

@@ -1,0 +1,373 @@
+// The chat panel of both pages. It asks /chat_token for a token, loads the browser module of the
+// chat provider the answer names (/js/chat/<chat>.js) and shows what that module relays.
+// Every piece of text that comes from a person is put on the page with textContent: a message
+// such as `<img src=x onerror=...>` is shown as those characters, never parsed as HTML.
+//
+// The panel's state is in `data-chat-state` on its root: name (choose a display name), joining,
+// open, host-needed (host page, before the password), off, disconnected, lost.
+
+import { loadChat, postJSON } from '../api.js';
+
+const NAME_KEY = 'livescreen.chatName';
+const MAX_MESSAGES = 200;
+const SLOW_DOWN_MS = 5000;
+const HOST_NAME = 'Host';
+
+function storedName() {
+  try {
+    return localStorage.getItem(NAME_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+function rememberName(name) {
+  try {
+    localStorage.setItem(NAME_KEY, name);
+  } catch {
+    // private browsing without storage: the name is asked again next time
+  }
+}
+
+function formatTime(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+// What the panel says when the connection ends for a reason other than the host.
+function lostMessage(reason) {
+  if (!reason || /^lost /i.test(reason)) return sentence(reason || 'Lost the connection to the chat');
+  return sentence(`Lost the connection to the chat: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`);
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// `root` holds the panel's markup (see index.html / host.html); `role` is 'viewer' or 'host'.
+export function mountChat(root, { role }) {
+  const $ = (name) => root.querySelector(`[data-chat="${name}"]`);
+  const ui = {
+    who: $('who'),
+    rename: $('rename'),
+    note: $('note'),
+    messages: $('messages'),
+    alert: $('alert'),
+    rejoin: $('rejoin'),
+    nameForm: $('name-form'),
+    name: $('name'),
+    nameError: $('name-error'),
+    sendForm: $('send-form'),
+    text: $('text'),
+    send: $('send'),
+  };
+  const isHost = role === 'host';
+
+  let state = '';
+  let live = false;
+  let hostSession = null;
+  let name = isHost ? HOST_NAME : storedName();
+  let chat = null; // the connected module's handle
+  let connection = 0; // bumps on every join, so late events of an old connection are ignored
+  let keepsHistory = true;
+  let sending = false;
+  let slowTimer = 0;
+  const shown = new Map(); // message id -> <li>
+
+  function setState(next) {
+    state = next;
+    root.dataset.chatState = next;
+    const open = next === 'open';
+    ui.sendForm.hidden = !open;
+    ui.nameForm.hidden = next !== 'name';
+    ui.rename.hidden = isHost || !open;
+    ui.who.hidden = !open;
+    ui.who.textContent = open ? `as ${name}` : '';
+    ui.rejoin.hidden = next !== 'lost';
+    renderNote();
+    renderEmpty();
+  }
+
+  function renderEmpty() {
+    root.classList.toggle('is-empty', state !== 'open' && ui.messages.children.length === 0);
+  }
+
+  function renderNote() {
+    let note = '';
+    if (state === 'host-needed') {
+      note = 'Switch LIVE on and enter the password to chat as the host. Viewers can chat already.';
+    } else if (state === 'joining') {
+      note = 'Joining the chat…';
+    } else if (!live && (state === 'open' || state === 'name')) {
+      note = isHost ? 'You are offline: the chat stays open.' : 'Nothing is live right now: the chat is open.';
+    }
+    ui.note.textContent = note;
+    ui.note.hidden = !note;
+  }
+
+  function showAlert(kind, message) {
+    clearTimeout(slowTimer);
+    ui.alert.className = `chat-alert alert small mb-0 rounded-0 ${kind === 'slow' ? 'alert-warning' : kind === 'off' ? 'alert-secondary' : 'alert-danger'}`;
+    ui.alert.dataset.kind = kind;
+    ui.alert.textContent = message;
+    ui.alert.hidden = false;
+    if (kind === 'slow') slowTimer = setTimeout(clearAlert, SLOW_DOWN_MS);
+  }
+
+  function clearAlert() {
+    clearTimeout(slowTimer);
+    ui.alert.hidden = true;
+    ui.alert.textContent = '';
+    delete ui.alert.dataset.kind;
+  }
+
+  function nearBottom() {
+    const list = ui.messages;
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  }
+
+  function append(item) {
+    const follow = nearBottom();
+    ui.messages.append(item);
+    while (ui.messages.children.length > MAX_MESSAGES) {
+      const first = ui.messages.firstElementChild;
+      if (first.dataset.id) shown.delete(first.dataset.id);
+      first.remove();
+    }
+    if (follow) ui.messages.scrollTop = ui.messages.scrollHeight;
+    renderEmpty();
+  }
+
+  function systemLine(text) {
+    append(element('li', 'chat-system', text));
+  }
+
+  function moderationButtons(message) {
+    const actions = element('div', 'chat-actions');
+    const remove = element('button', 'btn btn-link btn-sm p-0', 'Delete');
+    remove.type = 'button';
+    remove.dataset.action = 'delete';
+    remove.setAttribute('aria-label', `Delete this message from ${message.sender.name}`);
+    remove.addEventListener('click', () => moderate(() => chat.deleteMessage(message.id)));
+    const kick = element('button', 'btn btn-link btn-sm p-0 text-danger', 'Disconnect');
+    kick.type = 'button';
+    kick.dataset.action = 'disconnect';
+    kick.setAttribute('aria-label', `Disconnect ${message.sender.name} from the chat`);
+    kick.addEventListener('click', () =>
+      moderate(async () => {
+        await chat.disconnectUser(message.sender.id);
+        systemLine(`${message.sender.name} was disconnected.`);
+      }),
+    );
+    actions.append(remove, kick);
+    return actions;
+  }
+
+  async function moderate(action) {
+    if (!chat) return;
+    try {
+      await action();
+    } catch (error) {
+      showAlert('error', error.message || String(error));
+    }
+  }
+
+  function showMessage(message) {
+    if (!message || shown.has(message.id)) return;
+    const sender = message.sender || {};
+    const item = element('li', 'chat-message');
+    item.dataset.id = message.id;
+    item.dataset.sender = sender.id || '';
+    item.dataset.role = sender.role === 'host' ? 'host' : 'viewer';
+    if (chat && sender.id === chat.identity) item.classList.add('is-mine');
+    const meta = element('div', 'chat-meta');
+    meta.append(element('span', 'chat-sender', sender.name || 'Someone'));
+    if (sender.role === 'host') meta.append(element('span', 'badge text-bg-danger chat-host', 'host'));
+    const time = element('time', 'chat-time', formatTime(message.sentAt));
+    time.dateTime = new Date(message.sentAt).toISOString();
+    time.title = new Date(message.sentAt).toLocaleString();
+    meta.append(time);
+    item.append(meta, element('p', 'chat-text', message.text));
+    if (isHost && sender.role !== 'host') item.append(moderationButtons(message));
+    shown.set(message.id, item);
+    append(item);
+  }
+
+  function removeMessage(id) {
+    const item = shown.get(id);
+    if (!item) return;
+    shown.delete(id);
+    item.remove();
+  }
+
+  function tokenRequest() {
+    return isHost ? { session: hostSession, name: HOST_NAME } : { name };
+  }
+
+  function leave() {
+    connection += 1;
+    if (chat) chat.close();
+    chat = null;
+  }
+
+  async function join() {
+    leave();
+    const mine = connection;
+    delete root.dataset.connection;
+    clearAlert();
+    setState('joining');
+    let grant;
+    let module;
+    try {
+      grant = await postJSON('/chat_token', tokenRequest());
+      if (mine !== connection) return;
+      if (grant.chat === 'off' || !grant.token) {
+        setState('off');
+        showAlert('off', 'Chat is turned off on this server.');
+        return;
+      }
+      if (!isHost) rememberName(grant.name || name);
+      module = await loadChat(grant);
+      if (mine !== connection) return;
+      keepsHistory = module.keepsHistory !== false;
+      const handle = await module.connect({
+        grant,
+        renew: () => postJSON('/chat_token', tokenRequest()),
+        on: {
+          message: (message) => mine === connection && showMessage(message),
+          remove: (id) => mine === connection && removeMessage(id),
+          state: (value) => {
+            if (mine === connection) root.dataset.connection = value;
+          },
+          ended: ({ kind, reason }) => {
+            if (mine !== connection) return;
+            chat = null;
+            if (kind === 'expired') {
+              // the token's session is over: a new token, the same name, nothing to click
+              join();
+            } else if (kind === 'disconnected') {
+              setState('disconnected');
+              showAlert('disconnected', 'The host disconnected you from the chat.');
+            } else {
+              setState('lost');
+              showAlert('lost', lostMessage(reason));
+            }
+          },
+        },
+      });
+      if (mine !== connection) {
+        handle.close();
+        return;
+      }
+      chat = handle;
+    } catch (error) {
+      if (mine !== connection) return;
+      if (!isHost && error.status === 400) {
+        // the server refused the display name: say why, next to it
+        setState('name');
+        ui.nameError.textContent = error.message;
+        ui.nameError.hidden = false;
+        return;
+      }
+      if (isHost && error.status === 401) {
+        hostSession = null;
+        setState('host-needed');
+        return;
+      }
+      setState('lost');
+      showAlert('lost', error.message || 'Could not join the chat.');
+      return;
+    }
+    setState('open');
+    // Items shown from an earlier connection carry the old identity; mark ours again.
+    for (const item of shown.values()) item.classList.toggle('is-mine', item.dataset.sender === chat.identity);
+    if (!keepsHistory && shown.size === 0) systemLine('Messages sent before you joined are not shown.');
+  }
+
+  async function send(text, retried = false) {
+    try {
+      const message = await chat.send(text);
+      showMessage(message);
+      clearAlert();
+      return true;
+    } catch (error) {
+      if (error.status === 429) {
+        showAlert('slow', 'Slow down: you are sending messages too fast. Wait a moment and try again.');
+      } else if (error.status === 401 && !retried) {
+        // the token expired: a new one, then the message once more
+        await join();
+        if (chat) return send(text, true);
+      } else if (error.status === 403 && !isHost) {
+        leave();
+        setState('disconnected');
+        showAlert('disconnected', 'The host disconnected you from the chat.');
+      } else {
+        showAlert('error', error.message || 'The message was not sent.');
+      }
+      return false;
+    }
+  }
+
+  ui.sendForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = ui.text.value.trim();
+    if (!text || !chat || sending) return;
+    sending = true;
+    ui.send.disabled = true;
+    try {
+      if (await send(text)) ui.text.value = '';
+    } finally {
+      sending = false;
+      ui.send.disabled = false;
+      ui.text.focus();
+    }
+  });
+
+  ui.nameForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const chosen = ui.name.value.trim();
+    ui.nameError.hidden = true;
+    if (!chosen || chosen.length > 32) {
+      ui.nameError.textContent = 'Choose a display name of 1 to 32 characters.';
+      ui.nameError.hidden = false;
+      return;
+    }
+    name = chosen;
+    join();
+  });
+
+  ui.rename.addEventListener('click', () => {
+    leave();
+    ui.name.value = name;
+    setState('name');
+    ui.name.focus();
+  });
+
+  ui.rejoin.addEventListener('click', () => {
+    if (isHost && !hostSession) setState('host-needed');
+    else join();
+  });
+
+  if (isHost) setState('host-needed');
+  else if (name) join();
+  else setState('name');
+
+  return {
+    // Whether a stream is on air (the panel says when the chat is open without one).
+    setLive(value) {
+      live = Boolean(value);
+      renderNote();
+    },
+    // Host page: the host session from /host_token, which makes this the host's (moderator) chat.
+    setHostSession(session) {
+      hostSession = session;
+      if (isHost && (state === 'host-needed' || state === 'lost')) join();
+    },
+  };
+}
