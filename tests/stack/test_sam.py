@@ -26,6 +26,7 @@ HTTP_FUNCTIONS = (
     "StreamStartFunction",
     "StreamStopFunction",
     "AudienceTokenFunction",
+    "ChatTokenFunction",
     "RoomEventsFunction",
 )
 #: Functions that ship the library (not HTTP endpoints): IVS stage events and the stage reaper.
