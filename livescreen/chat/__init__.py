@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Protocol
 
-from livescreen.config import Settings
+from livescreen.config import ConfigError, Settings
 
 CHAT_PROVIDERS = ("local", "ivschat", "off")
 HOST = "host"
@@ -66,8 +66,7 @@ _lock = threading.Lock()
 
 
 def chat_provider_name(settings: Settings) -> str:
-    from livescreen.config import ConfigError
-
+    """``local``, ``ivschat`` or ``off`` (``CHAT_PROVIDER``); anything else is a ConfigError."""
     name = (settings.get("CHAT_PROVIDER") or "off").strip().lower()
     if name not in CHAT_PROVIDERS:
         raise ConfigError(

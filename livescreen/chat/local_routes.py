@@ -51,10 +51,10 @@ def handle(
     try:
         return dispatch(_ROUTES, room, "/chat", method, path, query, headers, body, "chat")
     except ChatRefusedError as exc:
-        status, headers, data = json_response(exc.status, {"error": exc.message})
+        status, out, data = json_response(exc.status, {"error": exc.message})
         if exc.retry_after is not None:
-            headers["Retry-After"] = str(exc.retry_after)
-        return status, headers, data
+            out["Retry-After"] = str(exc.retry_after)
+        return status, out, data
 
 
 def _events(
