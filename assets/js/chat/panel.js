@@ -12,6 +12,24 @@ const NAME_KEY = 'livescreen.chatName';
 const MAX_MESSAGES = 200;
 const SLOW_DOWN_MS = 5000;
 const HOST_NAME = 'Host';
+const MAX_MESSAGE_LENGTH = 500; // code points, as the server and IVS Chat count
+// /chat_token answered 429 or 503 (a crowd arriving at once): tries, and the longest wait between
+const TOKEN_ATTEMPTS = 8;
+const TOKEN_MAX_WAIT_MS = 10000;
+// What no message may contain (the server refuses the same; with IVS Chat only the page checks):
+// control characters, line and paragraph separators, direction overrides and isolates.
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+// Why `text` (already trimmed) cannot be sent, or '' when it can.
+export function messageProblem(text) {
+  if (!text) return 'The message is empty.';
+  if ([...text].length > MAX_MESSAGE_LENGTH) return `The message is longer than ${MAX_MESSAGE_LENGTH} characters.`;
+  if (FORBIDDEN.test(text) || LONE_SURROGATE.test(text)) {
+    return 'A message cannot contain control characters (line breaks, tabs, direction overrides).';
+  }
+  return '';
+}
 
 function storedName() {
   try {
@@ -104,6 +122,8 @@ export function mountChat(root, { role }) {
       note = 'Switch LIVE on and enter the password to chat as the host. Viewers can chat already.';
     } else if (state === 'joining') {
       note = 'Joining the chat…';
+    } else if (state === 'open' && root.dataset.connection === 'connecting') {
+      note = 'Reconnecting to the chat…';
     } else if (!live && (state === 'open' || state === 'name')) {
       note = isHost ? 'You are offline: the chat stays open.' : 'Nothing is live right now: the chat is open.';
     }
@@ -210,6 +230,25 @@ export function mountChat(root, { role }) {
     return isHost ? { session: hostSession, name: HOST_NAME } : { name };
   }
 
+  // /chat_token, tried again (with the wait the server asks for, or a growing one) while it
+  // answers 429 or 503: a crowd arriving at once is let in a hundred or so a second.
+  async function requestToken(mine) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await postJSON('/chat_token', tokenRequest());
+      } catch (error) {
+        const busy = error.status === 429 || error.status === 503;
+        if (!busy || attempt >= TOKEN_ATTEMPTS || mine !== connection) throw error;
+        const backoff = Math.min(TOKEN_MAX_WAIT_MS, 1000 * 2 ** (attempt - 1));
+        const wait = error.retryAfter ? error.retryAfter * 1000 : backoff * (0.5 + Math.random() / 2);
+        ui.note.textContent = `The chat is busy: joining again in ${Math.ceil(wait / 1000)} s…`;
+        ui.note.hidden = false;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (mine !== connection) return null;
+      }
+    }
+  }
+
   function leave() {
     connection += 1;
     if (chat) chat.close();
@@ -225,8 +264,8 @@ export function mountChat(root, { role }) {
     let grant;
     let module;
     try {
-      grant = await postJSON('/chat_token', tokenRequest());
-      if (mine !== connection) return;
+      grant = await requestToken(mine);
+      if (mine !== connection || !grant) return;
       if (grant.chat === 'off' || !grant.token) {
         setState('off');
         showAlert('off', 'Chat is turned off on this server.');
@@ -243,7 +282,9 @@ export function mountChat(root, { role }) {
           message: (message) => mine === connection && showMessage(message),
           remove: (id) => mine === connection && removeMessage(id),
           state: (value) => {
-            if (mine === connection) root.dataset.connection = value;
+            if (mine !== connection) return;
+            root.dataset.connection = value;
+            renderNote();
           },
           ended: ({ kind, reason }) => {
             if (mine !== connection) return;
@@ -318,6 +359,11 @@ export function mountChat(root, { role }) {
     event.preventDefault();
     const text = ui.text.value.trim();
     if (!text || !chat || sending) return;
+    const problem = messageProblem(text);
+    if (problem) {
+      showAlert('error', problem);
+      return;
+    }
     sending = true;
     ui.send.disabled = true;
     try {
