@@ -1,4 +1,5 @@
-"""The ``local`` chat provider: tokens for the dev server's own chat room (``/chat``)."""
+"""The ``local`` chat provider: tokens for the dev server's own chat room (``/chat``), each
+valid ``CHAT_SESSION_MINUTES`` like an IVS Chat session."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from livescreen.providers.base import ProviderError, ProviderUnavailableError
 class LocalChat:
     name = "local"
 
-    def __init__(self, room: ChatRoom = CHAT_ROOM) -> None:
+    def __init__(self, room: ChatRoom = CHAT_ROOM, *, session_minutes: int = 60) -> None:
         self.room = room
+        self.session_minutes = session_minutes
 
     def grant(self, *, name: str, role: str) -> ChatGrant:
         try:
-            chatter, expires_at = self.room.join(name, role)
+            chatter, expires_at = self.room.join(
+                name, role, token_seconds=self.session_minutes * 60
+            )
         except ChatRefusedError as exc:
             raise ProviderError(exc.message, status=exc.status) from None
         return ChatGrant(
@@ -38,4 +42,6 @@ def create_chat(settings: Settings) -> LocalChat:
         raise ProviderUnavailableError(
             "CHAT_PROVIDER=local works only in the dev server: use ivschat (or off) on AWS"
         )
-    return LocalChat()
+    return LocalChat(
+        session_minutes=settings.get_int("CHAT_SESSION_MINUTES", minimum=1, maximum=180)
+    )

@@ -44,7 +44,7 @@ class ChatLimits:
     max_streams_per_chatter: int = 3
     #: Messages replayed to a chatter who joins late.
     history: int = 50
-    #: How long a chat token is valid.
+    #: How long a chat token is valid unless ``join`` says otherwise (``CHAT_SESSION_MINUTES``).
     token_seconds: float = 3600.0
     #: Tokens remembered at most (expired ones and then the oldest unconnected are forgotten).
     max_tokens: int = 5000
@@ -97,8 +97,12 @@ class ChatRoom:
 
     # -- tokens ------------------------------------------------------------------------------
 
-    def join(self, name: str, role: str) -> tuple[Chatter, float]:
-        """A new chatter with a fresh token and identity; ``(chatter, expires at wall time)``."""
+    def join(
+        self, name: str, role: str, *, token_seconds: float | None = None
+    ) -> tuple[Chatter, float]:
+        """A new chatter with a fresh token and identity, valid ``token_seconds`` (default
+        ``limits.token_seconds``); ``(chatter, expires at wall time)``."""
+        lifetime = self.limits.token_seconds if token_seconds is None else token_seconds
         with self._lock:
             self._forget_tokens()
             chatter = Chatter(
@@ -106,12 +110,12 @@ class ChatRoom:
                 identity=f"{role}-{secrets.token_hex(8)}",
                 name=name,
                 role=role,
-                expires_at=self._clock() + self.limits.token_seconds,
+                expires_at=self._clock() + lifetime,
                 allowance=float(self.limits.sender_burst),
                 allowance_at=self._clock(),
             )
             self._chatters[chatter.token] = chatter
-            return chatter, self._wall_clock() + self.limits.token_seconds
+            return chatter, self._wall_clock() + lifetime
 
     def chatter(self, token: str) -> Chatter:
         """The chatter holding ``token``, or 401 for an unknown, expired or disconnected one."""

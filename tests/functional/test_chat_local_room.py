@@ -274,6 +274,30 @@ def test_a_token_expires_its_stream_ends_and_it_can_no_longer_send() -> None:
     assert refused(room.chatter, "").status == 401
 
 
+def test_a_local_grant_lasts_chat_session_minutes() -> None:
+    # GIVEN the local chat built from settings asking for 5-minute sessions
+    clock = FakeClock()
+    room = make_room(clock)
+    chat = LocalChat(room, session_minutes=5)
+
+    grant = chat.grant(name="Brief", role=VIEWER)
+
+    # THEN the grant says so, and the room refuses the token once the 5 minutes are over
+    assert grant.expires_at == 1_750_000_000 + 300
+    clock.advance(299)
+    assert room.chatter(grant.token).name == "Brief"
+    clock.advance(1)
+    assert refused(room.chatter, grant.token).status == 401
+
+
+def test_the_local_chat_reads_chat_session_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+
+    chat = create_chat(Settings({"CHAT_PROVIDER": "local", "CHAT_SESSION_MINUTES": "7"}, "t"))
+
+    assert chat.session_minutes == 7
+
+
 def test_tokens_are_bounded_and_a_crowd_of_viewers_never_pushes_out_the_host() -> None:
     room = make_room(FakeClock(), max_tokens=5)
     host, _ = room.join("Host", HOST)
