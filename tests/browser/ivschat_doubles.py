@@ -18,7 +18,9 @@ IVS would know about an opaque token. ``window.__ivschat`` lets a test look and 
   returned, in order), ``requests`` (every request sent) and ``state``;
 - ``throttleNext()``: the next request is refused with 429, as IVS refuses a room over its
   ``maximumMessageRatePerSecond``;
-- ``serverDisconnect()``: the service closes this page's connections (no reconnect).
+- ``serverDisconnect()``: the service closes this page's connections (no reconnect);
+- ``breakNetwork()`` / ``restoreNetwork()``: the sockets break and every room reconnects by itself
+  with a fresh token, once the network is back.
 """
 
 from __future__ import annotations
@@ -142,25 +144,30 @@ export class ChatRoom {
     if (this._state !== 'disconnected') {
       throw new Error(`State must be "disconnected" but is ${this._state}`);
     }
+    this._open();
+  }
+
+  // Connecting, and reconnecting after a broken socket: a fresh token from the provider each
+  // time (an IVS Chat token is good for one connection).
+  async _open() {
     this._state = 'connecting';
     this._events.emit('connecting');
-    (async () => {
-      let claims;
-      try {
-        const chatToken = await this.tokenProvider();
-        this.tokens.push(chatToken);
-        claims = decodeToken(chatToken.token);
-      } catch (error) {
-        this._close('fetchTokenError');
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      if (this._state !== 'connecting') return;
-      this.claims = claims;
-      this._state = 'connected';
-      live.add(this);
-      this._events.emit('connect');
-    })();
+    let claims;
+    try {
+      const chatToken = await this.tokenProvider();
+      this.tokens.push(chatToken);
+      claims = decodeToken(chatToken.token);
+    } catch (error) {
+      this._close('fetchTokenError');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await service.network;
+    if (this._state !== 'connecting') return;
+    this.claims = claims;
+    this._state = 'connected';
+    live.add(this);
+    this._events.emit('connect');
   }
 
   disconnect() {
@@ -258,4 +265,16 @@ export class ChatRoom {
 
 service.throttleNext = () => { service.throttled += 1; };
 service.serverDisconnect = () => { for (const room of [...live]) room._close('serverDisconnect'); };
+// The sockets break (the network drops): every room reconnects by itself, as the SDK does, but
+// its new connection waits until ``restoreNetwork()``.
+service.network = null;
+service.breakNetwork = () => {
+  let restore;
+  service.network = new Promise((resolve) => { restore = resolve; });
+  service.restoreNetwork = () => { service.network = null; restore(); };
+  for (const room of [...live]) {
+    live.delete(room);
+    room._open();
+  }
+};
 """

@@ -215,6 +215,36 @@ def test_ivschat_a_dropped_connection_says_so_and_rejoins_with_a_new_token(
     assert backend.requests == [{"name": "Steady"}, {"name": "Steady"}]
 
 
+def test_ivschat_reconnects_by_itself_with_a_fresh_token_and_says_so(
+    server: Any, open_page: Any, backend: IvsChatBackend
+) -> None:
+    page = open_page()
+    backend.install(page.context)
+    viewer = ViewerPage(page, server.url).open()
+    chat = ChatPanel(viewer.page)
+    chat.join("Roaming")
+
+    # WHEN the socket breaks
+    viewer.page.evaluate("() => window.__ivschat.breakNetwork()")
+
+    # THEN the panel says it is reconnecting, and the SDK's token provider got a fresh token
+    chat.wait_for_note("Reconnecting to the chat…")
+    viewer.page.wait_for_function("() => window.__ivschat.rooms[0].tokens.length === 2")
+    assert backend.requests == [{"name": "Roaming"}, {"name": "Roaming"}]
+
+    # WHEN the network is back
+    viewer.page.evaluate("() => window.__ivschat.restoreNetwork()")
+
+    # THEN the same room is connected again with the second token, and chatting goes on
+    chat.wait_for_note("Nothing is live right now: the chat is open.")
+    (room,) = viewer.page.evaluate(ROOMS)
+    assert room["state"] == "connected"
+    assert len(set(room["tokens"])) == 2
+    viewer.page.fill("#chatText", "back again")
+    viewer.page.press("#chatText", "Enter")
+    assert chat.wait_for_message("back again")["mine"] is True
+
+
 PUBLIC_SHAPE = """async (url) => {
   const sdk = await import(url);
   const names = (object) => Object.getOwnPropertyNames(object).filter((n) => !n.startsWith('_'));
