@@ -66,6 +66,56 @@ def test_the_room_exists_only_with_ivschat_and_has_its_limits(
     assert output["Value"] == {"Fn::GetAtt": ["ChatRoom", "Arn"]}
 
 
+def test_every_message_sent_to_the_room_is_reviewed_by_the_stacks_own_function(
+    resources: dict[str, Any],
+) -> None:
+    # GIVEN the room's review handler
+    handler = resources["ChatRoom"]["Properties"]["MessageReviewHandler"]
+    assert handler["Uri"] == {"Fn::GetAtt": ["ChatReviewFunction", "Arn"]}
+    # a reviewer that fails or is slow (200 ms, cold start included) lets messages through:
+    # the chat never stops because of it
+    assert handler["FallbackResult"] == "ALLOW"
+    # THEN the reviewer exists with the room, runs the review module, needs no layer (a short
+    # cold start) and has no permission beyond its logs
+    function = resources["ChatReviewFunction"]
+    assert function["Condition"] == "HasIvsChat"
+    assert function["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    properties = function["Properties"]
+    assert properties["Handler"] == "livescreen.chat.ivschat_review.handler"
+    assert "Layers" not in properties
+    assert "Policies" not in properties
+    assert "Events" not in properties
+    assert properties["Timeout"] <= 3
+    # AND only IVS Chat may invoke it, and only for this stack's room in this account
+    permission = resources["ChatReviewPermission"]
+    assert permission["Condition"] == "HasIvsChat"
+    assert permission["Properties"] == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Fn::GetAtt": ["ChatReviewFunction", "Arn"]},
+        "Principal": "ivschat.amazonaws.com",
+        "SourceAccount": {"Ref": "AWS::AccountId"},
+        "SourceArn": {"Fn::GetAtt": ["ChatRoom", "Arn"]},
+    }
+    makefile = (ROOT / "sam" / "Makefile").read_text(encoding="utf-8")
+    assert "build-ChatReviewFunction" in makefile
+
+
+def test_the_reviewer_named_by_the_template_answers_ivs_chat(template: dict[str, Any]) -> None:
+    handler_name = template["Resources"]["ChatReviewFunction"]["Properties"]["Handler"]
+    module_name, _, attribute = handler_name.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attribute)
+    request = {
+        "Content": "hello",
+        "MessageId": "ABCDEFabcdef",
+        "RoomArn": ROOM_ARN,
+        "Attributes": {},
+        "Sender": {"Attributes": {"displayName": "Vee"}, "UserId": "viewer-1", "Ip": "203.0.113.7"},
+    }
+
+    assert handler(request, LambdaContext()) == {"ReviewResult": "ALLOW", "Content": "hello"}
+    assert handler({**request, "Content": "a\nb"}, LambdaContext()) == {"ReviewResult": "DENY"}
+
+
 def test_chat_token_is_built_like_the_other_endpoints(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
