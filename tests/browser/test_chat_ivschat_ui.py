@@ -91,15 +91,22 @@ def test_ivschat_viewer_and_host_chat_and_moderate_through_the_sdk(
     viewer_chat.join("Ada")
     host.open()
     host_chat = ChatPanel(host.page)
+    host_chat.wait_for_state("host-needed")  # reading along with a viewer's token
     grant = host.go_live(PASSWORD)
     host_chat.wait_for_state("open")
     host_chat.wait_until_connected()
 
-    # THEN each page built one ChatRoom on the grant's endpoint with its own token, the host's
-    # asked for with the host session
-    assert backend.requests == [{"name": "Ada"}, {"session": grant["session"], "name": "Host"}]
+    # THEN each page built a ChatRoom on the grant's endpoint with its own token; the host's
+    # page swapped the one it read along with for one asked for with the host session
+    assert backend.requests == [
+        {"name": "Ada"},
+        {"name": "Host (reading)"},
+        {"session": grant["session"], "name": "Host"},
+    ]
     (viewer_room,) = viewer.page.evaluate(ROOMS)
-    (host_room,) = host.page.evaluate(ROOMS)
+    reader_room, host_room = host.page.evaluate(ROOMS)
+    assert reader_room["state"] == "disconnected"
+    assert token_claims(reader_room["tokens"][0])["capabilities"] == VIEWER_CAPABILITIES
     assert viewer_room["socketUrl"] == host_room["socketUrl"] == ENDPOINT
     assert viewer_room["state"] == host_room["state"] == "connected"
     assert viewer_room["sessionExpires"] == [True]
@@ -143,7 +150,7 @@ def test_ivschat_viewer_and_host_chat_and_moderate_through_the_sdk(
     # THEN the SDK was asked to delete that message, and it is gone on both pages
     for chat in (viewer_chat, host_chat):
         chat.wait_until_gone(hello_id)
-    delete = host.page.evaluate(ROOMS)[0]["requests"][-1]
+    delete = host.page.evaluate(ROOMS)[-1]["requests"][-1]
     assert (delete["action"], delete["id"]) == ("DELETE_MESSAGE", hello_id)
 
     # WHEN the host disconnects the viewer
@@ -153,7 +160,7 @@ def test_ivschat_viewer_and_host_chat_and_moderate_through_the_sdk(
     # THEN the SDK was asked to disconnect the viewer's user id, and the viewer's panel says so
     viewer_chat.wait_for_state("disconnected")
     assert viewer_chat.alert()["text"] == "The host disconnected you from the chat."
-    kick = host.page.evaluate(ROOMS)[0]["requests"][-1]
+    kick = host.page.evaluate(ROOMS)[-1]["requests"][-1]
     assert (kick["action"], kick["userId"]) == ("DISCONNECT_USER", markup["senderId"])
     host.page.locator(".chat-system").filter(has_text="Ada was disconnected.").wait_for()
     screenshot(viewer.page, "ivschat-viewer-disconnected")

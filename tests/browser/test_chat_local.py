@@ -143,11 +143,14 @@ def test_the_chat_works_while_nothing_is_live_and_says_so(server: Any, open_page
     host_chat = ChatPanel(host.page)
     host_chat.wait_for_state("host-needed")
 
-    # THEN the viewer's chat is open and says nothing is live; the host's says how to join
+    # THEN the viewer's chat is open and says nothing is live; the host's page reads along,
+    # without sending or moderating, and says how to chat as the host
     assert chat.note() == "Nothing is live right now: the chat is open."
     assert chat.send("Anyone here?") == 200
     chat.wait_for_message("Anyone here?")
+    assert host_chat.wait_for_message("Anyone here?")["actions"] == []
     assert host_chat.note().startswith("Switch LIVE on and enter the password to chat as the host")
+    assert host.page.locator("#chatText").is_hidden()
     screenshot(viewer.page, "chat-nothing-live")
     screenshot(host.page, "chat-host-before-live")
 
@@ -155,8 +158,9 @@ def test_the_chat_works_while_nothing_is_live_and_says_so(server: Any, open_page
     host.go_live(PASSWORD)
     host_chat.wait_for_state("open")
 
-    # THEN the host sees what was said before, and the note goes away once the stream plays
-    host_chat.wait_for_message("Anyone here?")
+    # THEN the host may now moderate what was said before, and the note goes away once the
+    # stream plays
+    assert host_chat.wait_for_message("Anyone here?")["actions"] == ["delete", "disconnect"]
     assert host_chat.note() == ""
     assert viewer.wait_for_video().get("width", 0) > 0
     chat.wait_for_note("")

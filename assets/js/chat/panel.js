@@ -4,7 +4,8 @@
 // such as `<img src=x onerror=...>` is shown as those characters, never parsed as HTML.
 //
 // The panel's state is in `data-chat-state` on its root: name (choose a display name), joining,
-// open, host-needed (host page, before the password), off, disconnected, lost.
+// open, host-needed (host page before the password: reading along, not sending), off,
+// disconnected, lost.
 
 import { loadChat, postJSON } from '../api.js';
 
@@ -12,6 +13,9 @@ const NAME_KEY = 'livescreen.chatName';
 const MAX_MESSAGES = 200;
 const SLOW_DOWN_MS = 5000;
 const HOST_NAME = 'Host';
+// The host page reads the chat with a viewer's token under this name until it has the host
+// session; it sends nothing with it, so the name is never shown.
+const READER_NAME = 'Host (reading)';
 const MAX_MESSAGE_LENGTH = 500; // code points, as the server and IVS Chat count
 // /chat_token answered 429 or 503 (a crowd arriving at once): tries, and the longest wait between
 const TOKEN_ATTEMPTS = 8;
@@ -94,6 +98,8 @@ export function mountChat(root, { role }) {
   let chat = null; // the connected module's handle
   let connection = 0; // bumps on every join, so late events of an old connection are ignored
   let keepsHistory = true;
+  let canModerate = false; // the token may delete messages and disconnect chatters
+  let noHistoryNoted = false;
   let sending = false;
   let slowTimer = 0;
   const shown = new Map(); // message id -> <li>
@@ -119,7 +125,7 @@ export function mountChat(root, { role }) {
   function renderNote() {
     let note = '';
     if (state === 'host-needed') {
-      note = 'Switch LIVE on and enter the password to chat as the host. Viewers can chat already.';
+      note = 'Switch LIVE on and enter the password to chat as the host. Until then you can read along.';
     } else if (state === 'joining') {
       note = 'Joining the chat…';
     } else if (state === 'open' && root.dataset.connection === 'connecting') {
@@ -214,7 +220,8 @@ export function mountChat(root, { role }) {
     time.title = new Date(message.sentAt).toLocaleString();
     meta.append(time);
     item.append(meta, element('p', 'chat-text', message.text));
-    if (isHost && sender.role !== 'host') item.append(moderationButtons(message));
+    item.chatMessage = message;
+    if (canModerate && sender.role !== 'host') item.append(moderationButtons(message));
     shown.set(message.id, item);
     append(item);
   }
@@ -227,7 +234,8 @@ export function mountChat(root, { role }) {
   }
 
   function tokenRequest() {
-    return isHost ? { session: hostSession, name: HOST_NAME } : { name };
+    if (!isHost) return { name };
+    return hostSession ? { session: hostSession, name: HOST_NAME } : { name: READER_NAME };
   }
 
   // /chat_token, tried again (with the wait the server asks for, or a growing one) while it
@@ -251,6 +259,7 @@ export function mountChat(root, { role }) {
 
   function leave() {
     connection += 1;
+    canModerate = false;
     if (chat) chat.close();
     chat = null;
   }
@@ -317,18 +326,29 @@ export function mountChat(root, { role }) {
         return;
       }
       if (isHost && error.status === 401) {
+        // the host session has expired: read along until the host enters the password again
         hostSession = null;
-        setState('host-needed');
+        join();
         return;
       }
       setState('lost');
       showAlert('lost', error.message || 'Could not join the chat.');
       return;
     }
-    setState('open');
-    // Items shown from an earlier connection carry the old identity; mark ours again.
-    for (const item of shown.values()) item.classList.toggle('is-mine', item.dataset.sender === chat.identity);
-    if (!keepsHistory && shown.size === 0) systemLine('Messages sent before you joined are not shown.');
+    canModerate = (grant.capabilities || []).includes('DELETE_MESSAGE');
+    setState(isHost && !canModerate ? 'host-needed' : 'open');
+    // Items shown from an earlier connection carry the old identity (and, on the host page,
+    // were shown before the host could moderate): bring them up to date.
+    for (const item of shown.values()) {
+      item.classList.toggle('is-mine', item.dataset.sender === chat.identity);
+      if (canModerate && item.dataset.role !== 'host' && !item.querySelector('.chat-actions')) {
+        item.append(moderationButtons(item.chatMessage));
+      }
+    }
+    if (!keepsHistory && !noHistoryNoted) {
+      noHistoryNoted = true;
+      systemLine('Messages sent before you joined are not shown.');
+    }
   }
 
   async function send(text, retried = false) {
@@ -395,13 +415,9 @@ export function mountChat(root, { role }) {
     ui.name.focus();
   });
 
-  ui.rejoin.addEventListener('click', () => {
-    if (isHost && !hostSession) setState('host-needed');
-    else join();
-  });
+  ui.rejoin.addEventListener('click', () => join());
 
-  if (isHost) setState('host-needed');
-  else if (name) join();
+  if (isHost || name) join();
   else setState('name');
 
   return {
@@ -413,7 +429,7 @@ export function mountChat(root, { role }) {
     // Host page: the host session from /host_token, which makes this the host's (moderator) chat.
     setHostSession(session) {
       hostSession = session;
-      if (isHost && (state === 'host-needed' || state === 'lost')) join();
+      if (isHost && !canModerate && state !== 'off') join();
     },
   };
 }
