@@ -20,8 +20,9 @@ const MAX_MESSAGE_LENGTH = 500; // code points, as the server and IVS Chat count
 // /chat_token answered 429 or 503 (a crowd arriving at once): tries, and the longest wait between
 const TOKEN_ATTEMPTS = 8;
 const TOKEN_MAX_WAIT_MS = 10000;
-// What no message may contain (the server refuses the same; with IVS Chat only the page checks):
-// control characters, line and paragraph separators, direction overrides and isolates.
+// What no message may contain (the server refuses the same: the local chat, or the IVS Chat
+// room's review handler): control characters, line and paragraph separators, direction
+// overrides and isolates.
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -364,6 +365,9 @@ export function mountChat(root, { role }) {
         // the token expired: a new one, then the message once more
         await join();
         if (chat) return send(text, true);
+      } else if (error.status === 406) {
+        // IVS Chat's message review refused it
+        showAlert('error', 'The message was refused: it is empty, too long or holds control characters.');
       } else if (error.status === 403 && !isHost) {
         leave();
         setState('disconnected');
