@@ -18,6 +18,8 @@ IVS would know about an opaque token. ``window.__ivschat`` lets a test look and 
   returned, in order), ``requests`` (every request sent) and ``state``;
 - ``throttleNext()``: the next request is refused with 429, as IVS refuses a room over its
   ``maximumMessageRatePerSecond``;
+- ``denyNext()``: the next message is refused with 406, as when the room's message review
+  handler denies it;
 - ``serverDisconnect()``: the service closes this page's connections (no reconnect);
 - ``breakNetwork()`` / ``restoreNetwork()``: the sockets break and every room reconnects by itself
   with a fresh token, once the network is back.
@@ -44,7 +46,7 @@ def token_claims(token: str) -> dict[str, Any]:
 
 
 SDK = r"""
-const service = (window.__ivschat = window.__ivschat || { rooms: [], throttled: 0 });
+const service = (window.__ivschat = window.__ivschat || { rooms: [], throttled: 0, denied: 0 });
 const channel = new BroadcastChannel('ivschat-double');
 let sequence = 0;
 const newId = (prefix) => `${prefix}-${Date.now().toString(36)}-${(sequence += 1)}`;
@@ -215,6 +217,11 @@ export class ChatRoom {
         refuse(429, 'Too Many Requests');
         return;
       }
+      if (action === 'SEND_MESSAGE' && service.denied > 0) {
+        service.denied -= 1;
+        refuse(406, 'Not Acceptable');
+        return;
+      }
       if (!this.claims.capabilities.includes(action)) {
         refuse(403, 'Forbidden');
         return;
@@ -264,6 +271,7 @@ export class ChatRoom {
 }
 
 service.throttleNext = () => { service.throttled += 1; };
+service.denyNext = () => { service.denied += 1; };
 service.serverDisconnect = () => { for (const room of [...live]) room._close('serverDisconnect'); };
 // The sockets break (the network drops): every room reconnects by itself, as the SDK does, but
 // its new connection waits until ``restoreNetwork()``.

@@ -166,7 +166,7 @@ def test_ivschat_viewer_and_host_chat_and_moderate_through_the_sdk(
     screenshot(viewer.page, "ivschat-viewer-disconnected")
 
 
-def test_ivschat_refusals_say_slow_down_and_a_viewer_cannot_moderate(
+def test_ivschat_refusals_say_slow_down_or_refused_and_a_viewer_cannot_moderate(
     server: Any, open_page: Any, backend: IvsChatBackend
 ) -> None:
     page = open_page()
@@ -186,6 +186,14 @@ def test_ivschat_refusals_say_slow_down_and_a_viewer_cannot_moderate(
     viewer.page.press("#chatText", "Enter")
     chat.wait_for_message("too quick")
     viewer.page.wait_for_function("() => !document.querySelector('[data-chat=alert]').offsetParent")
+
+    # WHEN the room's message review handler denies a message (406)
+    viewer.page.evaluate("() => window.__ivschat.denyNext()")
+    viewer.page.fill("#chatText", "denied")
+    viewer.page.press("#chatText", "Enter")
+
+    # THEN the page says it was refused
+    assert chat.wait_for_alert("error").startswith("The message was refused")
 
     # a viewer's page shows no moderation buttons, and its token could not use them anyway
     assert chat.wait_for_message("too quick")["actions"] == []
