@@ -1,8 +1,11 @@
 // The host page: flip the switch, enter the password, share a screen (or camera) and the
 // microphone. Whatever goes wrong, the switch ends up OFFLINE and nothing is left running.
+// The chat beside it joins as the host (who can delete messages and disconnect people) once the
+// password has given a host session, and stays open when the stream stops.
 
 import { loadProvider, postJSON } from './js/api.js';
 import { captureMedia } from './js/capture.js';
+import { mountChat } from './js/chat/panel.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -22,6 +25,7 @@ const ui = {
   viewerCount: $('viewerCount'),
   micButton: $('micButton'),
 };
+const chat = mountChat($('chat'), { role: 'host' });
 
 // offline -> password -> starting -> live -> offline
 let state = 'offline';
@@ -38,6 +42,7 @@ function render() {
   ui.sourceOptions.hidden = state !== 'offline' && state !== 'password';
   ui.liveInfo.hidden = state !== 'live' && state !== 'starting';
   document.body.dataset.state = state;
+  chat.setLive(state === 'live');
 }
 
 function showError(message) {
@@ -94,6 +99,7 @@ async function start(password) {
   try {
     const grant = await postJSON('/host_token', { password });
     attempt.session = grant.session;
+    chat.setHostSession(grant.session);
     check();
     const provider = await loadProvider(grant);
     if (!provider.isSupported()) {

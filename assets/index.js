@@ -1,13 +1,15 @@
 // The audience page: waits for a stream, plays it (muted until clicked), says when it ends,
-// then waits for the next one. No reload needed at any point.
+// then waits for the next one. No reload needed at any point. The chat beside it works either way.
 
 import { loadProvider, postJSON } from './js/api.js';
+import { mountChat } from './js/chat/panel.js';
 
 const POLL_MS = 2000;
 
 const playerDiv = document.getElementById('player');
 const statusLine = document.getElementById('status');
 const soundHint = document.getElementById('soundHint');
+const chat = mountChat(document.getElementById('chat'), { role: 'viewer' });
 
 // the stream being watched: { token, handle }
 let watching = null;
@@ -40,6 +42,7 @@ async function leave(message, { ended }) {
   const current = watching;
   if (!current) return;
   watching = null;
+  chat.setLive(false);
   if (ended) spentToken = current.token;
   renderSound();
   setStatus(message);
@@ -70,6 +73,7 @@ async function watch(grant) {
   });
   current.handle = handle;
   watching = current;
+  chat.setLive(true);
   handle.videoElement.addEventListener('click', toggleMute);
   setStatus('');
   renderSound();

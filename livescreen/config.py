@@ -37,6 +37,9 @@ DEFAULTS: dict[str, str | None] = {
     "IVS_PRIVATE_KEY": None,
     "IVS_PUBLIC_KEY_ARN": None,
     "APP_TAG": "live-screen-sharing",
+    "CHAT_PROVIDER": "local",
+    "IVS_CHAT_ROOM_ARN": None,
+    "CHAT_SESSION_MINUTES": "60",
     "PARAMETER_PATH": None,
     "PARAMETER_MAX_AGE": "60",
 }

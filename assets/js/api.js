@@ -1,11 +1,13 @@
 // Calls to the back end's JSON endpoints, with errors a person can act on.
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, unreachable = false } = {}) {
+  constructor(message, { status = 0, unreachable = false, retryAfter = 0 } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.unreachable = unreachable;
+    // seconds the server asked to wait (Retry-After on a 429 or 503), 0 when it did not say
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -36,7 +38,12 @@ export async function postJSON(path, body = {}, { signal } = {}) {
     const message =
       (data && typeof data.error === 'string' && data.error) ||
       (response.status >= 500 ? UNREACHABLE : `Request failed (HTTP ${response.status})`);
-    throw new ApiError(message, { status: response.status, unreachable: response.status >= 502 });
+    const retryAfter = Number.parseInt(response.headers.get('Retry-After') || '', 10);
+    throw new ApiError(message, {
+      status: response.status,
+      unreachable: response.status >= 502,
+      retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0,
+    });
   }
   if (data === null || typeof data !== 'object') {
     throw new ApiError('The server sent an unexpected reply.', { status: response.status });
@@ -51,4 +58,13 @@ export async function loadProvider(tokenResponse) {
     throw new ApiError('The server did not say which streaming provider to use.');
   }
   return import(`/js/providers/${name}.js`);
+}
+
+// The browser module of the chat provider named by a /chat_token reply (only ever /js/chat/*.js).
+export async function loadChat(chatTokenResponse) {
+  const name = chatTokenResponse && chatTokenResponse.chat;
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(name)) {
+    throw new ApiError('The server did not say which chat to use.');
+  }
+  return import(`/js/chat/${name}.js`);
 }

@@ -1,10 +1,10 @@
-"""The dev server's ASGI application: assets, functions and the ``local`` signalling relay.
+"""The dev server's ASGI application: assets, functions and the dev server's own relays.
 
 Every request to ``/<function>`` becomes the same API Gateway HTTP API (2.0) event Lambda would
 receive and goes through the same adapter (``runtime.api_gateway.handle_event``), on a worker
-thread: handlers are synchronous. ``/local/...`` is the signalling relay of the ``local``
-provider, which exists only here; its event streams are written from the event loop, so an open
-stream holds no thread while it waits.
+thread: handlers are synchronous. ``/local/...`` (the ``local`` provider's signalling) and
+``/chat/...`` (the ``local`` chat) exist only here; their event streams are written from the
+event loop, so an open stream holds no thread while it waits.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from livescreen.chat import chat_provider_name
 from livescreen.config import Settings
 from livescreen.content_types import content_type
+from livescreen.relay_http import Response
 from livescreen.runtime.api_gateway import handle_event
 from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
@@ -29,6 +31,8 @@ from livescreen.sse import EventStream
 logger = logging.getLogger("livescreen.devserver")
 
 LOCAL_PREFIX = "/local/"
+CHAT_PREFIX = "/chat/"
+RELAY_PREFIXES = (LOCAL_PREFIX, CHAT_PREFIX)
 MAX_REQUEST_BODY = 1024 * 1024
 #: Requests handled on worker threads at once (function calls, asset reads, signalling posts);
 #: more wait their turn in a queue, which costs no thread. A viewer's offer holds its thread
@@ -123,8 +127,9 @@ class DevApp:
             await _send_reply(send, method, body)
             return
         path: str = scope["path"]
-        if path.startswith(LOCAL_PREFIX) or path == LOCAL_PREFIX.rstrip("/"):
-            answer = await self._in_thread(self._local_signalling, scope, path, body)
+        prefix = next((p for p in RELAY_PREFIXES if (path + "/").startswith(p)), None)
+        if prefix is not None:
+            answer = await self._in_thread(self._relay, scope, prefix, path, body)
             if isinstance(answer, EventStream):
                 await self._send_event_stream(send, receive, answer)
             else:
@@ -198,14 +203,24 @@ class DevApp:
 
     # -- the local provider's signalling --------------------------------------------------------
 
-    def _local_signalling(self, scope: Scope, path: str, body: bytes) -> _Reply | EventStream:
-        if self.settings().provider != "local":
-            return _error(404, "The local provider is not in use")
-        from livescreen.providers.local_signalling import handle
+    def _relay(self, scope: Scope, prefix: str, path: str, body: bytes) -> _Reply | EventStream:
+        """``/local/...`` (the local provider's signalling) or ``/chat/...`` (local chat)."""
+        settings = self.settings()
+        handle: Callable[..., Response]
+        if prefix == LOCAL_PREFIX:
+            if settings.provider != "local":
+                return _error(404, "The local provider is not in use")
+            from livescreen.providers.local_signalling import handle
+        else:
+            if chat_provider_name(settings) != "local":
+                return _error(404, "The local chat is not in use (CHAT_PROVIDER)")
+            from livescreen.chat.local_routes import handle as handle_chat
+
+            handle = handle_chat
 
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         headers = dict(_headers(scope))
-        sub_path = path[len(LOCAL_PREFIX) - 1 :]
+        sub_path = path[len(prefix) - 1 :]
         status, out_headers, out_body = handle(scope["method"], sub_path, query, headers, body)
         if isinstance(out_body, EventStream):
             return out_body

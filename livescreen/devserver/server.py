@@ -19,6 +19,7 @@ from typing import TextIO
 
 import uvicorn
 
+from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver.app import DevApp
 from livescreen.devserver.protocol import BoundedHeadProtocol
@@ -61,6 +62,7 @@ class _Server(uvicorn.Server):
         self.dev_app.stop_streams()
         # viewers and the host are told the stream is over; offers waiting on a thread return
         HUB.reset()
+        CHAT_ROOM.reset()
         await super().shutdown(sockets)
         self.dev_app.close()
 

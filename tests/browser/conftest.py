@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from browser_pages import PASSWORD
 
+from livescreen.chat import clear_chat_cache
+from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.providers import clear_provider_cache
 from livescreen.providers.local_hub import HUB
@@ -60,12 +62,13 @@ def chromium_browser() -> Iterator[Any]:
         browser.close()
 
 
-def settings_for(provider: str = "local") -> Settings:
+def settings_for(provider: str = "local", **extra: str) -> Settings:
     return Settings(
         {
             "STREAM_PROVIDER": provider,
             "HOST_PASSWORD": PASSWORD,
             "HOST_SESSION_SECRET": "browser-tests-session-secret-0123456789abcdef",
+            **extra,
         },
         "the browser tests",
     )
@@ -73,17 +76,22 @@ def settings_for(provider: str = "local") -> Settings:
 
 @pytest.fixture
 def server() -> Iterator[Any]:
-    """A dev server on a free port with the ``local`` provider and an empty hub."""
+    """A dev server on a free port with the ``local`` provider and chat, an empty hub and an
+    empty chat room."""
     from livescreen.devserver import DevServer
 
     HUB.reset()
+    CHAT_ROOM.reset()
     clear_provider_cache()
+    clear_chat_cache()
     dev = DevServer(settings_for(), port=0, root=ROOT)
     dev.start_background()
     yield dev
     dev.shutdown()
     HUB.reset()
+    CHAT_ROOM.reset()
     clear_provider_cache()
+    clear_chat_cache()
 
 
 @pytest.fixture
@@ -91,8 +99,14 @@ def open_page(chromium_browser: Any) -> Iterator[Any]:
     """Opens a page in its own browser context (own cookies and connection pool)."""
     contexts: list[Any] = []
 
-    def open_(url: str | None = None, *, init_script: str | None = None) -> Any:
-        context = chromium_browser.new_context(viewport={"width": 1280, "height": 720})
+    def open_(
+        url: str | None = None,
+        *,
+        init_script: str | None = None,
+        viewport: tuple[int, int] = (1280, 720),
+    ) -> Any:
+        width, height = viewport
+        context = chromium_browser.new_context(viewport={"width": width, "height": height})
         context.set_default_timeout(10_000)
         contexts.append(context)
         if init_script:

@@ -41,6 +41,8 @@ from schemathesis.specs.openapi.checks import (
 from twilio.request_validator import RequestValidator
 
 from livescreen import password_guard
+from livescreen.chat import clear_chat_cache
+from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
 from livescreen.providers import clear_provider_cache
@@ -70,12 +72,24 @@ EXAMPLES = 100
 #: No request here may take longer to answer (none waits for a host: see LiveStream).
 REQUEST_TIMEOUT = 10.0
 
-FUNCTIONS = ("host_token", "stream_start", "stream_stop", "audience_token", "room_events")
+FUNCTIONS = (
+    "host_token",
+    "stream_start",
+    "stream_stop",
+    "audience_token",
+    "room_events",
+    "chat_token",
+)
+#: The dev server's own relays (local signalling, local chat): path -> the one method it takes.
 LOCAL_ROUTES = {
     "/local/host/events": "GET",
     "/local/answer": "POST",
     "/local/offer": "POST",
     "/local/viewer/events": "GET",
+    "/chat/events": "GET",
+    "/chat/send": "POST",
+    "/chat/delete": "POST",
+    "/chat/disconnect": "POST",
 }
 PATHS = (*(f"/{name}" for name in FUNCTIONS), *LOCAL_ROUTES)
 
@@ -244,7 +258,9 @@ def live() -> Iterator[LiveStream]:
         patch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
         password_guard.throttle.reset()
         clear_provider_cache()
+        clear_chat_cache()
         HUB.reset()
+        CHAT_ROOM.reset()
         server = DevServer(SETTINGS, port=0, root=PROJECT_ROOT)
         server.start_background()
         try:
@@ -253,7 +269,9 @@ def live() -> Iterator[LiveStream]:
             server.shutdown()
             password_guard.throttle.reset()
             clear_provider_cache()
+            clear_chat_cache()
             HUB.reset()
+            CHAT_ROOM.reset()
 
 
 def go_live(server: DevServer) -> Iterator[LiveStream]:
@@ -590,6 +608,63 @@ def test_signalling_requests_with_real_tokens_but_bad_fields_are_refused(
         assert answer.status in (401, 404, 410), answer
 
 
+# -- the chat routes, malformed, with real chat tokens ----------------------------------------
+
+
+def chat_grant(stream: LiveStream, body: dict[str, Any]) -> dict[str, Any]:
+    answer = post_json(stream.server, "/chat_token", body)
+    assert answer.status == 200, answer
+    grant: dict[str, Any] = json.loads(answer.body)
+    return grant
+
+
+def test_chat_requests_with_real_tokens_but_bad_fields_are_refused(live: LiveStream) -> None:
+    # GIVEN a real viewer's and the host's chat tokens, and one real message
+    viewer = chat_grant(live, {"name": "Fuzzy"})
+    host = chat_grant(live, {"session": live.session})
+    sent = post_json(live.server, "/chat/send", {"token": viewer["token"], "text": "hello"})
+    assert sent.status == 200, sent
+    message_id = json.loads(sent.body)["message"]["id"]
+    cases: list[tuple[str, dict[str, Any] | bytes]] = [
+        ("/chat/send", {"token": viewer["token"], "text": "\ud800"}),
+        ("/chat/send", {"token": viewer["token"], "text": "a\u0000b"}),
+        ("/chat/send", {"token": viewer["token"], "text": "\u202e" + "x"}),
+        ("/chat/send", {"token": viewer["token"], "text": "x" * 501}),
+        ("/chat/send", {"token": viewer["token"], "text": ["hi"]}),
+        ("/chat/send", {"token": viewer["token"], "text": {"$ne": ""}}),
+        ("/chat/send", {"token": viewer["token"] + "\udc00", "text": "hi"}),
+        ("/chat/send", {"token": [viewer["token"]], "text": "hi"}),
+        ("/chat/send", b'{"token": "' + viewer["token"].encode() + b'", "text": "\xff"}'),
+        ("/chat/send", b'{"token": "' + viewer["token"].encode() + b'", "text": ' + b"[" * 20_000),
+        ("/chat/delete", {"token": viewer["token"], "id": message_id}),
+        ("/chat/delete", {"token": host["token"], "id": "\ud800"}),
+        ("/chat/delete", {"token": host["token"], "id": 12}),
+        ("/chat/disconnect", {"token": viewer["token"], "identity": host["identity"]}),
+        ("/chat/disconnect", {"token": host["token"], "identity": host["identity"]}),
+        ("/chat/disconnect", {"token": host["token"], "identity": "\udfff"}),
+        ("/chat/disconnect", {"token": host["token"], "identity": None}),
+    ]
+    # WHEN each is sent THEN it is refused with a clear 4xx, and nothing changes
+    for path, payload in cases:
+        if isinstance(payload, bytes):
+            answer = send(live.server, "POST", path, payload, [JSON])
+        else:
+            answer = post_json(live.server, path, payload)
+        check_answer(answer, f"POST {path} {str(payload)[:60]}")
+        assert answer.status in (400, 401, 403, 404, 413), answer
+    for query in ({"token": viewer["token"] + "\ud800"}, {"token": ""}, {"tokens": "x"}):
+        answer = send(
+            live.server, "GET", f"/chat/events?{urlencode(query, errors='surrogatepass')}"
+        )
+        check_answer(answer, f"GET /chat/events {query}")
+        assert answer.status == 401, answer
+    # AND the message is still there for a late joiner, and both tokens still work
+    assert CHAT_ROOM.chatter(viewer["token"]).name == "Fuzzy"
+    assert CHAT_ROOM.chatter(host["token"]).role == "host"
+    again = post_json(live.server, "/chat/send", {"token": host["token"], "text": "still here"})
+    assert again.status == 200, again
+
+
 # -- Hypothesis: arbitrary requests, byte by byte ---------------------------------------------
 
 json_values = st.recursive(
@@ -601,7 +676,9 @@ json_values = st.recursive(
     lambda children: (
         st.lists(children, max_size=4)
         | st.dictionaries(
-            st.sampled_from(["password", "session", "token", "viewer", "sdp", "request"])
+            st.sampled_from(
+                ["password", "session", "token", "viewer", "sdp", "request", "name", "text"]
+            )
             | st.text(),
             children,
             max_size=4,
@@ -610,7 +687,20 @@ json_values = st.recursive(
     max_leaves=12,
 )
 json_objects = st.dictionaries(
-    st.sampled_from(["password", "session", "token", "viewer", "sdp", "StatusCallbackEvent"]),
+    st.sampled_from(
+        [
+            "password",
+            "session",
+            "token",
+            "viewer",
+            "sdp",
+            "StatusCallbackEvent",
+            "name",
+            "text",
+            "id",
+            "identity",
+        ]
+    ),
     json_values,
     max_size=5,
 )
@@ -825,7 +915,7 @@ RAW_REQUESTS: list[tuple[str, bytes, int]] = [
 ]
 
 
-@pytest.mark.parametrize("path", ["/host_token", "/room_events", "/local/offer"])
+@pytest.mark.parametrize("path", ["/host_token", "/room_events", "/local/offer", "/chat/send"])
 @pytest.mark.parametrize(
     ("rest", "status"), [pytest.param(rest, status, id=name) for name, rest, status in RAW_REQUESTS]
 )

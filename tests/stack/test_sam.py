@@ -26,10 +26,12 @@ HTTP_FUNCTIONS = (
     "StreamStartFunction",
     "StreamStopFunction",
     "AudienceTokenFunction",
+    "ChatTokenFunction",
     "RoomEventsFunction",
 )
-#: Functions that ship the library (not HTTP endpoints): IVS stage events and the stage reaper.
-IVS_FUNCTIONS = ("IvsStageEventsFunction", "IvsStageReaperFunction")
+#: Functions that ship the library (not HTTP endpoints): IVS stage events, the stage reaper and
+#: the IVS Chat room's message reviewer.
+IVS_FUNCTIONS = ("IvsStageEventsFunction", "IvsStageReaperFunction", "ChatReviewFunction")
 #: Modules the Lambda Python runtime provides.
 RUNTIME_MODULES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 

@@ -1,0 +1,30 @@
+"""POST /chat_token {"name"} -> a chat token; with the host session, the host's (moderator) token.
+
+The answer says which chat provider is in use (``chat``), so the page loads only its module:
+``{"chat": "off", "token": null}`` when chat is turned off. A request that carries a host
+session (``session`` or ``X-Host-Session``) is the host's: a forged or expired one is a 401,
+never a viewer's token. A viewer's name is required (1 to 32 characters); the host's defaults
+to "Host".
+"""
+
+from livescreen.chat import HOST, VIEWER, get_chat
+from livescreen.chat.text import ChatTextError, check_display_name
+from livescreen.endpoints import SESSION_HEADER, headers_of, require_host_session
+from livescreen.runtime.errors import BadRequestError
+
+METHODS = ("POST",)
+
+
+def handler(context, event, callback):
+    chat = get_chat(context.settings)
+    if chat is None:
+        return callback(None, {"chat": "off", "token": None})
+    is_host = event.get("session") not in (None, "") or bool(headers_of(event).get(SESSION_HEADER))
+    if is_host:
+        require_host_session(context, event)
+    try:
+        name = check_display_name(event.get("name", "Host" if is_host else None))
+    except ChatTextError as exc:
+        raise BadRequestError(str(exc)) from None
+    grant = chat.grant(name=name, role=HOST if is_host else VIEWER)
+    return callback(None, grant.to_json())

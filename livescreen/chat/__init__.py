@@ -1,0 +1,97 @@
+"""Chat beside the stream, chosen by ``CHAT_PROVIDER`` independently of the media provider.
+
+``local`` relays messages through the dev server (``local_room``, ``local_routes``);
+``ivschat`` is Amazon IVS Chat in the user's AWS account (``ivschat``); ``off`` has no chat.
+Either way the ``chat_token`` function hands the page a token for its provider's browser module.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any, Protocol
+
+from livescreen.config import ConfigError, Settings
+
+CHAT_PROVIDERS = ("local", "ivschat", "off")
+HOST = "host"
+VIEWER = "viewer"
+
+#: What a chat token allows, named as Amazon IVS Chat names its capabilities.
+VIEWER_CAPABILITIES = ("SEND_MESSAGE",)
+HOST_CAPABILITIES = ("SEND_MESSAGE", "DELETE_MESSAGE", "DISCONNECT_USER")
+
+
+@dataclass(frozen=True)
+class ChatGrant:
+    """A chat token for one person, and where their page connects with it."""
+
+    provider: str
+    token: str
+    identity: str
+    name: str
+    role: str
+    expires_at: float
+    endpoint: str
+    capabilities: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chat": self.provider,
+            "token": self.token,
+            "identity": self.identity,
+            "name": self.name,
+            "role": self.role,
+            "expiresAt": round(self.expires_at),
+            "endpoint": self.endpoint,
+            "capabilities": list(self.capabilities),
+        }
+
+
+class ChatProvider(Protocol):
+    name: str
+
+    def grant(self, *, name: str, role: str) -> ChatGrant:
+        """A token for a new chatter called ``name``, as ``HOST`` or ``VIEWER``."""
+        ...
+
+
+_FACTORIES = {
+    "local": "livescreen.chat.local:create_chat",
+    "ivschat": "livescreen.chat.ivschat:create_chat",
+}
+_cache: dict[tuple[tuple[str, str], ...], ChatProvider] = {}
+_lock = threading.Lock()
+
+
+def chat_provider_name(settings: Settings) -> str:
+    """``local``, ``ivschat`` or ``off`` (``CHAT_PROVIDER``); anything else is a ConfigError."""
+    name = (settings.get("CHAT_PROVIDER") or "off").strip().lower()
+    if name not in CHAT_PROVIDERS:
+        raise ConfigError(
+            f"CHAT_PROVIDER must be one of {', '.join(CHAT_PROVIDERS)} (got {name!r}) "
+            f"in {settings.source}"
+        )
+    return name
+
+
+def get_chat(settings: Settings) -> ChatProvider | None:
+    """The chat provider named by ``settings`` (None for ``off``), built once per process."""
+    name = chat_provider_name(settings)
+    if name == "off":
+        return None
+    key = tuple(sorted((k, settings[k]) for k in settings))
+    with _lock:
+        chat = _cache.get(key)
+        if chat is None:
+            module_name, _, factory_name = _FACTORIES[name].partition(":")
+            chat = getattr(import_module(module_name), factory_name)(settings)
+            _cache.clear()
+            _cache[key] = chat
+        return chat
+
+
+def clear_chat_cache() -> None:
+    with _lock:
+        _cache.clear()
