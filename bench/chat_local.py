@@ -33,21 +33,31 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loopback import (
+    HOST,
+    body_chunks,
+    cli_path,
+    cpu_seconds,
+    dechunk,
+    encode_request,
+    free_port,
+    load_average,
+    parse_head,
+    percentile,
+)
+
 from livescreen.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
 SETUP_TIMEOUT_S = 20.0
 #: A send that takes longer than this counts as a timeout.
@@ -58,39 +68,6 @@ SHUTDOWN_TIMEOUT_S = 15.0
 
 
 # -- HTTP on its own connection, and event streams -------------------------------------------
-
-
-def encode_request(method: str, path: str, port: int, payload: object | None = None) -> bytes:
-    body = b"" if payload is None else json.dumps(payload).encode()
-    head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
-    if payload is not None:
-        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
-        raise ValueError(f"not an HTTP response: {lines[0]!r}")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name:
-            headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), headers
-
-
-def dechunk(data: bytes) -> bytes:
-    out = bytearray()
-    while data:
-        size_line, _, rest = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        data = rest[size + 2 :]
-    return bytes(out)
 
 
 async def call(
@@ -125,25 +102,6 @@ class Chatter:
     task: asyncio.Task[None] | None = None
 
 
-async def _chunks(reader: asyncio.StreamReader, chunked: bool) -> AsyncIterator[bytes]:
-    for _ in range(10_000_000):  # bounded: a stream ends long before
-        if not chunked:
-            data = await reader.read(65536)
-            if not data:
-                return
-            yield data
-            continue
-        size_line = await reader.readline()
-        if not size_line:
-            return
-        size = int(size_line.split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            return
-        data = await reader.readexactly(size)
-        await reader.readexactly(2)
-        yield data
-
-
 async def open_events(port: int, chatter: Chatter) -> None:
     """``GET /chat/events`` for the chatter, read in a task; returns once the stream is open."""
     path = f"/chat/events?token={chatter.token}"
@@ -160,7 +118,7 @@ async def open_events(port: int, chatter: Chatter) -> None:
         buffer = b""
         chatter.connected.set()
         try:
-            async for data in _chunks(reader, chunked):
+            async for data in body_chunks(reader, chunked):
                 now = time.perf_counter()
                 buffer += data.replace(b"\r\n", b"\n")
                 while b"\n\n" in buffer:
@@ -224,10 +182,6 @@ async def chatter_sends(
             sends.errors["429 (too fast)" if status == 429 else f"HTTP {status}"] += 1
 
 
-def percentile(ordered: list[float], fraction: float) -> float:
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def spread(values: list[float]) -> str:
     if not values:
         return "none"
@@ -236,33 +190,6 @@ def spread(values: list[float]) -> str:
         f"p50 {percentile(ordered, 0.5):.1f} ms, p99 {percentile(ordered, 0.99):.1f} ms, "
         f"max {ordered[-1]:.1f} ms"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def cli_path() -> Path:
-    beside = Path(sys.executable).with_name("livescreen")
-    return beside if beside.exists() else ROOT / ".venv" / "bin" / "livescreen"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def start_server(tmp: Path, port: int) -> subprocess.Popen[bytes]:

@@ -48,23 +48,34 @@ import os
 import queue
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
+from loopback import (
+    HOST,
+    body_chunks,
+    cli_path,
+    cpu_seconds,
+    dechunk,
+    encode_request,
+    free_port,
+    load_average,
+    parse_head,
+    percentile,
+)
+
 from livescreen.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 TARGET_P99_MS = 100.0
 TARGET_SHUTDOWN_S = 2.0
 READY_TIMEOUT_S = 30.0
@@ -96,39 +107,6 @@ class Reply:
         if not isinstance(data, dict):
             raise ValueError(f"expected a JSON object, got {self.body[:200]!r}")
         return data
-
-
-def encode_request(method: str, path: str, port: int, payload: object | None = None) -> bytes:
-    body = b"" if payload is None else json.dumps(payload).encode()
-    head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
-    if payload is not None:
-        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
-        raise ValueError(f"not an HTTP response: {lines[0]!r}")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name:
-            headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), headers
-
-
-def dechunk(data: bytes) -> bytes:
-    out = bytearray()
-    while data:
-        size_line, _, rest = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        data = rest[size + 2 :]
-    return bytes(out)
 
 
 async def call(
@@ -175,25 +153,6 @@ class Stream:
     task: asyncio.Task[None] | None = None
 
 
-async def _body(reader: asyncio.StreamReader, chunked: bool) -> AsyncIterator[bytes]:
-    for _ in range(10_000_000):  # bounded: a stream ends long before
-        if not chunked:
-            data = await reader.read(65536)
-            if not data:
-                return
-            yield data
-            continue
-        size_line = await reader.readline()
-        if not size_line:
-            return
-        size = int(size_line.split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            return
-        data = await reader.readexactly(size)
-        await reader.readexactly(2)
-        yield data
-
-
 async def open_stream(
     port: int, path: str, label: str, on_event: Callable[[str, str], None] | None = None
 ) -> Stream:
@@ -212,7 +171,7 @@ async def open_stream(
     async def read() -> None:
         buffer = b""
         try:
-            async for data in _body(reader, chunked):
+            async for data in body_chunks(reader, chunked):
                 stream.connected.set()
                 buffer += data.replace(b"\r\n", b"\n")
                 while b"\n\n" in buffer:
@@ -331,26 +290,6 @@ def generator_process(
 # -- the server process ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def cli_path() -> Path:
-    beside = Path(sys.executable).with_name("livescreen")
-    return beside if beside.exists() else ROOT / ".venv" / "bin" / "livescreen"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 #: Kernel TCP counters (system-wide, /proc/net/netstat) that explain a long latency tail: a
 #: full accept queue drops SYNs, and the client retransmits them after 1 s, 3 s, 7 s.
 TCP_COUNTERS = ("ListenOverflows", "ListenDrops", "TCPSynRetrans")
@@ -403,15 +342,6 @@ async def wait_ready(port: int, server: subprocess.Popen[bytes]) -> float:
 
 
 # -- the run ---------------------------------------------------------------------------------
-
-
-def percentile(ordered: list[float], fraction: float) -> float:
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 @dataclass
