@@ -132,6 +132,7 @@ class TwilioProvider:
             "UniqueName": room,
             "Type": self.room_type,
             "MaxParticipantDuration": str(participant_seconds),
+            **self._room_limits(),
         }
         if self.room_events_url:
             # Twilio reports the host leaving: the stream stops even if the page never says so.
@@ -157,6 +158,10 @@ class TwilioProvider:
             grants=[VideoGrant(room=room)],
         )
         return HostGrant(room=room, token=token.to_jwt())
+
+    def _room_limits(self) -> dict[str, str]:
+        """Extra Create Room parameters (none here: the composer and the host)."""
+        return {}
 
     def start_stream(self, room: str) -> StreamState:
         with self._start_lock:  # one start at a time in this process
@@ -444,8 +449,24 @@ class TwilioProvider:
                 raise
 
 
+AUDIENCES = ("video", "live")
+
+
 def create_provider(settings: Settings) -> TwilioProvider:
-    """The ``twilio`` provider for ``settings`` (registry entry point)."""
+    """The ``twilio`` provider for ``settings`` (registry entry point).
+
+    ``TWILIO_AUDIENCE=video`` (the default): viewers join the host's Video room
+    (``twilio_video``); ``live``: the retired Twilio Live flow of this module.
+    """
     from livescreen.twilio_client import make_twilio_client
 
+    audience = settings["TWILIO_AUDIENCE"].strip().lower()
+    if audience not in AUDIENCES:
+        raise ConfigError(
+            f"Setting TWILIO_AUDIENCE must be one of {', '.join(AUDIENCES)}, got {audience!r}"
+        )
+    if audience == "video":
+        from livescreen.providers.twilio_video import TwilioVideoProvider
+
+        return TwilioVideoProvider(settings, make_twilio_client(settings))
     return TwilioProvider(settings, make_twilio_client(settings))
