@@ -270,3 +270,32 @@ def test_stop_ends_the_stream_and_the_old_session_is_refused(
     assert status == 409 and "again" in answer["error"]
     # AND a second stop is harmless
     assert call(server, "stream_stop", {"session": host["session"]})["live"] is False
+
+
+def test_every_answer_matches_the_openapi_document(
+    server: DevServer, emulator: EmulatorServer
+) -> None:
+    """docs/openapi.yaml describes the video audience's answers, field by field."""
+    from pathlib import Path
+
+    import yaml
+    from openapi_schema_validator import OAS30Validator
+
+    document = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text("utf-8")
+    )
+
+    def check(answer: dict[str, Any], schema: str) -> None:
+        resolved = {
+            **document["components"]["schemas"][schema],
+            "components": document["components"],
+        }
+        OAS30Validator(resolved).validate(answer)
+
+    check(call(server, "audience_token"), "AudienceTokenResponse")
+    host = call(server, "host_token", {"password": server.settings["HOST_PASSWORD"]})
+    check(host, "HostTokenResponse")
+    emulator.connect(host["token"])
+    check(call(server, "stream_start", {"session": host["session"]}), "StreamStartResponse")
+    check(call(server, "audience_token"), "AudienceTokenResponse")
+    check(call(server, "stream_stop", {"session": host["session"]}), "StreamStopResponse")
