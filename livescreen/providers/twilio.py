@@ -1,4 +1,7 @@
-"""The ``twilio`` provider: a Twilio Video room, composed into a Twilio Live stream.
+"""The ``twilio`` provider with ``TWILIO_AUDIENCE=live``: a Video room, composed into Twilio Live.
+
+(``TWILIO_AUDIENCE=video``, the default, is ``twilio_video.TwilioVideoProvider``, a subclass
+that shares the room creation and the REST layer; ``create_provider`` picks one.)
 
 The host publishes into a Video room; a MediaProcessor running the ``video-composer-v1``
 extension joins the room and renders it into a PlayerStreamer; viewers play that with a token

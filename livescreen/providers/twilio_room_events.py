@@ -2,9 +2,11 @@
 
 The ``twilio`` provider registers ``<PUBLIC_API_URL>/room_events`` as the ``StatusCallback`` of
 every room it creates. Twilio then posts, form-encoded and signed, an event for everything that
-happens in the room. Two of them end the stream (MediaProcessor, PlayerStreamer and room), so a
-host who vanishes without the page's goodbye stops billing at once rather than at MaxDuration:
-``participant-disconnected`` for the host's identity, and ``room-ended``.
+happens in the room. Two of them end the stream (the room, and with ``TWILIO_AUDIENCE=live`` its
+MediaProcessor and PlayerStreamer), so a host who vanishes without the page's goodbye stops
+billing at once rather than at MaxDuration: ``participant-disconnected`` for the host's
+identity, and ``room-ended``. With ``TWILIO_AUDIENCE=video``, ``participant-connected`` and
+``track-added`` also keep viewers from publishing (``twilio_video.room_event_action``).
 """
 
 from __future__ import annotations

@@ -254,3 +254,23 @@ def test_an_event_about_someone_who_already_left_is_answered_and_changes_nothing
     handle_room_event(settings, event)
     assert viewer.status == "disconnected"
     assert emulator.state.running()["rooms"] == [prepared["room"]]
+
+
+@pytest.mark.usefixtures("fresh_process", "sleeps")
+def test_two_starts_and_two_stops_at_once_are_both_answered_200(
+    settings: Settings, emulator: EmulatorServer
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    prepared = prepare("stream_start", settings, emulator)
+    body = {"session": prepared["session"]}
+    for endpoint, route in (("stream_start", ROOM_FETCH), ("stream_stop", ROOM_UPDATE)):
+        # GIVEN both requests reach Twilio at the same moment (two containers)
+        emulator.gate(*route, parties=2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(call, [endpoint] * 2, [settings] * 2, [body] * 2))
+        # THEN both succeed with the same state: nothing is created by a start
+        assert [a.status for a in answers] == [200, 200], [a.text for a in answers]
+        assert len({a.json()["live"] for a in answers}) == 1
+    assert emulator.state.running() == NOTHING_RUNNING
+    assert emulator.calls_to(*ROOM_CREATE) == 1  # host_token's, nothing more

@@ -299,3 +299,24 @@ def test_every_answer_matches_the_openapi_document(
     check(call(server, "stream_start", {"session": host["session"]}), "StreamStartResponse")
     check(call(server, "audience_token"), "AudienceTokenResponse")
     check(call(server, "stream_stop", {"session": host["session"]}), "StreamStopResponse")
+
+
+def test_livescreen_cleanup_lists_and_ends_a_live_room_with_its_audience(
+    server: DevServer, emulator: EmulatorServer
+) -> None:
+    from livescreen.cleanup import end_all, make_sweeper
+
+    # GIVEN a host streaming to a viewer, and a host page that vanished without a trace
+    host, participant = go_live(server, emulator)
+    _, watcher = viewer(server, emulator)
+    sweeper = make_sweeper("twilio", server.settings)
+    assert sweeper is not None
+    # WHEN `livescreen cleanup` looks (Twilio Live is gone: only Video rooms are listed)
+    emulator.media_retired = True
+    found = sweeper.find().resources
+    # THEN it lists the live room, and ending it disconnects everyone in it
+    assert [r.room for r in found] == [host["room"]]
+    end_all(sweeper, found)
+    settled(emulator)
+    assert participant.status == watcher.status == "disconnected"
+    assert emulator.state.running()["rooms"] == []
