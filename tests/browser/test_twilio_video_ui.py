@@ -13,6 +13,7 @@ import base64
 import json
 from typing import Any
 
+import pytest
 from browser_pages import VIDEO, HostPage, ViewerPage, screenshot
 from twilio_doubles import serve_doubles
 
@@ -190,16 +191,23 @@ def test_a_viewer_sees_the_end_when_the_room_is_completed(server: Any, open_page
     assert viewer.status() == "The stream has ended."
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        53105,  # Room contains too many Participants: the room holds its MaxParticipants
+        53206,  # The Participant concurrency quota was exceeded: the account's rooms are full
+    ],
+)
 def test_a_full_room_says_so_and_the_viewer_gets_in_once_there_is_space(
-    server: Any, open_page: Any
+    server: Any, open_page: Any, code: int
 ) -> None:
-    # GIVEN a room that already holds its MaxParticipants
-    viewer, _ = open_viewer(open_page, server, init="window.__twilio = { roomFull: true };")
+    # GIVEN a room (or account) that already holds as many participants as it may
+    viewer, _ = open_viewer(open_page, server, init=f"window.__twilio = {{ roomFull: {code} }};")
 
-    # THEN connect() is refused with 53105 and the viewer is told, with no spinner
+    # THEN connect() is refused with that code and the viewer is told, with no spinner
     viewer.wait_for_status(FULL)
     assert viewer.page.locator(VIDEO).count() == 0
-    screenshot(viewer.page, "twilio-video-audience-full")
+    screenshot(viewer.page, f"twilio-video-audience-full-{code}")
 
     # WHEN it is still full at the next try, it still says so
     viewer.page.wait_for_function("() => window.__twilio.connects.length >= 2", timeout=15_000)

@@ -18,8 +18,9 @@ test drives the room of the page's latest ``connect()`` through ``window.__twili
 - ``endRoom()``: the room is completed (``disconnected`` with 53118);
 - ``breakConnection()`` / ``restoreConnection()`` / ``loseConnection()``: ``reconnecting``
   (53001), then ``reconnected``, or ``disconnected`` with the error;
-- ``roomFull = true``: every ``connect()`` rejects with 53105 until it is set back to false
-  (set ``window.__twilio = {roomFull: true}`` in an init script to refuse the first one).
+- ``roomFull = true``: every ``connect()`` rejects with 53105 (or with the code ``roomFull``
+  holds, such as 53206) until it is set back to false (set ``window.__twilio = {roomFull:
+  true}`` in an init script to refuse the first one).
 
 The public names are checked against the real vendored SDK in ``test_twilio_video_ui.py``.
 """
@@ -79,6 +80,8 @@ VIDEO_SDK = r"""
     53001: 'Signaling connection disconnected',
     53105: 'Room contains too many Participants',
     53118: 'Room completed',
+    // not one of the SDK's classes: a TwilioError with the code and message Twilio sent
+    53206: 'The Participant concurrency quota was exceeded',
     53405: 'Media connection failed or Media activity ceased',
   };
   const twilioError = (code) => new TwilioError(code, ERRORS[code]);
@@ -264,7 +267,7 @@ VIDEO_SDK = r"""
       if (cancelled) throw new Error('Canceled');
       const { audio, video, name } = options;
       calls.connects.push({ token, name, tracks, audio, video });
-      if (calls.roomFull) throw twilioError(53105);
+      if (calls.roomFull) throw twilioError(calls.roomFull === true ? 53105 : calls.roomFull);
       const room = new Room(name, (claims.grants && claims.grants.identity) || '');
       for (const track of tracks) {
         room.localParticipant.tracks.set(track.id, { track, trackName: track.name });

@@ -12,9 +12,12 @@ const PLAYER_SDK = '/vendor/twilio-live-player.min.js';
 // The player fetches its wasm worker (.js) and .wasm from this folder.
 const PLAYER_ASSETS = '/vendor';
 
-// twilio-video's TwilioError codes this module acts on (twilio-video-errors.js in the SDK):
-// RoomMaxParticipantsExceededError: the room already holds MaxParticipants (1 host + viewers).
-const ROOM_FULL = 53105;
+// Twilio error codes this module acts on. A viewer cannot get in:
+// 53105 RoomMaxParticipantsExceededError (twilio-video-errors.js in the SDK): the room already
+// holds MaxParticipants (the host and TWILIO_MAX_VIEWERS viewers);
+// 53206 "The Participant concurrency quota was exceeded" (Twilio's error reference): the account's
+// rooms together hold as many participants as it may have. Either way, trying later may work.
+const FULL = new Set([53105, 53206]);
 // RoomCompletedError: the room was ended (the host stopped, or the server ended it).
 const ROOM_COMPLETED = 53118;
 
@@ -115,7 +118,7 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
       tracks: [],
     });
   } catch (error) {
-    if (error && error.code === ROOM_FULL) throw new StreamFullError();
+    if (error && FULL.has(error.code)) throw new StreamFullError();
     throw error;
   }
 
@@ -123,7 +126,10 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
   video.autoplay = true;
   video.playsInline = true;
   video.muted = true; // browsers only autoplay muted media
-  const isHost = (participant) => participant.identity === tokenResponse.hostIdentity;
+  // The host is named by /audience_token; a reply without `hostIdentity` gets the first
+  // participant whose track this viewer is subscribed to (the server lets only the host's through).
+  let hostIdentity = tokenResponse.hostIdentity || null;
+  const isHost = (participant) => participant.identity === hostIdentity;
   const attached = new Set();
   const report = (state) => onStateChange && onStateChange(state);
 
@@ -151,6 +157,7 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
   };
 
   const attach = (track, participant) => {
+    if (hostIdentity === null) hostIdentity = participant.identity;
     if (finished || !isHost(participant)) return;
     if (track.kind !== 'video' && track.kind !== 'audio') return;
     track.attach(video);
