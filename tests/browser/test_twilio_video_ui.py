@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
-from browser_pages import VIDEO, HostPage, ViewerPage, screenshot
+from browser_pages import ROOT, VIDEO, HostPage, ViewerPage, screenshot
 from twilio_doubles import serve_doubles
 
 ROOM = "livestream-0123456789abcdef"
@@ -377,3 +378,99 @@ def test_the_video_double_keeps_the_shape_of_the_vendored_sdk(server: Any, open_
     # every member of the double's LocalVideoTrack is one of the real one's
     assert set(double["track"].pop("members")) <= set(real["track"].pop("members"))
     assert double["track"] == real["track"]
+
+
+TYPINGS = ROOT / "node_modules" / "twilio-video" / "tsdef"
+#: Node's EventEmitter, which the typings extend without listing its methods.
+EVENT_EMITTER = {"on", "addListener", "once", "off", "removeListener", "removeAllListeners", "emit"}
+CLASS = re.compile(r"^export class (\w+)(?: extends (\w+))? \{$(.*?)^\}", re.M | re.S)
+MEMBER = re.compile(r"^  (\w+)\??[(:<]", re.M)
+EVENT = re.compile(r"on\(event: '(\w+)', listener: \(([^)]*)\) => void\)")
+
+
+def typings() -> dict[str, tuple[set[str], dict[str, int]]]:
+    """Every class in the SDK's typings: its members and its events (with their arity), with
+    those of the classes it extends."""
+    own: dict[str, tuple[str | None, set[str], dict[str, int]]] = {}
+    for path in TYPINGS.glob("*.d.ts"):
+        for name, base, body in CLASS.findall(path.read_text()):
+            arity = {
+                e: len([a for a in args.split(",") if a.strip()]) for e, args in EVENT.findall(body)
+            }
+            own[name] = (base or None, set(MEMBER.findall(body)) - {"on"}, arity)
+    result = {}
+    for name in own:
+        members: set[str] = set()
+        events: dict[str, int] = {}
+        cls: str | None = name
+        while cls in own:
+            base, cls_members, cls_events = own[cls]
+            members |= cls_members
+            events = {**cls_events, **events}
+            cls = base
+        result[name] = (members, events)
+    return result
+
+
+ROOM_SHAPE = """() => {
+  const members = (object) => {
+    const names = new Set();
+    for (let o = object; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+      for (const name of Object.getOwnPropertyNames(o)) {
+        if (!name.startsWith('_') && name !== 'constructor') names.add(name);
+      }
+    }
+    return [...names];
+  };
+  const room = window.__twilio.room;
+  const host = [...room.participants.values()][0];
+  const publications = [...host.tracks.values()];
+  return {
+    members: {
+      Room: members(room),
+      LocalParticipant: members(room.localParticipant),
+      RemoteParticipant: members(host),
+      RemoteTrackPublication: members(publications[0]),
+      RemoteVideoTrack: members(publications.find((p) => p.kind === 'video').track),
+      RemoteAudioTrack: members(publications.find((p) => p.kind === 'audio').track),
+    },
+    emitted: window.__twilio.emitted,
+  };
+}"""
+
+
+@pytest.mark.skipif(not TYPINGS.is_dir(), reason="node_modules/twilio-video: run `npm ci`")
+def test_the_video_double_keeps_the_names_and_events_of_the_sdks_typings(
+    server: Any, open_page: Any
+) -> None:
+    # GIVEN a viewer that went through every event the double emits
+    viewer, _ = watching(open_page, server)
+    page = viewer.page
+    page.evaluate("() => window.__twilio.participantJoins('viewer-other')")
+    page.evaluate("() => window.__twilio.participantLeaves('viewer-other')")
+    page.evaluate("() => window.__twilio.breakConnection()")
+    page.evaluate("() => window.__twilio.restoreConnection()")
+    shape = page.evaluate(ROOM_SHAPE)
+    page.evaluate("id => window.__twilio.participantLeaves(id)", HOST)
+    page.evaluate("() => window.__twilio.loseConnection()")
+    emitted = page.evaluate("() => window.__twilio.emitted")
+
+    sdk = typings()
+    # THEN every member of the double's objects is in the typings of the class it stands for
+    for name, members in shape["members"].items():
+        assert set(members) - EVENT_EMITTER <= sdk[name][0], name
+    # AND every event it emitted is one of that class's, with as many arguments
+    seen = set()
+    for signature in emitted:
+        cls, event, arity = signature.split(":")
+        assert sdk[cls][1].get(event) == int(arity), signature
+        seen.add(f"{cls}:{event}")
+    assert {
+        "Room:participantConnected",
+        "Room:participantDisconnected",
+        "Room:trackSubscribed",
+        "Room:trackUnsubscribed",
+        "Room:reconnecting",
+        "Room:reconnected",
+        "Room:disconnected",
+    } <= seen

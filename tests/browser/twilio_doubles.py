@@ -22,7 +22,10 @@ test drives the room of the page's latest ``connect()`` through ``window.__twili
   holds, such as 53206) until it is set back to false (set ``window.__twilio = {roomFull:
   true}`` in an init script to refuse the first one).
 
-The public names are checked against the real vendored SDK in ``test_twilio_video_ui.py``.
+``test_twilio_video_ui.py`` checks the exported names against the real vendored SDK, and the
+members and events (with their number of arguments) against the SDK's typings in
+``node_modules/twilio-video/tsdef``; every event the double emits is recorded in
+``window.__twilio.emitted`` as ``Class:event:arguments``.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from typing import Any
 
 VIDEO_SDK = r"""
 (() => {
-  const calls = (window.__twilio = Object.assign(
-    { connects: [], disconnects: 0, players: [], rooms: [], roomFull: false },
-    window.__twilio || {},
-  ));
+  const calls = (window.__twilio = window.__twilio || {});
+  const defaults = { connects: [], disconnects: 0, players: [], rooms: [], roomFull: false };
+  for (const [key, value] of Object.entries({ ...defaults, emitted: [] })) {
+    if (!(key in calls)) calls[key] = value;
+  }
 
   // Node's EventEmitter, which the SDK's Room, Participant and Track extend (the part used).
   class EventEmitter {
@@ -55,6 +59,9 @@ VIDEO_SDK = r"""
       return this;
     }
     emit(name, ...args) {
+      // "Class:event:number of arguments", for the test that reads the SDK's typings
+      const signature = `${this.constructor.name}:${name}:${args.length}`;
+      if (!calls.emitted.includes(signature)) calls.emitted.push(signature);
       const handlers = [...(this._handlers[name] || [])];
       for (const fn of handlers) fn(...args);
       return handlers.length > 0;
@@ -171,6 +178,8 @@ VIDEO_SDK = r"""
       this.track = null;
       this.isSubscribed = false;
       this.isTrackEnabled = true;
+      this.isEnabled = true;
+      this.publishPriority = 'standard';
     }
   }
 
@@ -308,6 +317,7 @@ VIDEO_SDK = r"""
         const track = publication.track;
         publication.track = null;
         publication.isSubscribed = false;
+        publication.emit('unsubscribed', track);
         participant.emit('trackUnsubscribed', track, publication);
         room.emit('trackUnsubscribed', track, publication, participant);
       }
@@ -378,10 +388,11 @@ VIDEO_SDK = r"""
 #: the test calls ``_setState('ready')``).
 PLAYER_SDK = r"""
 (() => {
-  const calls = (window.__twilio = Object.assign(
-    { connects: [], disconnects: 0, players: [], rooms: [], roomFull: false },
-    window.__twilio || {},
-  ));
+  const calls = (window.__twilio = window.__twilio || {});
+  const defaults = { connects: [], disconnects: 0, players: [], rooms: [], roomFull: false };
+  for (const [key, value] of Object.entries({ ...defaults, emitted: [] })) {
+    if (!(key in calls)) calls[key] = value;
+  }
   const WASM = 'twilio-live-player-wasmworker-1-7-0.min.wasm';
 
   class Player {
