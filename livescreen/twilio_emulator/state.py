@@ -54,6 +54,17 @@ ROOM_CREATE_PARAMS = frozenset(
         "LargeRoom",
     }
 )
+ROOM_LIST_PARAMS = frozenset(
+    {
+        "Status",
+        "UniqueName",
+        "DateCreatedAfter",
+        "DateCreatedBefore",
+        "PageSize",
+        "Page",
+        "PageToken",
+    }
+)
 PROCESSOR_STATUSES = ("started", "ended", "failed")
 STREAMER_STATUSES = ("created", "started", "ended", "failed")
 CALLBACK_METHODS = ("HEAD", "GET", "POST", "PATCH", "PUT", "DELETE")
@@ -210,6 +221,7 @@ class EmulatorState(ParticipantsMixin):
         return room
 
     def list_rooms(self, params: Params) -> list[Room]:
+        refuse_unknown(params, ROOM_LIST_PARAMS)
         status = _choice(params, "Status", ROOM_STATUSES, None)
         name = params.get("UniqueName") or None
         rooms = [
@@ -222,6 +234,7 @@ class EmulatorState(ParticipantsMixin):
 
     def update_room(self, name_or_sid: str, path: str, params: Params) -> Room:
         room = self.room(name_or_sid, path)
+        refuse_unknown(params, {"Status"})
         status = params.get("Status")
         if not status:
             raise missing("Status")

@@ -172,8 +172,17 @@ def test_max_participants_is_enforced_at_connect_and_checked_at_create(
     )
     assert error.code == 53107
     # AND a Create Room parameter Twilio does not list is refused
-    answer = client.request("POST", "https://video.twilio.com/v1/Rooms", data={"Colour": "x"})
-    assert answer.status_code == 400 and "Unknown parameter Colour" in answer.text
+    rooms = "https://video.twilio.com/v1/Rooms"
+    for method, url, fields in (
+        ("POST", rooms, {"Colour": "x"}),
+        ("GET", rooms, {"Colour": "x"}),
+        ("POST", f"{rooms}/{room.sid}", {"Status": "completed", "Colour": "x"}),
+    ):
+        if method == "GET":
+            answer = client.request(method, url, params=fields)
+        else:
+            answer = client.request(method, url, data=fields)
+        assert answer.status_code == 400 and "Unknown parameter Colour" in answer.text
 
 
 def test_a_connect_needs_a_valid_token_for_a_room_in_progress(
