@@ -192,7 +192,10 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
       if (publication.track) attach(publication.track, participant);
     }
   }
-  if (room.state === 'disconnected') ended();
+  if (room.state === 'disconnected') {
+    finish();
+    throw new Error('The room ended while joining it.');
+  }
 
   container.appendChild(video);
   return videoPlayback(video, finish);
