@@ -102,7 +102,7 @@ async function start(password) {
     chat.setHostSession(grant.session);
     check();
     const provider = await loadProvider(grant);
-    if (!provider.isSupported()) {
+    if (!provider.isSupported(grant)) {
       throw new Error('This browser cannot publish a stream. Try a recent Chrome, Edge or Firefox.');
     }
     const { video, audio } = await captureMedia(selectedSource(), attempt.tracks);

@@ -5,17 +5,23 @@ import { loadProvider, postJSON } from './js/api.js';
 import { mountChat } from './js/chat/panel.js';
 
 const POLL_MS = 2000;
+// after "this stream is full", how long until the next try
+const FULL_RETRY_MS = 5000;
 
 const playerDiv = document.getElementById('player');
 const statusLine = document.getElementById('status');
 const soundHint = document.getElementById('soundHint');
 const chat = mountChat(document.getElementById('chat'), { role: 'viewer' });
 
-// the stream being watched: { token, handle }
+// the stream being watched: { stream, handle }
 let watching = null;
-// the token of a stream that ended or failed here; /audience_token may still hand it out briefly
-let spentToken = null;
+// the stream that ended here (its room, or its token when the reply names no room);
+// /audience_token may still hand it out briefly
+let spentStream = null;
 let unsupported = false;
+let full = false;
+
+const streamOf = (grant) => grant.room || grant.token;
 
 function setStatus(message) {
   statusLine.textContent = message;
@@ -43,7 +49,7 @@ async function leave(message, { ended }) {
   if (!current) return;
   watching = null;
   chat.setLive(false);
-  if (ended) spentToken = current.token;
+  if (ended) spentStream = current.stream;
   renderSound();
   setStatus(message);
   try {
@@ -55,12 +61,12 @@ async function leave(message, { ended }) {
 
 async function watch(grant) {
   const provider = await loadProvider(grant);
-  if (!provider.isSupported()) {
+  if (!provider.isSupported(grant)) {
     unsupported = true;
     setStatus('This browser cannot play the stream. Try a recent Chrome, Edge, Firefox or Safari.');
     return;
   }
-  const current = { token: grant.token, handle: null };
+  const current = { stream: streamOf(grant), handle: null };
   const handle = await provider.play({
     tokenResponse: grant,
     container: playerDiv,
@@ -68,7 +74,11 @@ async function watch(grant) {
       if (watching === current) leave('The stream has ended.', { ended: true });
     },
     onStateChange: (state) => {
-      if (watching === current && state === 'failed') leave('Reconnecting…', { ended: false });
+      if (watching !== current) return;
+      if (state === 'failed') leave('Reconnecting…', { ended: false });
+      // the provider is getting its connection back by itself; the picture stays meanwhile
+      else if (state === 'reconnecting') setStatus('Reconnecting…');
+      else if (state === 'reconnected') setStatus('');
     },
   });
   current.handle = handle;
@@ -87,7 +97,8 @@ async function check() {
     if (statusLine.textContent !== 'The stream has ended.') setStatus('Waiting for the server…');
     return;
   }
-  if (!grant.token || grant.token === spentToken) {
+  if (!grant.token || streamOf(grant) === spentStream) {
+    chat.setLive(false);
     if (statusLine.textContent !== 'The stream has ended.') setStatus('Not currently streaming.');
     return;
   }
@@ -97,6 +108,10 @@ async function check() {
     if (error.name === 'UnsupportedBrowserError') {
       unsupported = true;
       setStatus(error.message);
+    } else if (error.name === 'StreamFullError') {
+      full = true;
+      chat.setLive(true); // live, only not watchable from here yet
+      setStatus(error.message);
     } else {
       console.warn('Could not join the stream:', error);
     }
@@ -105,8 +120,9 @@ async function check() {
 
 async function run() {
   while (!unsupported) {
+    full = false;
     if (!watching) await check();
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, full ? FULL_RETRY_MS : POLL_MS));
   }
 }
 

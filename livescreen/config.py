@@ -28,6 +28,8 @@ DEFAULTS: dict[str, str | None] = {
     "TWILIO_API_BASE_URL": None,
     "PUBLIC_API_URL": None,
     "ROOM_TYPE": "group",
+    "TWILIO_AUDIENCE": "video",
+    "TWILIO_MAX_VIEWERS": "49",
     "MAX_DURATION": "14400",
     "HOST_TOKEN_TTL": "14400",
     "PLAYBACK_GRANT_TTL": "60",

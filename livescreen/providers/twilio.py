@@ -1,4 +1,7 @@
-"""The ``twilio`` provider: a Twilio Video room, composed into a Twilio Live stream.
+"""The ``twilio`` provider with ``TWILIO_AUDIENCE=live``: a Video room, composed into Twilio Live.
+
+(``TWILIO_AUDIENCE=video``, the default, is ``twilio_video.TwilioVideoProvider``, a subclass
+that shares the room creation and the REST layer; ``create_provider`` picks one.)
 
 The host publishes into a Video room; a MediaProcessor running the ``video-composer-v1``
 extension joins the room and renders it into a PlayerStreamer; viewers play that with a token
@@ -132,6 +135,7 @@ class TwilioProvider:
             "UniqueName": room,
             "Type": self.room_type,
             "MaxParticipantDuration": str(participant_seconds),
+            **self._room_limits(),
         }
         if self.room_events_url:
             # Twilio reports the host leaving: the stream stops even if the page never says so.
@@ -157,6 +161,10 @@ class TwilioProvider:
             grants=[VideoGrant(room=room)],
         )
         return HostGrant(room=room, token=token.to_jwt())
+
+    def _room_limits(self) -> dict[str, str]:
+        """Extra Create Room parameters (none here: the composer and the host)."""
+        return {}
 
     def start_stream(self, room: str) -> StreamState:
         with self._start_lock:  # one start at a time in this process
@@ -444,8 +452,24 @@ class TwilioProvider:
                 raise
 
 
+AUDIENCES = ("video", "live")
+
+
 def create_provider(settings: Settings) -> TwilioProvider:
-    """The ``twilio`` provider for ``settings`` (registry entry point)."""
+    """The ``twilio`` provider for ``settings`` (registry entry point).
+
+    ``TWILIO_AUDIENCE=video`` (the default): viewers join the host's Video room
+    (``twilio_video``); ``live``: the retired Twilio Live flow of this module.
+    """
     from livescreen.twilio_client import make_twilio_client
 
+    audience = settings["TWILIO_AUDIENCE"].strip().lower()
+    if audience not in AUDIENCES:
+        raise ConfigError(
+            f"Setting TWILIO_AUDIENCE must be one of {', '.join(AUDIENCES)}, got {audience!r}"
+        )
+    if audience == "video":
+        from livescreen.providers.twilio_video import TwilioVideoProvider
+
+        return TwilioVideoProvider(settings, make_twilio_client(settings))
     return TwilioProvider(settings, make_twilio_client(settings))

@@ -2,9 +2,11 @@
 
 The ``twilio`` provider registers ``<PUBLIC_API_URL>/room_events`` as the ``StatusCallback`` of
 every room it creates. Twilio then posts, form-encoded and signed, an event for everything that
-happens in the room. Two of them end the stream (MediaProcessor, PlayerStreamer and room), so a
-host who vanishes without the page's goodbye stops billing at once rather than at MaxDuration:
-``participant-disconnected`` for the host's identity, and ``room-ended``.
+happens in the room. Two of them end the stream (the room, and with ``TWILIO_AUDIENCE=live`` its
+MediaProcessor and PlayerStreamer), so a host who vanishes without the page's goodbye stops
+billing at once rather than at MaxDuration: ``participant-disconnected`` for the host's
+identity, and ``room-ended``. With ``TWILIO_AUDIENCE=video``, ``participant-connected`` and
+``track-added`` also keep viewers from publishing (``twilio_video.room_event_action``).
 """
 
 from __future__ import annotations
@@ -52,17 +54,28 @@ def _field(event: Mapping[str, Any], key: str) -> str:
 
 
 def handle_room_event(settings: Settings, event: Mapping[str, Any]) -> bool:
-    """Stop the stream a room event says is over; True when it did (idempotent)."""
+    """Act on a room event: the stream stops when it is over; with ``TWILIO_AUDIENCE=video``
+    viewers also get their subscribe rules, and one that publishes is disconnected.
+
+    True when it did something (idempotent).
+    """
     if settings.provider != "twilio":
         return False
     name = _field(event, "StatusCallbackEvent")
     room = _field(event, "RoomName")
     identity = _field(event, "ParticipantIdentity")
-    if not ends_stream(name, room, identity, settings["HOST_IDENTITY"]):
-        return False
     from livescreen.providers import get_provider
     from livescreen.providers.twilio import TwilioProvider
 
+    if settings["TWILIO_AUDIENCE"].strip().lower() == "video":
+        from livescreen.providers.twilio_video import TwilioVideoProvider, room_event_action
+
+        if room_event_action(name, room, identity, settings["HOST_IDENTITY"]) is None:
+            return False
+        video = get_provider(settings)
+        return isinstance(video, TwilioVideoProvider) and video.handle_room_callback(event)
+    if not ends_stream(name, room, identity, settings["HOST_IDENTITY"]):
+        return False
     provider = get_provider(settings)
     if not isinstance(provider, TwilioProvider):
         return False

@@ -40,6 +40,11 @@ class Room:
     end_time: float | None = None
     #: SequenceNumber of the next status callback (each room counts its own from 0)
     next_sequence: int = 0
+    #: Everyone who ever connected, by participant SID
+    participants: dict[str, Participant] = field(default_factory=dict)
+
+    def connected(self) -> list[Participant]:
+        return [p for p in self.participants.values() if p.status == "connected"]
 
     def to_json(self) -> dict[str, Any]:
         url = f"{VIDEO_URL}/Rooms/{self.sid}"
@@ -158,4 +163,57 @@ class PlayerStreamer:
             "status_callback_method": self.status_callback_method,
             "ended_reason": self.ended_reason,
             "max_duration": self.max_duration,
+        }
+
+
+@dataclass
+class Participant:
+    """One client connected to a Room (``PA`` SID), and the tracks it published."""
+
+    sid: str
+    room_sid: str
+    account_sid: str
+    identity: str
+    created: float
+    updated: float
+    status: str = "connected"
+    end_time: float | None = None
+    #: Tracks published by this participant: SID -> (kind, name)
+    tracks: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: The Track Subscriptions API's rules for this participant (default: subscribe to all)
+    subscribe_rules: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"type": "include", "all": True}]
+    )
+    rules_updated: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        url = f"{VIDEO_URL}/Rooms/{self.room_sid}/Participants/{self.sid}"
+        duration = None if self.end_time is None else int(self.end_time - self.created)
+        return {
+            "sid": self.sid,
+            "room_sid": self.room_sid,
+            "account_sid": self.account_sid,
+            "status": self.status,
+            "identity": self.identity,
+            "date_created": iso(self.created),
+            "date_updated": iso(self.updated),
+            "start_time": iso(self.created),
+            "end_time": iso(self.end_time),
+            "duration": duration,
+            "url": url,
+            "links": {
+                "published_tracks": f"{url}/PublishedTracks",
+                "subscribed_tracks": f"{url}/SubscribedTracks",
+                "subscribe_rules": f"{url}/SubscribeRules",
+                "anonymize": f"{url}/Anonymize",
+            },
+        }
+
+    def rules_json(self) -> dict[str, Any]:
+        return {
+            "participant_sid": self.sid,
+            "room_sid": self.room_sid,
+            "rules": self.subscribe_rules,
+            "date_created": iso(self.rules_updated),
+            "date_updated": iso(self.rules_updated),
         }

@@ -115,14 +115,62 @@ def _grant_fetch(state: EmulatorState, path: str, sid: str, params: Params) -> t
     return 200, state.playback_grant(sid, path).to_json()
 
 
+def _participants_list(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    room = state.room(sid, path)
+    items = state.list_participants(sid, path, params)
+    return _page(items, params, "participants", VIDEO_URL, f"/Rooms/{room.sid}/Participants")
+
+
+def _participant_fetch(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    room, participant = sid.split(SEPARATOR, 1)
+    return 200, state.participant(room, participant, path).to_json()
+
+
+def _participant_update(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    room, participant = sid.split(SEPARATOR, 1)
+    return 200, state.update_participant(room, participant, path, params).to_json()
+
+
+def _rules_fetch(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
+    room, participant = sid.split(SEPARATOR, 1)
+    return 200, state.subscribe_rules(room, participant, path).rules_json()
+
+
+def _rules_update(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
+    room, participant = sid.split(SEPARATOR, 1)
+    return 200, state.update_subscribe_rules(room, participant, path, params).rules_json()
+
+
+#: Joins a room's and a participant's path segments into one ``sid`` for the handlers above.
+SEPARATOR = "\x00"
+
+
 def _route(template: str, **handlers: Handler) -> Route:
-    pattern = "^" + template.replace("{Sid}", "(?P<sid>[^/]+)") + "$"
+    pattern = "^" + template.replace("{Sid}", "(?P<sid>[^/]+)")
+    pattern = pattern.replace("{ParticipantSid}", "(?P<sub>[^/]+)") + "$"
     return Route(template, re.compile(pattern), handlers)
 
 
 ROUTES = (
     _route("/video/v1/Rooms", GET=_rooms_list, POST=_rooms_create),
     _route("/video/v1/Rooms/{Sid}", GET=_room_fetch, POST=_room_update),
+    _route("/video/v1/Rooms/{Sid}/Participants", GET=_participants_list),
+    _route(
+        "/video/v1/Rooms/{Sid}/Participants/{ParticipantSid}",
+        GET=_participant_fetch,
+        POST=_participant_update,
+    ),
+    _route(
+        "/video/v1/Rooms/{Sid}/Participants/{ParticipantSid}/SubscribeRules",
+        GET=_rules_fetch,
+        POST=_rules_update,
+    ),
     _route("/media/v1/MediaProcessors", GET=_mp_list, POST=_mp_create),
     _route("/media/v1/MediaProcessors/{Sid}", GET=_mp_fetch, POST=_mp_update),
     _route("/media/v1/PlayerStreamers", GET=_ps_list, POST=_ps_create),
@@ -136,7 +184,8 @@ def match(path: str) -> tuple[Route | None, str]:
     for route in ROUTES:
         found = route.pattern.match(path)
         if found:
-            return route, unquote(found.groupdict().get("sid") or "")
+            ids = [unquote(value) for value in found.groupdict().values() if value]
+            return route, SEPARATOR.join(ids)
     return None, ""
 
 

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from livescreen.twilio_emulator.callbacks import CallbackSender
 from livescreen.twilio_emulator.errors import ApiError, not_found
+from livescreen.twilio_emulator.resources import Participant
 from livescreen.twilio_emulator.routes import dispatch, match
 from livescreen.twilio_emulator.state import EmulatorState
 
@@ -153,7 +154,9 @@ class EmulatorServer:
 
     ``calls`` counts requests per ``(method, route template)``. Rooms created with a
     ``StatusCallback`` get Twilio's signed callbacks (``callbacks.deliveries`` records them;
-    ``state.disconnect_participant`` plays a participant leaving).
+    ``state.disconnect_participant`` plays a participant leaving). ``connect`` plays a client
+    joining a room with an access token; ``state.publish_track`` and
+    ``state.participant_leaves`` play what it does next.
     """
 
     #: The longest a hung call waits for ``release_hung`` (``stop`` releases it at once).
@@ -404,6 +407,40 @@ class EmulatorServer:
     def total_calls(self) -> int:
         with self._lock:
             return sum(self.calls.values())
+
+    # -- clients (what the Video SDK does) ------------------------------------------------------
+
+    def connect(self, token: str) -> Participant:
+        """A client connects with a Video access token, as ``Video.connect(token)`` does.
+
+        The token must be signed with one of this account's API keys (HS256, ``iss`` the key,
+        ``sub`` the account), unexpired, and carry an identity and a VideoGrant naming a room.
+        Refusals are Twilio's: 20101 invalid token (or no identity or no room in its
+        grant), 20104 expired, 53106 no such room in progress, 53105 the room is full.
+        """
+        import jwt
+
+        refused = ApiError(401, 20101, "Invalid Access Token")
+        try:
+            header = jwt.get_unverified_header(token)
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            secret = self._credentials.get(issuer) if isinstance(issuer, str) else None
+            if secret is None or not str(issuer).startswith("SK") or header.get("alg") != "HS256":
+                raise refused
+            claims = jwt.decode(token, secret, algorithms=["HS256"])
+        except jwt.ExpiredSignatureError:
+            raise ApiError(401, 20104, "Access Token expired or expiration date invalid") from None
+        except jwt.InvalidTokenError:
+            raise refused from None
+        grants = claims.get("grants")
+        if claims.get("sub") != self.account_sid or not isinstance(grants, dict):
+            raise refused
+        identity = grants.get("identity")
+        video = grants.get("video")
+        room = video.get("room") if isinstance(video, dict) else None
+        if not isinstance(identity, str) or not identity or not isinstance(room, str) or not room:
+            raise refused
+        return self.state.connect_participant(room, identity)
 
     def authorised(self, header: str | None) -> bool:
         if not header or not header.startswith("Basic "):

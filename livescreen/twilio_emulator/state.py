@@ -4,7 +4,8 @@ Every operation takes the request parameters as Twilio names them (``UniqueName`
 ``MaxDuration``...), validates them the way the REST API does and raises ``ApiError`` otherwise.
 Time-driven transitions (``MaxDuration`` running out) are evaluated lazily against ``clock``.
 A room created with a ``StatusCallback`` reports its events (``room-created``, ``room-ended``,
-``participant-disconnected``) to ``on_room_event(url, method, params)`` with Twilio's parameters.
+``participant-connected``, ``participant-disconnected``, ``track-added``) to
+``on_room_event(url, method, params)`` with Twilio's parameters.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found, out_of_range
+from livescreen.twilio_emulator.participants import ParticipantsMixin, refuse_unknown
 from livescreen.twilio_emulator.resources import (
     ACTIVE,
     MediaProcessor,
@@ -30,6 +32,39 @@ from livescreen.twilio_emulator.resources import (
 ROOM_TYPES = ("go", "peer-to-peer", "group", "group-small")
 ROOM_STATUSES = ("in-progress", "completed", "failed")
 MAX_PARTICIPANTS = {"go": 2, "peer-to-peer": 10, "group": 50, "group-small": 4}
+#: The Create Room parameters in Twilio's API reference
+ROOM_CREATE_PARAMS = frozenset(
+    {
+        "EnableTurn",
+        "Type",
+        "UniqueName",
+        "StatusCallback",
+        "StatusCallbackMethod",
+        "MaxParticipants",
+        "RecordParticipantsOnConnect",
+        "TranscribeParticipantsOnConnect",
+        "TranscriptionsConfiguration",
+        "VideoCodecs",
+        "MediaRegion",
+        "RecordingRules",
+        "AudioOnly",
+        "MaxParticipantDuration",
+        "EmptyRoomTimeout",
+        "UnusedRoomTimeout",
+        "LargeRoom",
+    }
+)
+ROOM_LIST_PARAMS = frozenset(
+    {
+        "Status",
+        "UniqueName",
+        "DateCreatedAfter",
+        "DateCreatedBefore",
+        "PageSize",
+        "Page",
+        "PageToken",
+    }
+)
 PROCESSOR_STATUSES = ("started", "ended", "failed")
 STREAMER_STATUSES = ("created", "started", "ended", "failed")
 CALLBACK_METHODS = ("HEAD", "GET", "POST", "PATCH", "PUT", "DELETE")
@@ -88,8 +123,11 @@ def _json_object(params: Params, name: str) -> dict[str, Any]:
     return value
 
 
-class EmulatorState:
-    """Rooms, MediaProcessors and PlayerStreamers of one account, safe to use from many threads."""
+class EmulatorState(ParticipantsMixin):
+    """Rooms (and their participants), MediaProcessors and PlayerStreamers of one account.
+
+    Safe to use from many threads.
+    """
 
     def __init__(
         self,
@@ -127,6 +165,7 @@ class EmulatorState:
     # -- Video rooms ----------------------------------------------------------------------
 
     def create_room(self, params: Params) -> Room:
+        refuse_unknown(params, ROOM_CREATE_PARAMS)
         room_type = params.get("Type") or "group"
         if room_type not in ROOM_TYPES:
             raise ApiError(400, 53108, f"RoomType is not valid: {room_type!r}")
@@ -135,7 +174,12 @@ class EmulatorState:
                 400, 53126, "Room type 'go' is not available for new accounts; use 'group'"
             )
         max_participants = _integer(
-            params, "MaxParticipants", MAX_PARTICIPANTS[room_type], 1, MAX_PARTICIPANTS[room_type]
+            params,
+            "MaxParticipants",
+            MAX_PARTICIPANTS[room_type],
+            1,
+            MAX_PARTICIPANTS[room_type],
+            code=53107,
         )
         max_participant_duration = _integer(
             params, "MaxParticipantDuration", 14400, 600, 86400, code=53123
@@ -177,6 +221,7 @@ class EmulatorState:
         return room
 
     def list_rooms(self, params: Params) -> list[Room]:
+        refuse_unknown(params, ROOM_LIST_PARAMS)
         status = _choice(params, "Status", ROOM_STATUSES, None)
         name = params.get("UniqueName") or None
         rooms = [
@@ -189,6 +234,7 @@ class EmulatorState:
 
     def update_room(self, name_or_sid: str, path: str, params: Params) -> Room:
         room = self.room(name_or_sid, path)
+        refuse_unknown(params, {"Status"})
         status = params.get("Status")
         if not status:
             raise missing("Status")
@@ -196,6 +242,8 @@ class EmulatorState:
             raise ApiError(
                 400, 53112, "Status is invalid: only an in-progress Room can be completed"
             )
+        for participant in room.connected():  # everyone is disconnected, then the room ends
+            self._leave(room, participant)
         now = self.clock()
         room.status = "completed"
         room.end_time = now
@@ -206,7 +254,9 @@ class EmulatorState:
     def disconnect_participant(self, room_name_or_sid: str, identity: str) -> None:
         """``identity`` leaves the in-progress room (tab closed, network lost); the room stays.
 
-        Twilio's ``participant-disconnected`` callback goes to the room's StatusCallback.
+        Twilio's ``participant-disconnected`` callback goes to the room's StatusCallback. An
+        identity that never connected through ``connect_participant`` is reported all the same
+        (the Live flow's tests play a host who joined through the SDK alone).
         """
         with self.lock:
             room = self.room(room_name_or_sid, f"/v1/Rooms/{room_name_or_sid}")
@@ -214,6 +264,10 @@ class EmulatorState:
                 raise ApiError(
                     400, 20001, f"Room {room.unique_name} is {room.status}: nobody is in it"
                 )
+            for participant in room.connected():
+                if participant.identity == identity:
+                    self._leave(room, participant)
+                    return
             self._room_event(
                 room,
                 "participant-disconnected",

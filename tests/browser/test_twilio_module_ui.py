@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from browser_pages import VIDEO, HostPage, ViewerPage, screenshot
-from twilio_doubles import PLAYER_SDK, VIDEO_SDK
+from twilio_doubles import serve_doubles
 
 HOST_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJncmFudHMiOnt9fQ.host-signature"
 PLAY_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJncmFudHMiOnt9fQ.play-signature"
@@ -20,18 +20,6 @@ ROOM = "livestream-0123456789abcdef"
 
 def reply(route: Any, payload: dict[str, Any], status: int = 200) -> None:
     route.fulfill(status=status, content_type="application/json", body=json.dumps(payload))
-
-
-def serve_doubles(page: Any, *, player_supported: bool = True) -> None:
-    page.route(
-        "**/vendor/twilio-video.min.js",
-        lambda route: route.fulfill(content_type="text/javascript", body=VIDEO_SDK),
-    )
-    player = PLAYER_SDK.replace("{supported}", "true" if player_supported else "false")
-    page.route(
-        "**/vendor/twilio-live-player.min.js",
-        lambda route: route.fulfill(content_type="text/javascript", body=player),
-    )
 
 
 class TwilioBackEnd:

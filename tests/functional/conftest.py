@@ -32,10 +32,11 @@ def emulator() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def twilio_settings(emulator: EmulatorServer) -> Settings:
-    """Settings for the ``twilio`` provider, pointed at ``emulator``."""
+    """Settings for the ``twilio`` provider's Live flow, pointed at ``emulator``."""
     return Settings(
         {
             "STREAM_PROVIDER": "twilio",
+            "TWILIO_AUDIENCE": "live",
             "HOST_PASSWORD": HOST_PASSWORD,
             "HOST_SESSION_SECRET": HOST_SESSION_SECRET,
             "ACCOUNT_SID": ACCOUNT_SID,
@@ -47,6 +48,12 @@ def twilio_settings(emulator: EmulatorServer) -> Settings:
         },
         source="the test settings",
     )
+
+
+@pytest.fixture
+def twilio_video_settings(twilio_settings: Settings) -> Settings:
+    """Settings for the ``twilio`` provider with viewers in the Video room (the default)."""
+    return twilio_settings.with_values(TWILIO_AUDIENCE="video")
 
 
 @pytest.fixture

@@ -182,7 +182,7 @@ def test_audience_token_answers_the_documented_http_api_event_with_no_live_strea
     # THEN the viewer gets JSON saying which provider is in use and that nothing is live
     assert response["statusCode"] == 200
     assert header(response, "content-type").startswith("application/json")
-    assert decoded_body(response) == {"provider": "twilio", "token": None}
+    assert decoded_body(response) == {"provider": "twilio", "audience": "video", "token": None}
 
 
 def test_host_token_refuses_a_wrong_password_with_a_json_401(
@@ -201,7 +201,7 @@ def test_host_token_with_the_ssm_password_gets_a_room_and_a_session(
     response = invoke("HostTokenFunction", event)
     assert response["statusCode"] == 200, response
     body = decoded_body(response)
-    assert body["provider"] == "twilio"
+    assert (body["provider"], body["audience"]) == ("twilio", "video")  # the stack's default
     assert body["room"]
     assert body["token"]
     assert body["session"]
@@ -213,12 +213,13 @@ def test_host_token_with_the_ssm_password_gets_a_room_and_a_session(
 def test_room_events_stops_the_stream_when_twilio_reports_that_the_host_left(
     invoke: Callable[[str, dict[str, Any]], dict[str, Any]], emulator: EmulatorServer
 ) -> None:
-    # GIVEN a host who went live through the deployed functions
+    # GIVEN a host who went live through the deployed functions (its page in the room first)
     host = decoded_body(
         invoke(
             "HostTokenFunction", load_event(EVENT_PATH, "/host_token", {"password": HOST_PASSWORD})
         )
     )
+    emulator.connect(host["token"])
     started = invoke(
         "StreamStartFunction", load_event(EVENT_PATH, "/stream_start", {"session": host["session"]})
     )

@@ -454,6 +454,14 @@ def test_parameters_and_outputs_a_user_needs(template: dict[str, Any]) -> None:
     parameters = template["Parameters"]
     assert parameters["StreamProvider"]["AllowedValues"] == ["ivs", "twilio"]
     assert parameters["RoomType"]["Default"] == "group"
+    assert parameters["TwilioAudience"]["Default"] == "video"
+    assert parameters["TwilioAudience"]["AllowedValues"] == ["video", "live"]
+    # Twilio's group rooms hold 50 participants: the host and at most 49 viewers
+    assert parameters["TwilioMaxViewers"]["Default"] == 49
+    assert parameters["TwilioMaxViewers"]["MaxValue"] == 49
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["TWILIO_AUDIENCE"] == {"Ref": "TwilioAudience"}
+    assert variables["TWILIO_MAX_VIEWERS"] == {"Ref": "TwilioMaxViewers"}
     assert parameters["MaxDuration"]["Default"] == 14400
     assert parameters["MaxDuration"]["MaxValue"] == 90000
     assert set(template["Outputs"]) >= {

@@ -1,13 +1,25 @@
-// The `twilio` provider: the host publishes into a Twilio Video room with twilio-video; viewers
-// play the Twilio Live stream made from that room with the Live Player SDK. Both SDKs are
-// served from /vendor/ (copied from node_modules by `npm run build`).
+// The `twilio` provider. The host publishes the screen and microphone into a Twilio Video group
+// room with twilio-video. Viewers either join that same room without publishing anything
+// (`audience: "video"` in the /audience_token reply, the default), or, for the retired Twilio
+// Live flow (`audience: "live"`, or no `audience` in a reply from before it existed), play the Live stream made from the room with the Live Player
+// SDK. Both SDKs are served from /vendor/ (copied from node_modules by `npm run build`).
 
 import { loadScript } from '../load-script.js';
+import { videoPlayback } from '../playback.js';
 
 const VIDEO_SDK = '/vendor/twilio-video.min.js';
 const PLAYER_SDK = '/vendor/twilio-live-player.min.js';
 // The player fetches its wasm worker (.js) and .wasm from this folder.
 const PLAYER_ASSETS = '/vendor';
+
+// Twilio error codes this module acts on. A viewer cannot get in:
+// 53105 RoomMaxParticipantsExceededError (twilio-video-errors.js in the SDK): the room already
+// holds MaxParticipants (the host and TWILIO_MAX_VIEWERS viewers);
+// 53206 "The Participant concurrency quota was exceeded" (Twilio's error reference): the account's
+// rooms together hold as many participants as it may have. Either way, trying later may work.
+const FULL = new Set([53105, 53206]);
+// RoomCompletedError: the room was ended (the host stopped, or the server ended it).
+const ROOM_COMPLETED = 53118;
 
 async function videoSdk() {
   await loadScript(VIDEO_SDK);
@@ -26,14 +38,28 @@ export class UnsupportedBrowserError extends Error {
   }
 }
 
-export function isSupported() {
+// The room already holds as many participants as it allows; the page tries again later.
+export class StreamFullError extends Error {
+  constructor() {
+    super('This stream is full. Try again later.');
+    this.name = 'StreamFullError';
+  }
+}
+
+// `tokenResponse` is the /host_token or /audience_token reply. The host, and a viewer who joins
+// the room, need WebRTC; a viewer of the Live flow needs the Live Player.
+export function isSupported(tokenResponse = {}) {
+  if (tokenResponse.session || tokenResponse.audience === 'video') {
+    return typeof RTCPeerConnection === 'function';
+  }
   const Player = window.Twilio && window.Twilio.Live && window.Twilio.Live.Player;
   if (Player) return Boolean(Player.isSupported);
   return typeof WebAssembly === 'object' && typeof Worker === 'function';
 }
 
 // Host: join the room named by /host_token with the captured screen and microphone tracks.
-export async function publish({ tokenResponse, videoTrack, audioTrack, onDisconnected }) {
+// Everyone else in the room is a viewer: their number is the viewer count.
+export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerCount, onDisconnected }) {
   const Video = await videoSdk();
   const localVideo = new Video.LocalVideoTrack(videoTrack, { name: 'screen' });
   const localAudio = audioTrack ? new Video.LocalAudioTrack(audioTrack, { name: 'microphone' }) : null;
@@ -42,9 +68,21 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onDisconn
     tracks: [localVideo, localAudio].filter(Boolean),
   });
   let leaving = false;
+  const host = room.localParticipant && room.localParticipant.identity;
+  const countViewers = () => {
+    if (leaving || !onViewerCount) return;
+    let viewers = 0;
+    for (const participant of room.participants.values()) {
+      if (participant.identity !== host) viewers += 1;
+    }
+    onViewerCount(viewers);
+  };
+  room.on('participantConnected', countViewers);
+  room.on('participantDisconnected', countViewers);
   room.on('disconnected', (_room, error) => {
     if (!leaving && onDisconnected) onDisconnected(error || new Error('Disconnected from the room.'));
   });
+  countViewers();
   return {
     async stop() {
       leaving = true;
@@ -61,30 +99,156 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onDisconn
   };
 }
 
-// Viewer: connect the Live Player with the playback token from /audience_token.
-export async function play({ tokenResponse, container, onEnded, onStateChange }) {
+// Viewer: the reply from /audience_token says which audience this is.
+export async function play(options) {
+  if (options.tokenResponse.audience === 'video') return watchRoom(options);
+  return playLive(options);
+}
+
+// Join the host's room with no local tracks (the server disconnects a viewer that publishes
+// anyway) and render the host's screen and microphone in one <video>, muted until clicked.
+async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
+  const Video = await videoSdk();
+  let room;
+  try {
+    room = await Video.connect(tokenResponse.token, {
+      name: tokenResponse.room,
+      audio: false,
+      video: false,
+      tracks: [],
+    });
+  } catch (error) {
+    if (error && FULL.has(error.code)) throw new StreamFullError();
+    throw error;
+  }
+
+  const video = document.createElement('video');
+  video.autoplay = true;
+  video.playsInline = true;
+  video.muted = true; // browsers only autoplay muted media
+  // The host is named by /audience_token; a reply without `hostIdentity` gets the first
+  // participant whose track this viewer is subscribed to (the server lets only the host's through).
+  let hostIdentity = tokenResponse.hostIdentity || null;
+  const isHost = (participant) => participant.identity === hostIdentity;
+  const attached = new Set();
+  const report = (state) => onStateChange && onStateChange(state);
+
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    for (const track of attached) track.detach(video);
+    attached.clear();
+    room.disconnect();
+    video.srcObject = null;
+    video.remove();
+  };
+  const ended = () => {
+    if (finished) return;
+    finish();
+    report('ended');
+    if (onEnded) onEnded();
+  };
+  // The connection is gone for good: the page asks for a fresh token and joins again.
+  const failed = () => {
+    if (finished) return;
+    finish();
+    report('failed');
+  };
+
+  const attach = (track, participant) => {
+    if (hostIdentity === null) hostIdentity = participant.identity;
+    if (finished || !isHost(participant)) return;
+    if (track.kind !== 'video' && track.kind !== 'audio') return;
+    track.attach(video);
+    attached.add(track);
+    video.play().catch(() => {});
+    if (track.kind === 'video') report('playing');
+  };
+
+  room.on('trackSubscribed', (track, _publication, participant) => attach(track, participant));
+  room.on('trackUnsubscribed', (track) => {
+    if (attached.delete(track)) track.detach(video);
+  });
+  room.on('participantDisconnected', (participant) => {
+    if (isHost(participant)) ended();
+  });
+  // The SDK reconnects by itself first: 'reconnecting' (error 53001 signaling, 53405 media),
+  // then 'reconnected', or 'disconnected' with the error that made it give up.
+  room.on('reconnecting', () => {
+    if (!finished) report('reconnecting');
+  });
+  room.on('reconnected', () => {
+    if (!finished) report('reconnected');
+  });
+  room.on('disconnected', (_room, error) => {
+    if (!error || error.code === ROOM_COMPLETED) ended();
+    else failed();
+  });
+
+  // Tracks subscribed before the listeners above were added.
+  for (const participant of room.participants.values()) {
+    for (const publication of participant.tracks.values()) {
+      if (publication.track) attach(publication.track, participant);
+    }
+  }
+  if (room.state === 'disconnected') {
+    finish();
+    throw new Error('The room ended while joining it.');
+  }
+
+  container.appendChild(video);
+  return videoPlayback(video, finish);
+}
+
+// The Live flow: connect the Live Player with the playback token from /audience_token.
+async function playLive({ tokenResponse, container, onEnded, onStateChange }) {
   const Player = await playerSdk();
   if (!Player.isSupported) throw new UnsupportedBrowserError();
   const player = await Player.connect(tokenResponse.token, { playerWasmAssetsPath: PLAYER_ASSETS });
   player.isMuted = true; // browsers only autoplay muted media
   let finished = false;
+  let started = false;
+  const finish = () => {
+    finished = true;
+    player.disconnect();
+    player.videoElement.remove();
+  };
+  // play() has no effect before the player is ready (the SDK says so), so wait for it.
+  const startWhenReady = () => {
+    if (started || finished || player.state !== 'ready') return;
+    started = true;
+    player.play();
+  };
+  // The player's only failure report: it moves to `ended` and emits `error` right after, in
+  // the same turn. That is no end of the stream: the page asks for a fresh token and retries.
+  player.on('error', (error) => {
+    if (finished) return;
+    console.warn('The Live player failed:', error);
+    finish();
+    onStateChange && onStateChange('failed');
+  });
   player.on('stateChanged', (state) => {
     if (finished) return;
-    onStateChange && onStateChange(state);
     if (state === 'ended') {
-      finished = true;
-      player.videoElement.remove();
-      onEnded && onEnded();
+      // Let an `error` that comes with this `ended` be seen first.
+      queueMicrotask(() => {
+        if (finished) return;
+        finish();
+        onStateChange && onStateChange('ended');
+        onEnded && onEnded();
+      });
+      return;
     }
+    onStateChange && onStateChange(state);
+    if (state === 'ready') startWhenReady();
   });
-  player.play();
   container.appendChild(player.videoElement);
+  startWhenReady();
   return {
     videoElement: player.videoElement,
     async stop() {
-      finished = true;
-      player.disconnect();
-      player.videoElement.remove();
+      if (!finished) finish();
     },
     setMuted(muted) {
       player.isMuted = muted;

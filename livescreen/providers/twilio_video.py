@@ -1,0 +1,277 @@
+"""The ``twilio`` provider with ``TWILIO_AUDIENCE=video``: viewers join the host's Video room.
+
+Twilio Video alone, no Twilio Live. The host publishes into a group room created with
+``MaxParticipants`` = ``TWILIO_MAX_VIEWERS`` + 1; viewers connect to the same room with an
+access token signed here (no Twilio call per viewer) and publish nothing.
+
+State of record: Twilio. A stream is live while its room is in progress with the host
+connected to it; ``stream_start`` checks exactly that (the page connects first, then goes live),
+``stream_stop`` completes the room. Viewers find the live room through one lookup per
+``LIVE_LOOKUP_TTL`` per container (list in-progress rooms, then the host's participant).
+
+A Video access token has no subscribe-only grant, so viewers are kept from publishing by the
+server, driven by the signed room status callbacks (``room_events``):
+
+- ``participant-connected``, not the host: its subscribe rules become "the host's tracks
+  only", so whatever a viewer publishes reaches no other viewer; the host's own rules become
+  "nothing", so it reaches the host neither;
+- ``track-added`` by anyone but the host: that participant is disconnected;
+- the host's ``participant-disconnected``, or ``room-ended``: the room is completed, which
+  disconnects every viewer (the stream has ended).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from livescreen.config import ConfigError, Settings
+from livescreen.providers.base import AudienceGrant, HostGrant, ProviderError, StreamState
+from livescreen.providers.twilio import VIDEO, TwilioProvider
+from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError
+from livescreen.providers.twilio_room_events import HOST_LEFT, ROOM_ENDED, ROOM_NAME
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+
+AUDIENCE = "video"
+#: Every viewer's identity is ``viewer-<16 hex digits>``.
+VIEWER_PREFIX = "viewer-"
+#: A viewer's token must outlive a reconnection of the SDK (which presents it again).
+VIEWER_TOKEN_TTL = 3600
+#: Participants a room of each type holds, host included (Twilio's limits).
+ROOM_CAPACITY = {"group": 50, "group-small": 4}
+#: In-progress rooms of this app checked for a connected host per lookup (newest first).
+MAX_CANDIDATES = 5
+
+PARTICIPANT_CONNECTED = "participant-connected"
+TRACK_ADDED = "track-added"
+
+#: What a room event asks of the server.
+STOP, HOST_RULES, VIEWER_RULES, KICK = "stop", "host-rules", "viewer-rules", "kick"
+
+
+def room_event_action(event: str, room: str, identity: str, host_identity: str) -> str | None:
+    """What to do about one room status callback (None: nothing)."""
+    if not ROOM_NAME.fullmatch(room):
+        return None  # not a room this app created
+    if event == ROOM_ENDED or (event == HOST_LEFT and identity == host_identity):
+        return STOP
+    if event == PARTICIPANT_CONNECTED and identity:
+        return HOST_RULES if identity == host_identity else VIEWER_RULES
+    if event == TRACK_ADDED and identity and identity != host_identity:
+        return KICK
+    return None
+
+
+class LiveRoomLookup:
+    """``current()`` -> the live room's name (or None), asked of Twilio once per ``ttl``.
+
+    One lock: a crowd arriving together causes one lookup. A failed lookup is remembered for
+    ``ttl`` too, so a failing Twilio is not hammered by every viewer.
+    """
+
+    def __init__(
+        self,
+        find: Callable[[], str | None],
+        *,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._find = find
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._room: str | None = None
+        self._error: Exception | None = None
+        self._at: float | None = None
+
+    def current(self) -> str | None:
+        with self._lock:
+            now = self._clock()
+            if self._at is None or now - self._at >= self._ttl:
+                self._at = now
+                try:
+                    self._room, self._error = self._find(), None
+                except Exception as error:
+                    self._room, self._error = None, error
+            if self._error is not None:
+                raise self._error
+            return self._room
+
+    def clear(self) -> None:
+        with self._lock:
+            self._room, self._error, self._at = None, None, None
+
+
+class TwilioVideoProvider(TwilioProvider):
+    """See the module docstring. One instance per process; safe to share between threads."""
+
+    audience = AUDIENCE
+
+    def __init__(
+        self, settings: Settings, client: Client, *, retry: RetryPolicy | None = None
+    ) -> None:
+        super().__init__(settings, client, retry=retry)
+        if self.room_type not in ROOM_CAPACITY:
+            raise ConfigError(
+                f"Setting ROOM_TYPE must be group or group-small with TWILIO_AUDIENCE=video "
+                f"(viewers are kept from publishing with subscribe rules, which only group "
+                f"rooms have), got {self.room_type!r}"
+            )
+        self.max_viewers = settings.get_int("TWILIO_MAX_VIEWERS", minimum=1, maximum=49)
+        self.max_participants = min(self.max_viewers + 1, ROOM_CAPACITY[self.room_type])
+        self.live_room = LiveRoomLookup(
+            self._find_live_room,
+            ttl=settings.get_int("LIVE_LOOKUP_TTL", minimum=0, maximum=60),
+        )
+
+    # -- host ---------------------------------------------------------------------------------
+
+    def _room_limits(self) -> dict[str, str]:
+        return {"MaxParticipants": str(self.max_participants)}
+
+    def create_host_grant(self) -> HostGrant:
+        grant = super().create_host_grant()
+        return HostGrant(room=grant.room, token=grant.token, extra={"audience": AUDIENCE})
+
+    def start_stream(self, room: str) -> StreamState:
+        """The room is live once it is in progress with the host connected: check both."""
+        answer = self._room(room)
+        if answer.get("status") != "in-progress":
+            raise ProviderError(
+                f"The room {room} has ended; go live again to get a new room", status=409
+            )
+        if not self._host_connected(str(answer["sid"])):
+            raise ProviderError(
+                f"The host is not connected to the room {room}: connect to it, then go live",
+                status=409,
+            )
+        self.live_room.clear()
+        log.info("Stream started for room %s", room)
+        return StreamState(room=room, live=True, started_now=True, extra={"audience": AUDIENCE})
+
+    def stop_stream(self, room: str) -> StreamState:
+        """Complete the room: Twilio disconnects everyone in it. Idempotent."""
+        self._complete_room(room)
+        self.live_room.clear()
+        log.info("Stream stopped for room %s", room)
+        return StreamState(room=room, live=False, extra={"audience": AUDIENCE})
+
+    # -- audience -----------------------------------------------------------------------------
+
+    def audience_grant(self) -> AudienceGrant:
+        from twilio.jwt.access_token import AccessToken
+        from twilio.jwt.access_token.grants import VideoGrant
+
+        room = self.live_room.current()
+        if room is None:
+            return AudienceGrant(token=None, extra={"audience": AUDIENCE})
+        identity = f"{VIEWER_PREFIX}{secrets.token_hex(8)}"
+        token = AccessToken(
+            self.account_sid,
+            self.api_key_sid,
+            self._api_key_secret,
+            identity=identity,
+            ttl=VIEWER_TOKEN_TTL,
+            grants=[VideoGrant(room=room)],
+        )
+        return AudienceGrant(
+            token=token.to_jwt(),
+            extra={
+                "audience": AUDIENCE,
+                "room": room,
+                "identity": identity,
+                "hostIdentity": self.host_identity,
+            },
+        )
+
+    def _find_live_room(self) -> str | None:
+        """The newest in-progress room of this app with the host connected, or None."""
+        candidates = []
+        for room in self.rest.pages(
+            f"{VIDEO}/Rooms", "rooms", {"Status": "in-progress", "PageSize": 50}, max_pages=2
+        ):
+            name = room.get("unique_name")
+            if not isinstance(name, str) or not ROOM_NAME.fullmatch(name):
+                continue
+            # With room events on, the callback URL tells this stack's rooms from another's.
+            if self.room_events_url and room.get("status_callback") != self.room_events_url:
+                continue
+            candidates.append(room)
+        candidates.sort(key=lambda r: str(r.get("date_created") or ""), reverse=True)
+        for room in candidates[:MAX_CANDIDATES]:
+            if self._host_connected(str(room["sid"])):
+                return str(room["unique_name"])
+        return None
+
+    # -- room events --------------------------------------------------------------------------
+
+    def handle_room_callback(self, event: Mapping[str, Any]) -> bool:
+        """Act on one signed room status callback; True when it did something."""
+        name, room, identity = (_field(event, k) for k in _EVENT_KEYS)
+        action = room_event_action(name, room, identity, self.host_identity)
+        if action is None:
+            return False
+        if action == STOP:
+            log.info("Room %s reported %s: ending the stream", room, name)
+            self.stop_stream(room)
+            return True
+        room_sid, participant = _field(event, "RoomSid"), _field(event, "ParticipantSid")
+        if not room_sid or not participant:
+            return False
+        path = f"{VIDEO}/Rooms/{quote(room_sid)}/Participants/{quote(participant)}"
+        if action == KICK:
+            log.warning("Viewer %s published a track in room %s: disconnecting it", identity, room)
+            return self._quietly_gone(path, {"Status": "disconnected"})
+        rules = (
+            [{"type": "exclude", "all": True}]
+            if action == HOST_RULES
+            else [{"type": "include", "publisher": self.host_identity}]
+        )
+        return self._quietly_gone(f"{path}/SubscribeRules", {"Rules": json.dumps(rules)})
+
+    def _quietly_gone(self, url: str, data: dict[str, str]) -> bool:
+        """POST ``data``; False when the participant has left already (nothing to do)."""
+        try:
+            self.rest.call("POST", url, data=data, idempotent=True)
+        except TwilioApiError as error:
+            if error.not_found or error.code == 53204:  # gone, or no longer connected
+                return False
+            raise
+        return True
+
+    # -- Twilio calls -------------------------------------------------------------------------
+
+    def _room(self, room: str) -> dict[str, Any]:
+        try:
+            return self.rest.call("GET", f"{VIDEO}/Rooms/{quote(room)}", idempotent=True)
+        except TwilioApiError as error:
+            if error.not_found:
+                return {}
+            raise
+
+    def _host_connected(self, room_sid: str) -> bool:
+        page = self.rest.call(
+            "GET",
+            f"{VIDEO}/Rooms/{quote(room_sid)}/Participants",
+            params={"Status": "connected", "Identity": self.host_identity, "PageSize": 1},
+            idempotent=True,
+        )
+        return bool(page.get("participants"))
+
+
+_EVENT_KEYS = ("StatusCallbackEvent", "RoomName", "ParticipantIdentity")
+
+
+def _field(event: Mapping[str, Any], key: str) -> str:
+    value = event.get(key)
+    return value if isinstance(value, str) else ""
