@@ -474,3 +474,19 @@ def test_the_video_double_keeps_the_names_and_events_of_the_sdks_typings(
         "Room:reconnected",
         "Room:disconnected",
     } <= seen
+
+
+def test_a_viewer_leaves_a_room_its_host_never_shows_up_in(server: Any, open_page: Any) -> None:
+    # GIVEN a token for a room the host is not in (a lookup that lagged behind the stream's
+    # end, or a room the token's connect created anew)
+    viewer, back_end = open_viewer(open_page, server)
+    wait_for_connects(viewer.page, 1)
+    back_end.live = False  # by now the server knows the stream is over
+    # WHEN the host never shows up, THEN the viewer leaves that room within the wait, so it is
+    # not billed sitting in an empty room
+    viewer.page.wait_for_function(
+        "() => window.__twilio.rooms[0].state === 'disconnected'", timeout=15_000
+    )
+    # AND the page asks again and says nothing is live, instead of joining again
+    viewer.wait_for_status("Not currently streaming.", timeout=15_000)
+    assert viewer.page.evaluate("() => window.__twilio.rooms.length") == 1

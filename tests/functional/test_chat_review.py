@@ -13,12 +13,18 @@ from typing import Any
 
 import pytest
 
-from livescreen.chat.ivschat_review import handler
+from livescreen.chat import ivschat_review
+from livescreen.chat.ivschat_review import SenderRate, handler
 
 ROOM_ARN = "arn:aws:ivschat:us-east-1:123456789012:room/AbCdEf123456"
 
 
-def sent(content: object) -> dict[str, Any]:
+@pytest.fixture(autouse=True)
+def fresh_rates() -> None:
+    ivschat_review.sender_rate.reset()
+
+
+def sent(content: object, user: str = "viewer-0123456789abcdef") -> dict[str, Any]:
     """A SendMessage as IVS Chat hands it to the review handler."""
     return {
         "Content": content,
@@ -27,7 +33,7 @@ def sent(content: object) -> dict[str, Any]:
         "Attributes": {},
         "Sender": {
             "Attributes": {"displayName": "Vee", "role": "viewer"},
-            "UserId": "viewer-0123456789abcdef",
+            "UserId": user,
             "Ip": "203.0.113.7",
         },
     }
@@ -89,3 +95,21 @@ def test_a_denial_logs_the_reason_and_the_sender_never_the_text(
     assert "viewer-0123456789abcdef" in logged
     assert "control characters" in logged
     assert "555-0100" not in logged
+
+
+def test_a_flooding_sender_is_denied_while_the_others_keep_chatting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a warm reviewer whose clock stands still
+    now = [1000.0]
+    monkeypatch.setattr(ivschat_review, "sender_rate", SenderRate(lambda: now[0]))
+    # WHEN one sender sends 20 messages at once
+    answers = [handler(sent(f"spam {n}", "viewer-flood"), None)["ReviewResult"] for n in range(20)]
+    # THEN the first 5 pass and the rest are delivered to nobody
+    assert answers == ["ALLOW"] * 5 + ["DENY"] * 15
+    # AND another sender is not affected
+    assert handler(sent("hello", "viewer-calm"), None)["ReviewResult"] == "ALLOW"
+    # AND the flooder may send again once a second has passed
+    now[0] += 1.0
+    assert handler(sent("sorry", "viewer-flood"), None)["ReviewResult"] == "ALLOW"
+    assert handler(sent("again", "viewer-flood"), None)["ReviewResult"] == "DENY"

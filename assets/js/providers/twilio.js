@@ -20,6 +20,8 @@ const PLAYER_ASSETS = '/vendor';
 const FULL = new Set([53105, 53206]);
 // RoomCompletedError: the room was ended (the host stopped, or the server ended it).
 const ROOM_COMPLETED = 53118;
+// How long a viewer stays in a room its host is not in before leaving it (see watchRoom).
+const HOST_WAIT_MS = 8000;
 
 async function videoSdk() {
   await loadScript(VIDEO_SDK);
@@ -130,6 +132,7 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
   // participant whose track this viewer is subscribed to (the server lets only the host's through).
   let hostIdentity = tokenResponse.hostIdentity || null;
   const isHost = (participant) => participant.identity === hostIdentity;
+  let hostSeen = false;
   const attached = new Set();
   const report = (state) => onStateChange && onStateChange(state);
 
@@ -158,6 +161,7 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
 
   const attach = (track, participant) => {
     if (hostIdentity === null) hostIdentity = participant.identity;
+    if (isHost(participant)) hostSeen = true;
     if (finished || !isHost(participant)) return;
     if (track.kind !== 'video' && track.kind !== 'audio') return;
     track.attach(video);
@@ -195,6 +199,19 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
   if (room.state === 'disconnected') {
     finish();
     throw new Error('The room ended while joining it.');
+  }
+  // The server names this room only while its host is connected. A room whose host does not
+  // show up is one that has just ended (another server's lookup can lag a few seconds) or one
+  // this token's connect created anew: leave it, so no viewer sits in an empty, billed room,
+  // and the page asks again.
+  hostSeen = hostSeen || [...room.participants.values()].some(isHost);
+  room.on('participantConnected', (participant) => {
+    if (isHost(participant)) hostSeen = true;
+  });
+  if (tokenResponse.hostIdentity && !hostSeen) {
+    setTimeout(() => {
+      if (!hostSeen) failed();
+    }, HOST_WAIT_MS);
   }
 
   container.appendChild(video);
