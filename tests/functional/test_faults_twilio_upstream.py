@@ -9,7 +9,6 @@ Twilio answers again, the same request succeeds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,6 +20,13 @@ from faults_support import (
     sign_in,
     sleeps,
 )
+from twilio_faults import (
+    FAULTS,
+    TwilioCall,
+    answer_while_failing,
+    assert_told_clearly,
+    body_for,
+)
 
 from livescreen.cleanup import PLAYER_STREAMER, TwilioSweeper
 from livescreen.config import Settings
@@ -29,9 +35,6 @@ from livescreen.twilio_client import make_twilio_client
 from livescreen.twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
-
-#: A client timeout far below the emulator's hang, and far above a loopback round trip.
-CLIENT_TIMEOUT = "0.5"
 
 START_LIST = ("GET", "/media/v1/MediaProcessors")
 ROOM_FETCH = ("GET", "/video/v1/Rooms/{Sid}")
@@ -42,22 +45,6 @@ PROCESSOR_END = ("POST", "/media/v1/MediaProcessors/{Sid}")
 ROOM_UPDATE = ("POST", "/video/v1/Rooms/{Sid}")
 ROOM_CREATE = ("POST", "/video/v1/Rooms")
 GRANT_CREATE = ("POST", "/media/v1/PlayerStreamers/{Sid}/PlaybackGrant")
-
-
-@dataclass(frozen=True)
-class TwilioCall:
-    """One Twilio call an endpoint makes, and the call made just before it in that request."""
-
-    endpoint: str
-    method: str
-    route: str
-    previous: tuple[str, str] | None = None
-    #: False for a call whose failure the endpoint survives (the answer is still a success).
-    fails_request: bool = True
-
-    @property
-    def id(self) -> str:
-        return f"{self.endpoint}:{self.method} {self.route}"
 
 
 CALLS = (
@@ -80,54 +67,11 @@ CALLS = (
     TwilioCall("audience_token", *GRANT_CREATE, previous=START_LIST),
 )
 
-FAULTS = ("429", "500", "timeout", "refused")
-#: What the caller is told for each fault: try later (503) or Twilio failed (502).
-EXPECTED_STATUS = {"429": 503, "500": 502, "timeout": 503, "refused": 503}
-
 
 @pytest.fixture
 def settings(twilio_settings: Settings) -> Settings:
     # LIVE_LOOKUP_TTL=0: a failed live lookup is not remembered, so the retry asks Twilio again.
     return twilio_settings.with_values(LIVE_LOOKUP_TTL="0")
-
-
-def settings_for(fault: str, settings: Settings) -> Settings:
-    """The request under test waits ``CLIENT_TIMEOUT`` for a hung call; the others, as usual.
-
-    (Other settings build another provider instance, as another container would: the state
-    of record is the emulator, so nothing is lost between them.)
-    """
-    return settings.with_values(UPSTREAM_TIMEOUT=CLIENT_TIMEOUT) if fault == "timeout" else settings
-
-
-def arm(emulator: EmulatorServer, fault: str, method: str, route: str) -> None:
-    """Make ``method route`` fail with ``fault`` for every attempt the provider makes."""
-    if fault == "429":
-        emulator.fail_next(method, route, count=20, status=429, retry_after=1)
-    elif fault == "500":
-        emulator.fail_next(method, route, count=20, status=500)
-    elif fault == "timeout":
-        emulator.hang_next(method, route, count=20, after_processing=True)
-    else:
-        raise AssertionError(fault)
-
-
-def inject(emulator: EmulatorServer, fault: str, target: TwilioCall) -> None:
-    """Arm ``fault`` so that it hits ``target`` exactly, not an earlier call of the request."""
-    if fault == "refused":
-        if target.previous is None:
-            emulator.refuse_connections()
-        else:
-            emulator.refuse_connections_after(*target.previous)
-        return
-    if target.previous is None:
-        arm(emulator, fault, target.method, target.route)
-        return
-
-    def arm_target() -> None:
-        arm(emulator, fault, target.method, target.route)
-
-    emulator.after_call(*target.previous, arm_target)
 
 
 def prepare(endpoint: str, settings: Settings) -> dict[str, Any]:
@@ -138,14 +82,6 @@ def prepare(endpoint: str, settings: Settings) -> dict[str, Any]:
     if endpoint in ("stream_stop", "audience_token"):
         assert call("stream_start", settings, {"session": host["session"]}).status == 200
     return {"session": host["session"], "room": host["room"]}
-
-
-def body_for(endpoint: str, prepared: dict[str, Any]) -> dict[str, Any]:
-    if endpoint == "host_token":
-        return {"password": prepared["password"]}
-    if endpoint in ("stream_start", "stream_stop"):
-        return {"session": prepared["session"]}
-    return {}
 
 
 @pytest.mark.usefixtures("fresh_process")
@@ -164,16 +100,10 @@ def test_a_failing_twilio_call_gets_a_clear_answer_and_leaves_nothing_running(
     running_before = emulator.state.running()
     emulator.calls.clear()
     # WHEN that one Twilio call fails, however often it is tried
-    inject(emulator, fault, target)
-    try:
-        answer = call(
-            target.endpoint, settings_for(fault, settings), body_for(target.endpoint, prepared)
-        )
-    finally:
-        emulator.clear_faults()
-    # THEN the call under test was really reached (and so the fault really hit it)
-    if fault != "refused":
-        assert emulator.calls_to(target.method, target.route) >= 1
+    answer = answer_while_failing(
+        emulator, settings, target, fault, body_for(target.endpoint, prepared)
+    )
+    # THEN (the call under test was really reached, and so the fault really hit it)
     if not target.fails_request:
         assert answer.status == 200, answer.text
         if target.endpoint == "stream_stop":
@@ -182,10 +112,7 @@ def test_a_failing_twilio_call_gets_a_clear_answer_and_leaves_nothing_running(
             assert_one_stream(emulator, prepared["room"])
         return
     # AND the caller gets a clear 502/503 with nothing inside that a user should not see
-    assert_clear_error(answer, {EXPECTED_STATUS[fault]}, settings)
-    if fault == "429":
-        assert answer.headers.get("retry-after") == "1"
-        assert sleeps and all(pause == 1.0 for pause in sleeps)  # Twilio's Retry-After
+    assert_told_clearly(answer, fault, settings, sleeps)
     # AND whatever the failed request started is not left running
     running = emulator.state.running()
     if target.endpoint == "host_token":

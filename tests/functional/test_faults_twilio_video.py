@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 from faults_support import NOTHING_RUNNING, assert_clear_error, call, fresh_process, sign_in
-from test_faults_twilio_upstream import (
+from twilio_faults import (
     EXPECTED_STATUS,
     FAULTS,
     TwilioCall,
+    answer_while_failing,
+    assert_told_clearly,
+    body_for,
     inject,
     settings_for,
 )
@@ -85,14 +88,6 @@ def prepare(endpoint: str, settings: Settings, emulator: EmulatorServer) -> dict
     return {"session": host["session"], "room": host["room"], "host": participant}
 
 
-def body_for(endpoint: str, prepared: dict[str, Any]) -> dict[str, Any]:
-    if endpoint == "host_token":
-        return {"password": prepared["password"]}
-    if endpoint in ("stream_start", "stream_stop"):
-        return {"session": prepared["session"]}
-    return {}
-
-
 @pytest.mark.usefixtures("fresh_process")
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("target", CALLS, ids=[c.id for c in CALLS])
@@ -108,20 +103,11 @@ def test_a_failing_twilio_call_gets_a_clear_answer_and_leaves_nothing_running(
     running_before = emulator.state.running()
     emulator.calls.clear()
     # WHEN that one Twilio call fails, however often it is tried
-    inject(emulator, fault, target)
-    try:
-        answer = call(
-            target.endpoint, settings_for(fault, settings), body_for(target.endpoint, prepared)
-        )
-    finally:
-        emulator.clear_faults()
-    if fault != "refused":
-        assert emulator.calls_to(target.method, target.route) >= 1
+    answer = answer_while_failing(
+        emulator, settings, target, fault, body_for(target.endpoint, prepared)
+    )
     # THEN the caller gets a clear 502/503
-    assert_clear_error(answer, {EXPECTED_STATUS[fault]}, settings)
-    if fault == "429":
-        assert answer.headers.get("retry-after") == "1"
-        assert sleeps and all(pause == 1.0 for pause in sleeps)
+    assert_told_clearly(answer, fault, settings, sleeps)
     # AND nothing the failed request started is left running (a room whose create may have
     # happened is completed; a failed start or lookup leaves the host's room as it was)
     if target.endpoint == "host_token":
