@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import secrets
@@ -45,7 +44,6 @@ from typing import Any
 from loopback import (
     HOST,
     body_chunks,
-    cli_path,
     cpu_seconds,
     dechunk,
     encode_request,
@@ -53,12 +51,11 @@ from loopback import (
     load_average,
     parse_head,
     percentile,
+    start_dev_server,
+    wait_ready,
 )
 
-from livescreen.config import DEFAULTS
-
 ROOT = Path(__file__).resolve().parents[1]
-READY_TIMEOUT_S = 30.0
 SETUP_TIMEOUT_S = 20.0
 #: A send that takes longer than this counts as a timeout.
 REQUEST_TIMEOUT_S = 5.0
@@ -192,35 +189,9 @@ def spread(values: list[float]) -> str:
     )
 
 
-def start_server(tmp: Path, port: int) -> subprocess.Popen[bytes]:
-    """``livescreen dev`` as a user runs it, with its own settings file; output to a log."""
-    env_file = tmp / ".env"
-    env_file.write_text(
-        f"HOST_PASSWORD={secrets.token_urlsafe(16)}\n"
-        f"HOST_SESSION_SECRET={secrets.token_urlsafe(48)}\n"
-        "STREAM_PROVIDER=local\nCHAT_PROVIDER=local\n",
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}  # the .env file decides
-    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-    command = [str(cli_path()), "dev", "--port", str(port), "--env-file", str(env_file)]
-    with (tmp / "server.log").open("wb") as log:
-        return subprocess.Popen(
-            command, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-        )
-
-
-async def wait_ready(port: int, server: subprocess.Popen[bytes]) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < READY_TIMEOUT_S:
-        if server.poll() is not None:
-            raise RuntimeError(f"livescreen dev exited with {server.returncode}")
-        with contextlib.suppress(OSError, ValueError, TimeoutError):
-            status, _ = await asyncio.wait_for(call(port, "GET", "/index.html"), 2.0)
-            if status == 200:
-                return time.monotonic() - started
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"livescreen dev did not answer within {READY_TIMEOUT_S:.0f} s")
+async def page_status(port: int) -> int:
+    status, _ = await call(port, "GET", "/index.html")
+    return status
 
 
 async def join(port: int, chatter: Chatter) -> None:
@@ -297,9 +268,14 @@ async def bench(args: argparse.Namespace) -> int:
     chatters = [Chatter(i, f"chatter {i}") for i in range(args.chatters)]
     sends = Sends()
     with tempfile.TemporaryDirectory(prefix="chat-local-") as tmp:
-        server = start_server(Path(tmp), port)
+        settings = {
+            "HOST_PASSWORD": secrets.token_urlsafe(16),
+            "STREAM_PROVIDER": "local",
+            "CHAT_PROVIDER": "local",
+        }
+        server = start_dev_server(Path(tmp), port, settings)
         try:
-            ready_in = await wait_ready(port, server)
+            ready_in = await wait_ready(server, lambda: page_status(port))
             print(
                 f"server: livescreen dev --port {port} --env-file <temp> (CHAT_PROVIDER=local, "
                 f"pid {server.pid}), answering after {ready_in:.2f} s"

@@ -1,7 +1,7 @@
 """``livescreen dev`` under a crowd: many audience-token clients while a local stream has viewers.
 
 Starts the dev server exactly as a user runs it, in its own process
-(``.venv/bin/livescreen dev --port <free> --env-file <temp .env> --provider local``), then:
+(``.venv/bin/livescreen dev --port <free> --env-file <temp .env>``, provider local), then:
 
 * phase 1: a ``local`` stream goes live (``/host_token``, ``/stream_start``); this program acts as
   the host (it keeps ``GET /local/host/events`` open and answers every ``offer`` with
@@ -63,7 +63,6 @@ from typing import Any
 from loopback import (
     HOST,
     body_chunks,
-    cli_path,
     cpu_seconds,
     dechunk,
     encode_request,
@@ -71,9 +70,9 @@ from loopback import (
     load_average,
     parse_head,
     percentile,
+    start_dev_server,
+    wait_ready,
 )
-
-from livescreen.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P99_MS = 100.0
@@ -328,17 +327,8 @@ def thread_count(pid: int) -> int:
     return 0
 
 
-async def wait_ready(port: int, server: subprocess.Popen[bytes]) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < READY_TIMEOUT_S:
-        if server.poll() is not None:
-            raise RuntimeError(f"livescreen dev exited with {server.returncode}")
-        with contextlib.suppress(OSError, ValueError, TimeoutError):
-            reply = await asyncio.wait_for(_call_once(port, "GET", "/index.html", None), 2.0)
-            if reply.status == 200:
-                return time.monotonic() - started
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"livescreen dev did not answer within {READY_TIMEOUT_S:.0f} s")
+async def page_status(port: int) -> int:
+    return (await _call_once(port, "GET", "/index.html", None)).status
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -582,38 +572,19 @@ async def shutdown(run: Run, server: subprocess.Popen[bytes]) -> tuple[float | N
     return exited, max(closed) - started
 
 
-def start_server(
-    tmp: Path, port: int, password: str, executable: str | None
-) -> subprocess.Popen[bytes]:
-    """``livescreen dev`` as a user runs it, with its own settings file; output to a log."""
-    env_file = tmp / ".env"
-    env_file.write_text(
-        f"HOST_PASSWORD={password}\nHOST_SESSION_SECRET={secrets.token_urlsafe(48)}\n",
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}  # the .env file decides
-    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-    command = [executable or str(cli_path()), "dev", "--port", str(port)]
-    command += ["--env-file", str(env_file)]
-    command += ["--provider", "local"]
-    with (tmp / "server.log").open("wb") as log:
-        return subprocess.Popen(
-            command, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-        )
-
-
 async def bench(args: argparse.Namespace) -> int:
     cpus = os.cpu_count()
     print(f"livescreen dev under load, loopback only; {cpus} CPUs, load average {load_average()}")
     port = free_port()
     run = Run(port, secrets.token_urlsafe(16))
     with tempfile.TemporaryDirectory(prefix="devserver-load-") as tmp:
-        server = start_server(Path(tmp), port, run.password, args.server)
+        settings = {"HOST_PASSWORD": run.password, "STREAM_PROVIDER": "local"}
+        server = start_dev_server(Path(tmp), port, settings, args.server)
         try:
-            ready_in = await wait_ready(port, server)
+            ready_in = await wait_ready(server, lambda: page_status(port))
             print(
                 f"server: {Path(args.server or 'livescreen').name} dev --port {port} "
-                "--env-file <temp> --provider local "
+                "--env-file <temp, STREAM_PROVIDER=local> "
                 f"(pid {server.pid}), answering after {ready_in:.2f} s"
             )
             print(await go_live(run, args.viewers))

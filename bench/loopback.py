@@ -4,15 +4,22 @@ connection of its own, the server's command and CPU, and the figures' arithmetic
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import secrets
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
+
+from livescreen.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
+READY_TIMEOUT_S = 30.0
 
 
 def encode_request(method: str, path: str, port: int, payload: object | None = None) -> bytes:
@@ -96,3 +103,36 @@ def load_average() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "unknown"
+
+
+def start_dev_server(
+    tmp: Path, port: int, settings: Mapping[str, str], executable: str | None = None
+) -> subprocess.Popen[bytes]:
+    """``livescreen dev`` as a user runs it, with its own settings file; output to a log."""
+    env_file = tmp / ".env"
+    lines = [f"HOST_SESSION_SECRET={secrets.token_urlsafe(48)}"]
+    lines += [f"{key}={value}" for key, value in settings.items()]
+    env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}  # the .env file decides
+    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+    command = [executable or str(cli_path()), "dev", "--port", str(port)]
+    command += ["--env-file", str(env_file)]
+    with (tmp / "server.log").open("wb") as log:
+        return subprocess.Popen(
+            command, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        )
+
+
+async def wait_ready(
+    server: subprocess.Popen[bytes], page_status: Callable[[], Awaitable[int]]
+) -> float:
+    """Seconds until ``page_status()`` (a GET of a page) answers 200; fails if the server exits."""
+    started = time.monotonic()
+    while time.monotonic() - started < READY_TIMEOUT_S:
+        if server.poll() is not None:
+            raise RuntimeError(f"livescreen dev exited with {server.returncode}")
+        with contextlib.suppress(OSError, ValueError, TimeoutError):
+            if await asyncio.wait_for(page_status(), 2.0) == 200:
+                return time.monotonic() - started
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"livescreen dev did not answer within {READY_TIMEOUT_S:.0f} s")

@@ -10,11 +10,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from livescreen import password_guard
 from livescreen.config import DEFAULTS
+from livescreen.providers import clear_provider_cache
+from livescreen.providers.local_hub import HUB
 
 
 def free_port() -> int:
@@ -70,3 +74,16 @@ def stop(process: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture(autouse=True)
+def fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Not on Lambda; no throttled address, cached provider or live stream from another test."""
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    password_guard.throttle.reset()
+    clear_provider_cache()
+    HUB.reset()
+    yield
+    password_guard.throttle.reset()
+    clear_provider_cache()
+    HUB.reset()

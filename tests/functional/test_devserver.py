@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devserver_support import free_port, run_dev_until_ready, stop
+from devserver_support import free_port, fresh_state, run_dev_until_ready, stop
 
-from livescreen import password_guard
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
-from livescreen.providers import clear_provider_cache
-from livescreen.providers.local_hub import HUB
+
+__all__ = ["fresh_state"]  # an autouse fixture, used by name
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "dev-server-test-password"
@@ -65,18 +64,6 @@ def request(
         return Reply(response.status, response.msg, response.read())
     finally:
         connection.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    password_guard.throttle.reset()
-    clear_provider_cache()
-    HUB.reset()
-    yield
-    password_guard.throttle.reset()
-    clear_provider_cache()
-    HUB.reset()
 
 
 @pytest.fixture(scope="module")

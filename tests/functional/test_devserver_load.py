@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devserver_support import free_port, run_dev_until_ready
+from devserver_support import free_port, fresh_state, run_dev_until_ready
 
-from livescreen import password_guard
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
-from livescreen.providers import clear_provider_cache
 from livescreen.providers import local_signalling as signalling
-from livescreen.providers.local_hub import HUB
+
+__all__ = ["fresh_state"]  # an autouse fixture, used by name
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "load-test-password"
@@ -120,18 +119,6 @@ def join(port: int, host_token: str, host_events: EventStream) -> tuple[str, str
 
 def viewer_events(port: int, viewer_token: str, viewer: str) -> EventStream:
     return EventStream(port, f"/local/viewer/events?token={viewer_token}&viewer={viewer}")
-
-
-@pytest.fixture(autouse=True)
-def fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    password_guard.throttle.reset()
-    clear_provider_cache()
-    HUB.reset()
-    yield
-    password_guard.throttle.reset()
-    clear_provider_cache()
-    HUB.reset()
 
 
 @pytest.fixture
