@@ -14,7 +14,11 @@ from pathlib import Path
 from livescreen import config, log_redaction
 
 #: Subcommands contributed by their own modules: each exposes ``register(subparsers)``.
-SUBCOMMAND_MODULES = ("livescreen.cli_configure", "livescreen.cli_cleanup")
+SUBCOMMAND_MODULES = (
+    "livescreen.cli_configure",
+    "livescreen.cli_cleanup",
+    "livescreen.cli_recordings",
+)
 
 
 def ensure_local_secrets(env_file: Path, out: object = sys.stdout) -> list[str]:

@@ -42,6 +42,13 @@ DEFAULTS: dict[str, str | None] = {
     "CHAT_PROVIDER": "local",
     "IVS_CHAT_ROOM_ARN": None,
     "CHAT_SESSION_MINUTES": "60",
+    "RECORDING": "on",
+    "RECORDINGS_PUBLIC": "false",
+    "MAX_RECORDING_MB": "500",
+    "RECORDINGS_DIR": "recordings",
+    "RECORDINGS_BUCKET": None,
+    "RECORDINGS_URL": None,
+    "IVS_STORAGE_CONFIGURATION_ARN": None,
     "PARAMETER_PATH": None,
     "PARAMETER_MAX_AGE": "60",
 }
@@ -144,6 +151,15 @@ class Settings(Mapping[str, str]):
                 f"Missing required setting {key}: set it in {self.source}"
                 + (" (see .env.example)" if not running_on_lambda() else "")
             ) from None
+
+    def get_flag(self, key: str) -> bool:
+        """A yes/no setting: ``on``/``true``/``yes``/``1`` or ``off``/``false``/``no``/``0``."""
+        raw = self.require(key).strip().lower()
+        if raw in ("on", "true", "yes", "1"):
+            return True
+        if raw in ("off", "false", "no", "0"):
+            return False
+        raise ConfigError(f"Setting {key} must be on or off (true or false), got {raw!r}")
 
     def get_int(self, key: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
         raw = self.require(key)

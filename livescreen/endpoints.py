@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from livescreen import host_session
+from livescreen import host_session, password_guard
 from livescreen.providers import StreamProvider, get_provider
 from livescreen.runtime.context import FunctionContext
-from livescreen.runtime.errors import BadRequestError, UnauthorizedError
+from livescreen.runtime.errors import BadRequestError, TooManyRequestsError, UnauthorizedError
 
 SESSION_HEADER = "x-host-session"
 
@@ -52,6 +52,24 @@ def require_host_session(
         return host_session.verify(token, secret=context.settings.require("HOST_SESSION_SECRET"))
     except host_session.InvalidSessionError as exc:
         raise UnauthorizedError(str(exc)) from None
+
+
+def require_host_password(context: FunctionContext, event: dict[str, Any]) -> None:
+    """The request's ``password`` is the host password, or a 401 (429 after repeated failures,
+    per client address)."""
+    client = client_address(event)
+    throttle = password_guard.throttle  # looked up per call: tests swap in a fake clock
+    wait = throttle.retry_after(client)
+    if wait:
+        raise TooManyRequestsError(
+            f"Too many wrong passwords: try again in {wait} seconds",
+            headers={"retry-after": str(wait)},
+        )
+    password = require_string(event, "password")
+    if not password_guard.password_matches(password, context.settings.require("HOST_PASSWORD")):
+        throttle.record_failure(client)
+        raise UnauthorizedError("Invalid password")
+    throttle.record_success(client)
 
 
 def provider_of(context: FunctionContext) -> StreamProvider:
