@@ -47,7 +47,7 @@ DEFAULTS: dict[str, str | None] = {
     "MAX_RECORDING_MB": "500",
     "RECORDINGS_DIR": "recordings",
     "RECORDINGS_BUCKET": None,
-    "RECORDINGS_URL": None,
+    "RECORDINGS_URL": "/recordings",
     "IVS_STORAGE_CONFIGURATION_ARN": None,
     "PARAMETER_PATH": None,
     "PARAMETER_MAX_AGE": "60",
