@@ -33,6 +33,7 @@ from livescreen.providers.base import (
     ProviderUnavailableError,
     StreamState,
 )
+from livescreen.providers.ivs_recording import recording_configuration
 from livescreen.providers.ivs_stages import (
     LiveStage,
     StageSummary,
@@ -174,6 +175,8 @@ class IvsProvider:
         self._signer = SubscribeTokenSigner.from_pem(
             settings.require("IVS_PRIVATE_KEY"), settings.require("IVS_PUBLIC_KEY_ARN")
         )
+        # None when streams are not recorded (RECORDING=off, or no storage configuration here)
+        self._recording = recording_configuration(settings)
         self._endpoints: dict[str, LiveStage] = {}
         self._live = LiveStageCache(
             self._lookup_live_stage,
@@ -192,6 +195,9 @@ class IvsProvider:
 
     def create_host_grant(self) -> HostGrant:
         room = f"livestream-{secrets.token_hex(8)}"
+        recording: dict[str, Any] = {}
+        if self._recording is not None:
+            recording["autoParticipantRecordingConfiguration"] = self._recording
         try:
             response = self.client.create_stage(
                 name=room,
@@ -204,6 +210,7 @@ class IvsProvider:
                         "duration": math.ceil(self._token_ttl / 60),
                     }
                 ],
+                **recording,
             )
         except AWS_ERRORS as exc:
             if maybe_done(exc):

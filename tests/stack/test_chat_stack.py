@@ -179,7 +179,9 @@ def test_the_chat_token_route_stays_inside_create_chat_tokens_account_limit(
 
 def test_chat_token_is_served_through_cloudfront_uncached(resources: dict[str, Any]) -> None:
     distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
-    behaviour = next(b for b in distribution["CacheBehaviors"] if b["PathPattern"] == "/chat_token")
+    behaviour = next(
+        b for b in distribution["CacheBehaviors"] if b.get("PathPattern") == "/chat_token"
+    )
     assert behaviour["TargetOriginId"] == "api"
     assert behaviour["CachePolicyId"] == CACHING_DISABLED
     assert behaviour["ViewerProtocolPolicy"] == "https-only"

@@ -28,6 +28,8 @@ HTTP_FUNCTIONS = (
     "AudienceTokenFunction",
     "ChatTokenFunction",
     "RoomEventsFunction",
+    "RecordingsFunction",
+    "RecordingMediaFunction",
 )
 #: Functions that ship the library (not HTTP endpoints): IVS stage events, the stage reaper and
 #: the IVS Chat room's message reviewer.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from stack_support import ROOT
 
 from livescreen.config import DEFAULTS
 from livescreen.providers import ivs_events, ivs_reaper
-from livescreen.runtime.loader import discover
+from livescreen.runtime.loader import DEFAULT_METHODS, discover
 
 pytestmark = pytest.mark.stack
 
@@ -21,6 +23,7 @@ ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 UNSCOPABLE_ACTIONS = {"ivs:ListStages"}
 #: IVS actions that change or delete an existing stage: allowed only on the stack's own stages.
 STAGE_CHANGING_ACTIONS = {"ivs:DeleteStage", "ivs:TagResource", "ivs:UntagResource"}
+STORAGE_CONFIGURATION = {"Fn::GetAtt": ["IvsStorageConfiguration", "Arn"]}
 OWN_STAGES = {"StringEquals": {"aws:ResourceTag/app": {"Ref": "AWS::StackName"}}}
 
 
@@ -110,6 +113,22 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def unconditional(items: list[Any]) -> list[Any]:
+    """A list whose conditional items (``!If [cond, item, !Ref AWS::NoValue]``) count as the
+    item they add when their condition holds."""
+    found = []
+    for item in items:
+        if isinstance(item, dict) and set(item) == {"Fn::If"}:
+            _, item, otherwise = item["Fn::If"]
+            assert otherwise == NO_VALUE, item
+        found.append(item)
+    return found
+
+
+def cache_behaviours(distribution: dict[str, Any]) -> list[dict[str, Any]]:
+    return unconditional(distribution["CacheBehaviors"])
+
+
 def sub_text(value: Any) -> str:
     """The text of a plain string or a !Sub string."""
     if isinstance(value, dict) and "Fn::Sub" in value:
@@ -118,20 +137,33 @@ def sub_text(value: Any) -> str:
     return str(value)
 
 
-def test_every_function_file_has_exactly_one_lambda_and_one_post_route(
+def declared_methods(function_file: Path) -> tuple[str, ...]:
+    """The HTTP methods a function file answers (its ``METHODS``, else the loader's default)."""
+    for node in ast.parse(function_file.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "METHODS" for target in node.targets
+        ):
+            return tuple(method.upper() for method in ast.literal_eval(node.value))
+    return DEFAULT_METHODS
+
+
+def test_every_function_file_has_exactly_one_lambda_and_a_route_per_method(
     resources: dict[str, Any],
 ) -> None:
     # GIVEN the endpoints in functions/
-    endpoints = set(discover(ROOT / "functions"))
-    assert endpoints, "no function files found"
+    files = discover(ROOT / "functions")
+    assert files, "no function files found"
     functions = http_functions(resources)
     # THEN each has one Lambda function, and no Lambda serves a file that does not exist
-    assert set(functions) == endpoints
+    assert set(functions) == set(files)
     for name, function in functions.items():
         events = function["Properties"]["Events"]
         routes = [e["Properties"] for e in events.values() if e["Type"] == "HttpApi"]
-        # AND exactly one route, POST /<name>, on the stack's HTTP API
-        assert routes == [{"ApiId": {"Ref": "HttpApi"}, "Method": "POST", "Path": f"/{name}"}]
+        # AND one route on the stack's HTTP API for each method the file answers, /<name>
+        assert sorted(routes, key=lambda route: route["Method"]) == [
+            {"ApiId": {"Ref": "HttpApi"}, "Method": method, "Path": f"/{name}"}
+            for method in sorted(declared_methods(files[name]))
+        ], name
 
 
 def test_functions_run_a_current_python_with_sized_memory_and_timeouts(
@@ -166,7 +198,7 @@ def test_function_environment_names_only_settings_the_app_knows(
 
 def test_every_api_route_is_served_through_cloudfront_uncached(resources: dict[str, Any]) -> None:
     distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
-    behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    behaviours = {b["PathPattern"]: b for b in cache_behaviours(distribution)}
     files = discover(ROOT / "functions")
     for name in http_functions(resources):
         if files[name].name.endswith(".protected.py"):
@@ -274,10 +306,13 @@ def test_ivs_calls_that_change_a_stage_are_allowed_only_on_the_stacks_own_stages
             actions = set(as_list(statement["Action"]))
             if not any(a.startswith("ivs:") for a in actions):
                 continue
-            # every IVS statement names stages, except the listing, which IAM cannot scope
+            # every IVS statement names stages, except the listing, which IAM cannot scope, and
+            # the stack's own storage configuration, which a recorded stage names
             for resource in as_list(statement["Resource"]):
                 if resource == "*":
                     assert actions <= UNSCOPABLE_ACTIONS, (name, statement["Sid"])
+                elif resource == STORAGE_CONFIGURATION:
+                    assert actions == {"ivs:CreateStage"}, (name, statement["Sid"])
                 else:
                     assert ":ivs:${AWS::Region}:${AWS::AccountId}:stage/*" in sub_text(resource)
             # deleting or retagging needs the stage's app tag to be this stack's (the APP_TAG
@@ -304,7 +339,9 @@ def test_the_assets_bucket_is_private_and_readable_only_by_the_distribution(
     assert allows[0]["Action"] == "s3:GetObject"
     source_arn = allows[0]["Condition"]["StringEquals"]["AWS:SourceArn"]
     assert "distribution/${Distribution}" in sub_text(source_arn)
-    origins = resources["Distribution"]["Properties"]["DistributionConfig"]["Origins"]
+    origins = unconditional(
+        resources["Distribution"]["Properties"]["DistributionConfig"]["Origins"]
+    )
     assets = next(o for o in origins if o["Id"] == "assets")
     assert assets["OriginAccessControlId"] == {"Fn::GetAtt": ["AssetsOriginAccessControl", "Id"]}
 
@@ -387,7 +424,7 @@ def test_only_the_host_page_may_capture_the_screen_microphone_and_camera(
     resources: dict[str, Any],
 ) -> None:
     distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
-    behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    behaviours = {b["PathPattern"]: b for b in cache_behaviours(distribution)}
     assert behaviours["/host.html"]["ResponseHeadersPolicyId"] == {"Ref": "HostPageHeaders"}
     assert distribution["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {
         "Ref": "AudiencePageHeaders"
@@ -403,7 +440,7 @@ def test_viewers_reach_everything_over_tls_and_a_custom_domain_gets_tls_1_2(
     resources: dict[str, Any],
 ) -> None:
     distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
-    behaviours = [distribution["DefaultCacheBehavior"], *distribution["CacheBehaviors"]]
+    behaviours = [distribution["DefaultCacheBehavior"], *cache_behaviours(distribution)]
     assert {b["ViewerProtocolPolicy"] for b in behaviours} <= {"redirect-to-https", "https-only"}
     custom, default = distribution["ViewerCertificate"]["Fn::If"][1:]
     assert custom["MinimumProtocolVersion"] == "TLSv1.2_2021"
