@@ -10,8 +10,9 @@
   the room ends.
 
 Each provider's ``RecordingStore`` lists and deletes them; a service that fails or refuses
-raises ``ProviderError`` (rendered as a clear 502/503 by the runtime). A recording's ``id`` is random (or
-contains the service's random identifiers), so one that is not listed cannot be guessed.
+raises ``ProviderError`` (rendered as a clear 502/503 by the runtime). A recording's ``id`` is
+random (or contains the service's random identifiers), so one that is not listed cannot be
+guessed.
 """
 
 from __future__ import annotations
