@@ -141,7 +141,7 @@ class TwilioProvider:
             # Twilio reports the host leaving: the stream stops even if the page never says so.
             data.update(StatusCallback=self.room_events_url, StatusCallbackMethod="POST")
         try:
-            self.rest.call("POST", f"{VIDEO}/Rooms", data=data, idempotent=False)
+            created = self.rest.call("POST", f"{VIDEO}/Rooms", data=data, idempotent=False)
         except TwilioApiError as error:
             if error.code == 53126:
                 raise ProviderUnavailableError(
@@ -152,6 +152,7 @@ class TwilioProvider:
                 # The room may exist although the answer was lost: we know its name, close it.
                 self._complete_room_quietly(room)
             raise
+        self._room_created(created)
         token = AccessToken(
             self.account_sid,
             self.api_key_sid,
@@ -165,6 +166,9 @@ class TwilioProvider:
     def _room_limits(self) -> dict[str, str]:
         """Extra Create Room parameters (none here: the composer and the host)."""
         return {}
+
+    def _room_created(self, room: dict[str, Any]) -> None:
+        """Called with Twilio's answer once the host's room exists, before the host joins."""
 
     def start_stream(self, room: str) -> StreamState:
         with self._start_lock:  # one start at a time in this process

@@ -153,6 +153,38 @@ class TwilioRest:
             waited += pause
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def redirect_target(self, url: str, params: Mapping[str, object]) -> str:
+        """Where a ``GET`` that Twilio answers with a redirect points; the redirect is not
+        followed (the target may be a large media file). One attempt: the caller is a browser
+        that can try again."""
+        import requests
+
+        try:
+            response = self.client.request("GET", url, params=dict(params), allow_redirects=False)
+        except requests.Timeout:
+            raise TwilioApiError(
+                f"Twilio did not answer in time ({_describe('GET', url)}); "
+                "try again in a few seconds"
+            ) from None
+        except requests.RequestException as exc:
+            raise _unreachable("GET", url, exc) from None
+        status = response.status_code
+        headers = response.headers or {}
+        location = headers.get("Location") or headers.get("location")
+        if 300 <= status < 400 and location:
+            return str(location)
+        if 200 <= status < 300:
+            try:
+                target = json.loads(response.text).get("redirect_to")
+            except (ValueError, AttributeError):
+                target = None
+            if isinstance(target, str) and target:
+                return target
+            raise TwilioApiError(
+                f"Twilio answered {_describe('GET', url)} without a redirect", http_status=502
+            )
+        raise self._error("GET", url, status, response.text, _retry_after(headers))
+
     def pages(
         self, url: str, key: str, params: Mapping[str, object], *, max_pages: int = 20
     ) -> Iterator[dict[str, Any]]:

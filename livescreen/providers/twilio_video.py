@@ -34,6 +34,7 @@ from urllib.parse import quote
 from livescreen.config import ConfigError, Settings
 from livescreen.providers.base import AudienceGrant, HostGrant, ProviderError, StreamState
 from livescreen.providers.twilio import VIDEO, TwilioProvider
+from livescreen.providers.twilio_recording import RoomRecorder
 from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError
 from livescreen.providers.twilio_room_events import HOST_LEFT, ROOM_ENDED, ROOM_NAME
 
@@ -133,11 +134,18 @@ class TwilioVideoProvider(TwilioProvider):
             self._find_live_room,
             ttl=settings.get_int("LIVE_LOOKUP_TTL", minimum=0, maximum=60),
         )
+        self.recorder = RoomRecorder(
+            self.rest, self.host_identity, enabled=settings.get_flag("RECORDING")
+        )
 
     # -- host ---------------------------------------------------------------------------------
 
     def _room_limits(self) -> dict[str, str]:
-        return {"MaxParticipants": str(self.max_participants)}
+        return {"MaxParticipants": str(self.max_participants), **RoomRecorder.room_params()}
+
+    def _room_created(self, room: dict[str, Any]) -> None:
+        if room.get("sid"):
+            self.recorder.record_host(str(room["sid"]))
 
     def create_host_grant(self) -> HostGrant:
         grant = super().create_host_grant()
@@ -160,11 +168,37 @@ class TwilioVideoProvider(TwilioProvider):
         return StreamState(room=room, live=True, started_now=True, extra={"audience": AUDIENCE})
 
     def stop_stream(self, room: str) -> StreamState:
-        """Complete the room: Twilio disconnects everyone in it. Idempotent."""
+        """Complete the room: Twilio disconnects everyone in it; then compose its recording
+        (``RECORDING=on``). Idempotent."""
+        return self._end_room(room, None)
+
+    def _end_room(self, room: str, room_sid: str | None) -> StreamState:
+        if self.recorder.enabled and not room_sid:
+            room_sid = self._room_sid_quietly(room)  # by name: only while it is in progress
         self._complete_room(room)
         self.live_room.clear()
         log.info("Stream stopped for room %s", room)
+        if room_sid:
+            self.recorder.compose_quietly(room_sid)
         return StreamState(room=room, live=False, extra={"audience": AUDIENCE})
+
+    def _room_sid_quietly(self, room: str) -> str | None:
+        """The SID of the room named ``room`` (in progress, or else the newest completed one)."""
+        try:
+            answer = self._room(room)
+            if answer.get("sid"):
+                return str(answer["sid"])
+            page = self.rest.call(
+                "GET",
+                f"{VIDEO}/Rooms",
+                params={"UniqueName": room, "Status": "completed", "PageSize": 1},
+                idempotent=True,
+            )
+        except ProviderError as error:
+            log.error("Could not look up room %s to compose its recording: %s", room, error)
+            return None
+        rooms = page.get("rooms") or []
+        return str(rooms[0]["sid"]) if rooms and rooms[0].get("sid") else None
 
     # -- audience -----------------------------------------------------------------------------
 
@@ -223,7 +257,7 @@ class TwilioVideoProvider(TwilioProvider):
             return False
         if action == STOP:
             log.info("Room %s reported %s: ending the stream", room, name)
-            self.stop_stream(room)
+            self._end_room(room, _field(event, "RoomSid") or None)
             return True
         room_sid, participant = _field(event, "RoomSid"), _field(event, "ParticipantSid")
         if not room_sid or not participant:

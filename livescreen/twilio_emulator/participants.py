@@ -105,6 +105,9 @@ class ParticipantsMixin:
     def _room_event(self, room: Room, event: str, **extra: str) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def _tracks_changed(self, room: Room) -> None:  # pragma: no cover - RecordingsMixin
+        raise NotImplementedError
+
     # -- what clients do (the SDK's side) -----------------------------------------------------
 
     def connect_participant(self, room_name_or_sid: str, identity: str) -> Participant:
@@ -146,6 +149,7 @@ class ParticipantsMixin:
                 raise ApiError(400, 53204, "Participant is not connected")
             track_sid = new_sid("MT")
             participant.tracks[track_sid] = (kind, name or track_sid)
+            self._tracks_changed(room)
             self._room_event(
                 room,
                 "track-added",
@@ -257,6 +261,7 @@ class ParticipantsMixin:
         now = self.clock()
         participant.status = "disconnected"
         participant.end_time = participant.updated = now
+        self._tracks_changed(room)
         self._room_event(
             room,
             "participant-disconnected",

@@ -38,6 +38,7 @@ class Room:
     status_callback_method: str = "POST"
     status: str = "in-progress"
     end_time: float | None = None
+    record_participants_on_connect: bool = False
     #: SequenceNumber of the next status callback (each room counts its own from 0)
     next_sequence: int = 0
     #: Everyone who ever connected, by participant SID
@@ -65,7 +66,7 @@ class Room:
             "max_participants": self.max_participants,
             "max_participant_duration": self.max_participant_duration,
             "max_concurrent_published_tracks": 170 if self.type.startswith("group") else None,
-            "record_participants_on_connect": False,
+            "record_participants_on_connect": self.record_participants_on_connect,
             "video_codecs": ["VP8", "H264"],
             "media_region": "us1",
             "audio_only": False,

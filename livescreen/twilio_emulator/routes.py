@@ -147,6 +147,79 @@ def _rules_update(state: EmulatorState, path: str, sid: str, params: Params) -> 
     return 200, state.update_subscribe_rules(room, participant, path, params).rules_json()
 
 
+def _recording_rules_fetch(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    return 200, state.get_recording_rules(sid, path).to_json()
+
+
+def _recording_rules_update(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    return 200, state.update_recording_rules(sid, path, params).to_json()
+
+
+def _room_recordings_list(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    room = state.room(sid, path)
+    items = state.list_room_recordings(sid, path, params)
+    return _page(items, params, "recordings", VIDEO_URL, f"/Rooms/{room.sid}/Recordings")
+
+
+def _room_recording_fetch(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    room, recording = sid.split(SEPARATOR, 1)
+    return 200, state.room_recording(room, recording, path).to_json()
+
+
+def _recordings_list(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
+    return _page(state.list_recordings(params), params, "recordings", VIDEO_URL, "/Recordings")
+
+
+def _recording_fetch(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
+    return 200, state.recording(sid, path).to_json()
+
+
+def _recording_delete(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
+    state.delete_recording(sid, path)
+    return 204, {}
+
+
+def _compositions_list(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    items = state.list_compositions(params)
+    return _page(items, params, "compositions", VIDEO_URL, "/Compositions")
+
+
+def _compositions_create(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    return 201, state.create_composition(params).to_json()
+
+
+def _composition_fetch(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    return 200, state.composition(sid, path).to_json()
+
+
+def _composition_delete(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    state.delete_composition(sid, path)
+    return 204, {}
+
+
+def _composition_media(
+    state: EmulatorState, path: str, sid: str, params: Params
+) -> tuple[int, Any]:
+    """302 to a short-lived URL; the server copies ``redirect_to`` into ``Location``."""
+    return 302, {"redirect_to": state.composition_media(sid, path, params)}
+
+
 #: Joins a room's and a participant's path segments into one ``sid`` for the handlers above.
 SEPARATOR = "\x00"
 
@@ -171,6 +244,18 @@ ROUTES = (
         GET=_rules_fetch,
         POST=_rules_update,
     ),
+    _route(
+        "/video/v1/Rooms/{Sid}/RecordingRules",
+        GET=_recording_rules_fetch,
+        POST=_recording_rules_update,
+    ),
+    _route("/video/v1/Rooms/{Sid}/Recordings", GET=_room_recordings_list),
+    _route("/video/v1/Rooms/{Sid}/Recordings/{ParticipantSid}", GET=_room_recording_fetch),
+    _route("/video/v1/Recordings", GET=_recordings_list),
+    _route("/video/v1/Recordings/{Sid}", GET=_recording_fetch, DELETE=_recording_delete),
+    _route("/video/v1/Compositions", GET=_compositions_list, POST=_compositions_create),
+    _route("/video/v1/Compositions/{Sid}", GET=_composition_fetch, DELETE=_composition_delete),
+    _route("/video/v1/Compositions/{Sid}/Media", GET=_composition_media),
     _route("/media/v1/MediaProcessors", GET=_mp_list, POST=_mp_create),
     _route("/media/v1/MediaProcessors/{Sid}", GET=_mp_fetch, POST=_mp_update),
     _route("/media/v1/PlayerStreamers", GET=_ps_list, POST=_ps_create),

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from livescreen.twilio_emulator.callbacks import CallbackSender
+from livescreen.twilio_emulator.compositions import MEDIA_PATH
 from livescreen.twilio_emulator.errors import ApiError, not_found
 from livescreen.twilio_emulator.resources import Participant
 from livescreen.twilio_emulator.routes import dispatch, match
@@ -85,6 +86,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str) -> None:
         emulator = self.server.emulator
         url = urlsplit(self.path)
+        if url.path.startswith(MEDIA_PATH):
+            self._media(method, url.path, url.query)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else ""
         route, _ = match(url.path)
@@ -124,12 +128,31 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.refuse_connections(keep=self.connection)
             headers["Connection"] = "close"
             self.close_connection = True
+        if status == 302:
+            headers["Location"] = payload["redirect_to"]
         self._send(status, payload, headers)
 
+    def _media(self, method: str, path: str, query: str) -> None:
+        """A composed file at its signed, expiring URL (no credentials: the URL is the key)."""
+        self.server.emulator.count(method, MEDIA_PATH)
+        data = self.server.emulator.state.media_file(path, query) if method == "GET" else None
+        if data is None:
+            body = b"<Error><Code>AccessDenied</Code></Error>"
+            self.send_response(403 if method == "GET" else 405)
+            self.send_header("Content-Type", "application/xml")
+        else:
+            body = data
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _send(self, status: int, payload: dict[str, Any], headers: Mapping[str, str]) -> None:
-        data = json.dumps(payload).encode("utf-8")
+        data = b"" if status == 204 else json.dumps(payload).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        if data:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Twilio-Request-Id", "RQ" + secrets.token_hex(16))
         for name, value in headers.items():
@@ -198,6 +221,7 @@ class EmulatorServer:
         self._serving_lock = threading.Lock()
         self._httpd = self._bind(host, port)
         self._address: tuple[str, int] = (str(self._httpd.server_address[0]), self.port)
+        self.state.media_base = self.base_url
         self._thread: threading.Thread | None = None
         self._stopped = False
         #: False while connections are refused (``refuse_connections``), and after ``stop``.

@@ -17,8 +17,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from livescreen.twilio_emulator.compositions import CompositionsMixin, new_media_key
 from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found, out_of_range
 from livescreen.twilio_emulator.participants import ParticipantsMixin, refuse_unknown
+from livescreen.twilio_emulator.recording_resources import (
+    Composition,
+    RecordingRules,
+    TrackRecording,
+)
+from livescreen.twilio_emulator.recordings import RecordingsMixin, parse_recording_rules
 from livescreen.twilio_emulator.resources import (
     ACTIVE,
     MediaProcessor,
@@ -110,6 +117,15 @@ def _callback(params: Params) -> tuple[str | None, str]:
     return url, _choice(params, "StatusCallbackMethod", CALLBACK_METHODS, "POST") or "POST"
 
 
+def _boolean(params: Params, name: str) -> bool:
+    value = params.get(name)
+    if value in (None, ""):
+        return False
+    if value.lower() not in ("true", "false"):
+        raise invalid(name, value, ("true", "false"))
+    return value.lower() == "true"
+
+
 def _json_object(params: Params, name: str) -> dict[str, Any]:
     raw = params.get(name)
     if not raw:
@@ -123,8 +139,9 @@ def _json_object(params: Params, name: str) -> dict[str, Any]:
     return value
 
 
-class EmulatorState(ParticipantsMixin):
-    """Rooms (and their participants), MediaProcessors and PlayerStreamers of one account.
+class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
+    """Rooms (their participants, recording rules and track recordings), compositions,
+    MediaProcessors and PlayerStreamers of one account.
 
     Safe to use from many threads.
     """
@@ -145,6 +162,14 @@ class EmulatorState(ParticipantsMixin):
         self.rooms: dict[str, Room] = {}
         self.media_processors: dict[str, MediaProcessor] = {}
         self.player_streamers: dict[str, PlayerStreamer] = {}
+        self.recording_rules: dict[str, RecordingRules] = {}
+        self.track_recordings: dict[str, TrackRecording] = {}
+        self.compositions: dict[str, Composition] = {}
+        #: A composition moves one status further each time it is read (see compositions.py).
+        self.auto_compose = True
+        #: Where composition media URLs point (the server sets its own base URL).
+        self.media_base = "http://127.0.0.1"
+        self.media_key = new_media_key()
 
     # -- time -----------------------------------------------------------------------------
 
@@ -185,6 +210,9 @@ class EmulatorState(ParticipantsMixin):
             params, "MaxParticipantDuration", 14400, 600, 86400, code=53123
         )
         callback, callback_method = _callback(params)
+        on_connect = _boolean(params, "RecordParticipantsOnConnect")
+        rules = params.get("RecordingRules")
+        initial_rules = parse_recording_rules(rules) if rules else None
         now = self.clock()
         sid = new_sid("RM")
         name = params.get("UniqueName") or sid
@@ -203,8 +231,11 @@ class EmulatorState(ParticipantsMixin):
             max_participant_duration=max_participant_duration,
             status_callback=callback,
             status_callback_method=callback_method,
+            record_participants_on_connect=on_connect,
         )
         self.rooms[sid] = room
+        if initial_rules is not None:
+            self.recording_rules[sid] = RecordingRules(sid, initial_rules, now, now)
         self._room_event(room, "room-created")
         return room
 
@@ -248,6 +279,7 @@ class EmulatorState(ParticipantsMixin):
         room.status = "completed"
         room.end_time = now
         room.updated = now
+        self._tracks_changed(room)  # every recording of the room is complete
         self._room_event(room, "room-ended", RoomDuration=str(int(now - room.created)))
         return room
 

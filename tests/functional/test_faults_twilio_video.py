@@ -41,15 +41,35 @@ ROOM_UPDATE = ("POST", "/video/v1/Rooms/{Sid}")
 PARTICIPANTS = ("GET", "/video/v1/Rooms/{Sid}/Participants")
 PARTICIPANT_UPDATE = ("POST", "/video/v1/Rooms/{Sid}/Participants/{ParticipantSid}")
 RULES_UPDATE = ("POST", "/video/v1/Rooms/{Sid}/Participants/{ParticipantSid}/SubscribeRules")
+RECORDING_RULES = ("POST", "/video/v1/Rooms/{Sid}/RecordingRules")
+COMPOSITIONS_LIST = ("GET", "/video/v1/Compositions")
+ROOM_RECORDINGS = ("GET", "/video/v1/Rooms/{Sid}/Recordings")
+COMPOSITION_CREATE = ("POST", "/video/v1/Compositions")
 
 CALLS = (
     TwilioCall("host_token", *ROOM_CREATE),
+    # RECORDING=on: a room whose rules cannot be set goes live unrecorded (logged)
+    TwilioCall("host_token", *RECORDING_RULES, previous=ROOM_CREATE, fails_request=False),
     TwilioCall("stream_start", *ROOM_FETCH),
     TwilioCall("stream_start", *PARTICIPANTS, previous=ROOM_FETCH),
-    TwilioCall("stream_stop", *ROOM_UPDATE),
+    # RECORDING=on: the room's SID (to compose it), then the completion, then the composition;
+    # a failure around the composition never fails the stop (the next stop composes)
+    TwilioCall("stream_stop", *ROOM_FETCH, fails_request=False),
+    TwilioCall("stream_stop", *ROOM_UPDATE, previous=ROOM_FETCH),
+    TwilioCall("stream_stop", *COMPOSITIONS_LIST, previous=ROOM_UPDATE, fails_request=False),
+    TwilioCall("stream_stop", *ROOM_RECORDINGS, previous=COMPOSITIONS_LIST, fails_request=False),
+    TwilioCall("stream_stop", *COMPOSITION_CREATE, previous=ROOM_RECORDINGS, fails_request=False),
     TwilioCall("audience_token", *ROOMS_LIST),
     TwilioCall("audience_token", *PARTICIPANTS, previous=ROOMS_LIST),
 )
+#: Each call with each fault; refused connections cannot hit the first call of a request alone
+#: (every later call is refused too), so a first call the request survives is left out.
+CASES = [
+    pytest.param(target, fault, id=f"{target.id}-{fault}")
+    for target in CALLS
+    for fault in FAULTS
+    if target.fails_request or target.previous is not None or fault != "refused"
+]
 #: Room events and the one call each makes.
 EVENT_CALLS = {
     "participant-connected": RULES_UPDATE,
@@ -83,14 +103,18 @@ def prepare(endpoint: str, settings: Settings, emulator: EmulatorServer) -> dict
         return {"password": settings["HOST_PASSWORD"]}
     host = sign_in(settings)
     participant = emulator.connect(host["token"])
+    emulator.state.publish_track(participant.sid, "video", "screen")
     if endpoint in ("stream_stop", "audience_token"):
         assert call("stream_start", settings, {"session": host["session"]}).status == 200
     return {"session": host["session"], "room": host["room"], "host": participant}
 
 
+def compositions(emulator: EmulatorServer) -> list[str]:
+    return [c.sid for c in emulator.state.compositions.values() if c.status != "deleted"]
+
+
 @pytest.mark.usefixtures("fresh_process")
-@pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("target", CALLS, ids=[c.id for c in CALLS])
+@pytest.mark.parametrize(("target", "fault"), CASES)
 def test_a_failing_twilio_call_gets_a_clear_answer_and_leaves_nothing_running(
     settings: Settings,
     emulator: EmulatorServer,
@@ -106,19 +130,29 @@ def test_a_failing_twilio_call_gets_a_clear_answer_and_leaves_nothing_running(
     answer = answer_while_failing(
         emulator, settings, target, fault, body_for(target.endpoint, prepared)
     )
-    # THEN the caller gets a clear 502/503
-    assert_told_clearly(answer, fault, settings, sleeps)
-    # AND nothing the failed request started is left running (a room whose create may have
-    # happened is completed; a failed start or lookup leaves the host's room as it was)
-    if target.endpoint == "host_token":
-        assert emulator.state.running() == NOTHING_RUNNING
-    elif target.endpoint != "stream_stop":
-        assert emulator.state.running() == running_before
+    if not target.fails_request:
+        # THEN a failure around recording does not fail the request
+        assert answer.status == 200, answer.text
+        if target.endpoint == "stream_stop":
+            assert emulator.state.running() == NOTHING_RUNNING
+            assert len(compositions(emulator)) <= 1
+        else:
+            assert emulator.state.running()["rooms"] == [answer.json()["room"]]
+    else:
+        # THEN the caller gets a clear 502/503
+        assert_told_clearly(answer, fault, settings, sleeps)
+        # AND nothing the failed request started is left running (a room whose create may
+        # have happened is completed; a failed start or lookup leaves the host's room as it was)
+        if target.endpoint == "host_token":
+            assert emulator.state.running() == NOTHING_RUNNING
+        elif target.endpoint != "stream_stop":
+            assert emulator.state.running() == running_before
     # AND once Twilio answers again, the same request succeeds
     again = call(target.endpoint, settings, body_for(target.endpoint, prepared))
     assert again.status == 200, again.text
     if target.endpoint == "stream_stop":
         assert emulator.state.running() == NOTHING_RUNNING
+        assert len(compositions(emulator)) == 1  # the room is composed once, whatever failed
     elif target.endpoint == "audience_token":
         assert again.json()["room"] == prepared["room"]
 
@@ -155,7 +189,8 @@ def test_the_fault_table_lists_every_call_each_endpoint_makes(
         return dict(answer.json())
 
     host = record("host_token", {"password": settings["HOST_PASSWORD"]})
-    emulator.connect(host["token"])
+    participant = emulator.connect(host["token"])
+    emulator.state.publish_track(participant.sid, "video", "screen")
     record("stream_start", {"session": host["session"]})
     record("audience_token", {})
     record("stream_stop", {"session": host["session"]})
