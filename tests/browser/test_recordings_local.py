@@ -12,9 +12,7 @@ from recordings_pages import RecordingsPage
 from livescreen.providers import clear_provider_cache
 
 
-def test_a_stream_is_recorded_and_plays_on_the_recordings_page(
-    server: Any, open_page: Any
-) -> None:
+def test_a_stream_is_recorded_and_plays_on_the_recordings_page(server: Any, open_page: Any) -> None:
     # GIVEN a host live for three seconds, recording
     host = HostPage(open_page(), server.url).open()
     grant = host.go_live(PASSWORD)
