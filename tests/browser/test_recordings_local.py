@@ -21,6 +21,7 @@ def test_a_stream_is_recorded_and_plays_on_the_recordings_page(server: Any, open
     host.page.wait_for_function(
         "() => document.getElementById('onAir').textContent >= '0:00:03'", timeout=10_000
     )
+    screenshot(host.page, "host-recording")
 
     # WHEN the host switches the stream off
     with host.page.expect_response("**/stream_stop") as stopped:
@@ -126,3 +127,41 @@ def test_the_audience_page_links_to_the_recordings_only_when_they_are_public(
     recordings = RecordingsPage(open_page(), server.url).open()
     assert recordings.items() == []
     assert recordings.page.locator("#passwordForm").is_hidden()
+
+
+def test_an_upload_lost_on_the_network_is_sent_again_and_nothing_is_missing(
+    server: Any, open_page: Any, tmp_path: Any
+) -> None:
+    # GIVEN a network that drops the first upload of the recording
+    page = open_page()
+    dropped: list[str] = []
+
+    def drop_first(route: Any) -> None:
+        if not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/local/recording/upload**", drop_first)
+    host = HostPage(page, server.url).open()
+
+    # WHEN the host is live for two seconds, then stops
+    grant = host.go_live(PASSWORD)
+    host.page.wait_for_function(
+        "() => document.getElementById('onAir').textContent >= '0:00:02'", timeout=10_000
+    )
+    with host.page.expect_response("**/stream_stop"):
+        host.page.click("#liveSwitch")
+
+    # THEN the dropped piece was sent again: the file begins with webm's header (EBML), the
+    # host saw no warning, and the recording is complete
+    assert dropped and dropped[0].endswith("offset=0")
+    assert host.page.locator("#recordingAlert").is_hidden()
+    folder = tmp_path / "recordings"
+    [sidecar] = folder.glob("*.json")
+    metadata = json.loads(sidecar.read_text())
+    assert (metadata["title"], metadata["complete"]) == (grant["room"], True)
+    media = sidecar.with_suffix(".webm").read_bytes()
+    assert media[:4] == b"\x1a\x45\xdf\xa3"
+    assert len(media) == metadata["size"] > 0
