@@ -16,7 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from livescreen.providers.local_hub import HUB, Hub, Room
-from livescreen.recordings.local_files import OffsetMismatchError, RecordingFolder
+from livescreen.recordings.local_files import (
+    OffsetMismatchError,
+    RecordingFolder,
+    RecordingLimitError,
+)
 
 logger = logging.getLogger("livescreen.recordings")
 
@@ -65,6 +69,8 @@ class LocalRecordings:
             if active is None:
                 if offset != 0:
                     raise OffsetMismatchError("A recording must begin at offset 0")
+                if len(data) > max_bytes:  # refused before a file is made for it
+                    raise RecordingLimitError.of(max_bytes)
                 began = self._wall_clock() - (now - room.started_at)
                 recording_id = folder.create(title=room.name, room=room.name, started_at=began)
                 active = _Active(recording_id, folder, room.started_at, now)

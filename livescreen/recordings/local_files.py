@@ -34,6 +34,13 @@ class OffsetMismatchError(Exception):
 class RecordingLimitError(Exception):
     """An upload would take the file beyond its size limit; nothing was written."""
 
+    @classmethod
+    def of(cls, max_bytes: int) -> RecordingLimitError:
+        return cls(
+            f"The recording reached its limit of {max_bytes // (1024 * 1024)} MB "
+            "(MAX_RECORDING_MB): the rest of the stream is not recorded"
+        )
+
 
 def is_recording_id(value: str) -> bool:
     return RECORDING_ID.fullmatch(value) is not None
@@ -89,10 +96,7 @@ class RecordingFolder:
                     f"The recording is {size} bytes long: an upload must continue at that offset"
                 )
             if size + len(data) > max_bytes:
-                raise RecordingLimitError(
-                    f"The recording reached its limit of {max_bytes // (1024 * 1024)} MB "
-                    "(MAX_RECORDING_MB): the rest of the stream is not recorded"
-                )
+                raise RecordingLimitError.of(max_bytes)
             with path.open("ab") as media:
                 media.write(data)
             metadata.update(size=size + len(data), duration=max(0.0, duration))

@@ -147,3 +147,15 @@ def test_delete_removes_both_files(folder: RecordingFolder) -> None:
     assert list(folder.root.iterdir()) == []
     with pytest.raises(RecordingNotFoundError):
         folder.delete(recording_id)
+
+
+def test_a_first_piece_over_the_limit_makes_no_file(
+    hub: Hub, recordings: LocalRecordings, folder: RecordingFolder
+) -> None:
+    room = hub.create_room()
+    hub.start(room.name)
+
+    with pytest.raises(RecordingLimitError, match="MAX_RECORDING_MB"):
+        recordings.append(room, folder, 0, b"x" * (LIMIT + 1), max_bytes=LIMIT)
+
+    assert folder.ids() == []
