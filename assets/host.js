@@ -24,6 +24,8 @@ const ui = {
   onAir: $('onAir'),
   viewerCount: $('viewerCount'),
   micButton: $('micButton'),
+  recordingBadge: $('recordingBadge'),
+  recordingAlert: $('recordingAlert'),
 };
 const chat = mountChat($('chat'), { role: 'host' });
 
@@ -58,6 +60,16 @@ function showNotice(message) {
 function clearMessages() {
   ui.error.hidden = true;
   showNotice('');
+  ui.recordingAlert.hidden = true;
+}
+
+// The recording's state from the provider: a badge while it records; a warning when it stopped
+// before the stream did (limit reached, refused, unreachable) or could not start.
+function showRecording({ state, message }) {
+  ui.recordingBadge.hidden = state !== 'recording';
+  if (state === 'recording' || state === 'stopped') return;
+  ui.recordingAlert.textContent = message;
+  ui.recordingAlert.hidden = !message;
 }
 
 function selectedSource() {
@@ -119,6 +131,7 @@ async function start(password) {
     check();
     await postJSON('/stream_start', { session: grant.session });
     check();
+    if (attempt.handle.startRecording) attempt.handle.startRecording({ onStatus: showRecording });
   } catch (error) {
     if (current === attempt) current = null;
     await teardown(attempt);

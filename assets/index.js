@@ -11,6 +11,7 @@ const FULL_RETRY_MS = 5000;
 const playerDiv = document.getElementById('player');
 const statusLine = document.getElementById('status');
 const soundHint = document.getElementById('soundHint');
+const recordingsLink = document.getElementById('recordingsLink');
 const chat = mountChat(document.getElementById('chat'), { role: 'viewer' });
 
 // the stream being watched: { stream, handle }
@@ -97,6 +98,8 @@ async function check() {
     if (statusLine.textContent !== 'The stream has ended.') setStatus('Waiting for the server…');
     return;
   }
+  // the recordings of past streams are linked only when anyone may list them
+  recordingsLink.hidden = grant.recordingsPublic !== true;
   if (!grant.token || streamOf(grant) === spentStream) {
     chat.setLive(false);
     if (statusLine.textContent !== 'The stream has ended.') setStatus('Not currently streaming.');

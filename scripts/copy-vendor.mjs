@@ -23,6 +23,8 @@ const FILES = [
     'twilio-live-player-wasmworker-1-7-0.min.wasm',
   ],
   ['amazon-ivs-web-broadcast/dist/amazon-ivs-web-broadcast.js', 'amazon-ivs-web-broadcast.js'],
+  // recordings.html plays HLS recordings (ivs) with it where the browser has no HLS of its own.
+  ['hls.js/dist/hls.min.js', 'hls.min.js'],
 ];
 
 // ES module packages, copied as folders: [folder under node_modules, folder under assets/vendor].

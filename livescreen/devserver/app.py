@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -204,13 +205,20 @@ class DevApp:
     # -- the local provider's signalling --------------------------------------------------------
 
     def _relay(self, scope: Scope, prefix: str, path: str, body: bytes) -> _Reply | EventStream:
-        """``/local/...`` (the local provider's signalling) or ``/chat/...`` (local chat)."""
+        """``/local/...`` (the local provider's signalling and recording uploads) or
+        ``/chat/...`` (local chat)."""
         settings = self.settings()
         handle: Callable[..., Response]
+        sub_path = path[len(prefix) - 1 :]
         if prefix == LOCAL_PREFIX:
             if settings.provider != "local":
                 return _error(404, "The local provider is not in use")
-            from livescreen.providers.local_signalling import handle
+            from livescreen.providers import local_recording_routes
+
+            if local_recording_routes.is_recording_path(sub_path):
+                handle = partial(local_recording_routes.handle, settings=settings)
+            else:
+                from livescreen.providers.local_signalling import handle
         else:
             if chat_provider_name(settings) != "local":
                 return _error(404, "The local chat is not in use (CHAT_PROVIDER)")
@@ -220,7 +228,6 @@ class DevApp:
 
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         headers = dict(_headers(scope))
-        sub_path = path[len(prefix) - 1 :]
         status, out_headers, out_body = handle(scope["method"], sub_path, query, headers, body)
         if isinstance(out_body, EventStream):
             return out_body

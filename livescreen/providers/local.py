@@ -16,9 +16,13 @@ from livescreen.providers.base import (
     StreamState,
 )
 from livescreen.providers.local_hub import HUB, Hub
+from livescreen.providers.local_recording_routes import CHUNK_BYTES, UPLOAD_PATH
+from livescreen.recordings import recording_enabled
 
 #: Where the dev server mounts ``local_signalling.handle``; the browser module is told this.
 SIGNALLING_PATH = "/local"
+#: Where the host's page uploads what it records (``local_recording_routes``).
+RECORDING_UPLOAD_PATH = SIGNALLING_PATH + UPLOAD_PATH
 
 
 class LocalProvider:
@@ -26,13 +30,18 @@ class LocalProvider:
 
     name = "local"
 
-    def __init__(self, hub: Hub = HUB) -> None:
+    def __init__(self, hub: Hub = HUB, *, recording: bool = False) -> None:
         self._hub = hub
+        self._recording = recording
 
     def create_host_grant(self) -> HostGrant:
         room = self._hub.create_room()
+        # The host's page records what it publishes and uploads it while live (RECORDING=on).
+        upload = {"upload": RECORDING_UPLOAD_PATH, "chunkBytes": CHUNK_BYTES}
         return HostGrant(
-            room=room.name, token=room.host_token, extra={"signalling": SIGNALLING_PATH}
+            room=room.name,
+            token=room.host_token,
+            extra={"signalling": SIGNALLING_PATH, "recording": upload if self._recording else None},
         )
 
     def start_stream(self, room: str) -> StreamState:
@@ -66,4 +75,4 @@ def create_provider(settings: Settings) -> LocalProvider:
             "The local provider only runs in the dev server (`livescreen dev`): its rooms live in "
             "one process's memory. Set STREAM_PROVIDER=ivs (or twilio) for a deployed stack."
         )
-    return LocalProvider()
+    return LocalProvider(recording=recording_enabled(settings))

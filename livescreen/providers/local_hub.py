@@ -69,6 +69,8 @@ class Room:
     viewers: dict[str, Viewer] = field(default_factory=dict)
     host_inbox: Inbox | None = None
     host_left_at: float | None = None
+    #: when the room went live, on the hub's clock
+    started_at: float | None = None
 
     def viewer_count(self) -> int:
         return sum(1 for viewer in self.viewers.values() if viewer.watching > 0)
@@ -93,6 +95,19 @@ class Hub:
         self._lock = threading.RLock()
         self._rooms: OrderedDict[str, Room] = OrderedDict()
         self._live: Room | None = None
+        self._end_listeners: list[Callable[[Room], None]] = []
+
+    def now(self) -> float:
+        """The hub's clock (monotonic seconds, or a test's)."""
+        return self._clock()
+
+    def add_end_listener(self, listener: Callable[[Room], None]) -> None:
+        """Call ``listener(room)`` whenever a room ends (stopped, replaced, timed out, reset).
+
+        It runs with the hub's lock held: it must be quick and must not call the hub.
+        """
+        with self._lock:
+            self._end_listeners.append(listener)
 
     # -- the provider's side -------------------------------------------------------------
 
@@ -124,6 +139,7 @@ class Hub:
             if self._live is not None:
                 self._end(self._live, reason="Another stream started")
             room.live = True
+            room.started_at = self._clock()
             self._live = room
             if room.host_inbox is None:
                 # a host that never connects must not keep the stream live forever
@@ -260,6 +276,8 @@ class Hub:
             viewer.inbox.put(("ended", {"reason": reason}))
         self._tell_host(room, ("ended", {"reason": reason}))
         self._forget(room)
+        for listener in self._end_listeners:
+            listener(room)
 
     def _forget(self, room: Room) -> None:
         self._rooms.pop(room.name, None)

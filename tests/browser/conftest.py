@@ -75,16 +75,17 @@ def settings_for(provider: str = "local", **extra: str) -> Settings:
 
 
 @pytest.fixture
-def server() -> Iterator[Any]:
-    """A dev server on a free port with the ``local`` provider and chat, an empty hub and an
-    empty chat room."""
+def server(tmp_path: Path) -> Iterator[Any]:
+    """A dev server on a free port with the ``local`` provider and chat, an empty hub, an
+    empty chat room and its recordings in a folder of its own."""
     from livescreen.devserver import DevServer
 
     HUB.reset()
     CHAT_ROOM.reset()
     clear_provider_cache()
     clear_chat_cache()
-    dev = DevServer(settings_for(), port=0, root=ROOT)
+    recordings = str(tmp_path / "recordings")
+    dev = DevServer(settings_for(RECORDINGS_DIR=recordings), port=0, root=ROOT)
     dev.start_background()
     yield dev
     dev.shutdown()

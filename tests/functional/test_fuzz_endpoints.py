@@ -88,11 +88,14 @@ LOCAL_ROUTES = {
     "/local/answer": "POST",
     "/local/offer": "POST",
     "/local/viewer/events": "GET",
+    "/local/recording/upload": "POST",
     "/chat/events": "GET",
     "/chat/send": "POST",
     "/chat/delete": "POST",
     "/chat/disconnect": "POST",
 }
+#: Relay routes with a path parameter (generated requests only: no fixed path to send junk to).
+TEMPLATED_ROUTES = ("/local/recording/files/{file}",)
 PATHS = (*(f"/{name}" for name in FUNCTIONS), *LOCAL_ROUTES)
 #: Each function's methods, as its module declares them (``METHODS``).
 FUNCTION_METHODS = {
@@ -359,7 +362,7 @@ def fresh_throttle() -> Iterator[None]:
 
 def test_the_openapi_document_is_valid_and_names_every_endpoint() -> None:
     SCHEMA.validate()  # against the OpenAPI 3.0 meta-schema
-    assert {operation.path for operation in OPERATIONS} == set(PATHS)
+    assert {operation.path for operation in OPERATIONS} == {*PATHS, *TEMPLATED_ROUTES}
     assert set(FUNCTIONS) == set(discover(PROJECT_ROOT / "functions"))
 
 
@@ -983,6 +986,7 @@ def test_the_server_is_up_and_the_live_stream_untouched(live: LiveStream) -> Non
         "token": live.viewer_token,
         "room": live.room,
         "signalling": "/local",
+        "recordingsPublic": False,
     }
     # The hub's live room is the one that went live, with its host connected and no viewers
     room = HUB.live_room()

@@ -195,7 +195,7 @@ def test_nothing_is_live_until_the_host_starts(provider: LocalProvider) -> None:
     # GIVEN a room created for a host
     grant = provider.create_host_grant()
     assert re.fullmatch(r"livestream-[0-9a-f]{16}", grant.room)
-    assert grant.token and grant.extra == {"signalling": "/local"}
+    assert grant.token and grant.extra == {"signalling": "/local", "recording": None}
     # THEN the audience has nothing to watch yet
     assert provider.audience_grant().token is None
 

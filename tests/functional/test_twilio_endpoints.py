@@ -164,7 +164,11 @@ def test_session_header_works_like_the_body_field(
 
 
 def test_audience_before_during_and_after(twilio_settings: Settings) -> None:
-    assert call("audience_token", twilio_settings).json() == {"provider": "twilio", "token": None}
+    assert call("audience_token", twilio_settings).json() == {
+        "provider": "twilio",
+        "token": None,
+        "recordingsPublic": False,
+    }
     host = host_token(twilio_settings)
     call("stream_start", twilio_settings, {"session": host["session"]})
     assert call("audience_token", twilio_settings).json()["token"]

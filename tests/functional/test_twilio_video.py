@@ -136,6 +136,7 @@ def test_nothing_is_live_until_the_host_is_in_the_room_and_went_live(
         "provider": "twilio",
         "audience": "video",
         "token": None,
+        "recordingsPublic": False,
     }
     # AND going live before connecting is refused with a reason
     status, answer = post(f"{server.url}/stream_start", {"session": host["session"]})

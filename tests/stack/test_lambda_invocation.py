@@ -182,7 +182,12 @@ def test_audience_token_answers_the_documented_http_api_event_with_no_live_strea
     # THEN the viewer gets JSON saying which provider is in use and that nothing is live
     assert response["statusCode"] == 200
     assert header(response, "content-type").startswith("application/json")
-    assert decoded_body(response) == {"provider": "twilio", "audience": "video", "token": None}
+    assert decoded_body(response) == {
+        "provider": "twilio",
+        "audience": "video",
+        "token": None,
+        "recordingsPublic": False,
+    }
 
 
 def test_host_token_refuses_a_wrong_password_with_a_json_401(

@@ -159,7 +159,11 @@ def test_a_garbage_session_is_401_not_500() -> None:
 
 def test_the_whole_host_flow_makes_the_stream_visible_to_the_audience_and_then_not() -> None:
     # GIVEN nothing is live
-    assert call("audience_token").json() == {"provider": "local", "token": None}
+    assert call("audience_token").json() == {
+        "provider": "local",
+        "token": None,
+        "recordingsPublic": False,
+    }
 
     # WHEN the host signs in and goes live
     host = sign_in()

@@ -4,6 +4,7 @@
 
 import { postJSON } from '../api.js';
 import { videoPlayback } from '../playback.js';
+import { startRecording } from '../recorder.js';
 import { iceGatheringComplete, openEvents } from '../webrtc.js';
 
 const RTC_CONFIG = { iceServers: [] };
@@ -39,6 +40,7 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   const stream = new MediaStream([videoTrack, audioTrack].filter(Boolean));
   const peers = new Map(); // viewer id -> { pc, timer }
   let stopped = false;
+  let recording = null; // what startRecording() returned, while the stream is recorded
 
   // Forget `viewer`'s connection (only `pc` itself, if given: a newer one may have replaced it).
   const closePeer = (viewer, pc) => {
@@ -87,6 +89,8 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
     viewers: ({ count }) => onViewerCount && onViewerCount(count),
     ended: ({ reason }) => {
       if (stopped) return;
+      // the server ended the stream: it takes no more of the recording
+      if (recording) recording.stop({ upload: false });
       shutDown();
       onDisconnected && onDisconnected(new Error(reason || 'The stream ended.'));
     },
@@ -100,7 +104,17 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   });
 
   return {
+    // Record what is published and upload it, when the server records (`recording` in the
+    // /host_token reply); call once the stream is live. False when nothing is recorded.
+    startRecording({ onStatus } = {}) {
+      const where = tokenResponse.recording;
+      if (!where || !where.upload || stopped || recording) return false;
+      recording = startRecording({ stream, upload: where.upload, token, chunkBytes: where.chunkBytes, onStatus });
+      return true;
+    },
     async stop() {
+      // the last piece of the recording is uploaded while the stream is still live
+      if (recording) await recording.stop();
       shutDown();
     },
     setMicEnabled(enabled) {

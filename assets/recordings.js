@@ -1,0 +1,249 @@
+// The recordings page: the list of past streams (newest first) and a player.
+// When the list is for the host only, the host password is asked for and kept in this page's
+// memory (never stored), so that a refresh can ask again. HLS recordings (ivs) play with the
+// browser's own HLS (Safari) or the vendored hls.js; webm and mp4 play in the <video> itself.
+
+import { postJSON } from './js/api.js';
+import { loadScript } from './js/load-script.js';
+
+// while a recording is still being written, the list is asked again this often
+const REFRESH_MS = 10_000;
+// how long a webm without a duration in its header may take to reveal it (see knownDuration)
+const DURATION_PROBE_MS = 3000;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  error: $('error'),
+  loading: $('loading'),
+  passwordForm: $('passwordForm'),
+  password: $('password'),
+  content: $('content'),
+  recordingOff: $('recordingOff'),
+  empty: $('empty'),
+  list: $('list'),
+  player: $('player'),
+  playerTitle: $('playerTitle'),
+  playerHint: $('playerHint'),
+  refresh: $('refresh'),
+};
+
+let password = null; // the host password, in memory only
+let selectedId = null;
+let hls = null;
+let refreshTimer = null;
+let loading = false;
+
+const STATUS_BADGES = {
+  ready: ['Ready', 'text-bg-success'],
+  recording: ['Recording', 'text-bg-danger'],
+  processing: ['Processing', 'text-bg-warning'],
+};
+
+function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = !message;
+}
+
+function formatDuration(seconds) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '–';
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = String(Math.floor((total % 3600) / 60)).padStart(2, '0');
+  const s = String(total % 60).padStart(2, '0');
+  return `${h}:${m}:${s}`;
+}
+
+function formatStart(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleString();
+}
+
+function askForPassword() {
+  ui.content.hidden = true;
+  ui.refresh.hidden = true;
+  ui.passwordForm.hidden = false;
+  ui.password.focus();
+}
+
+function recordingItem(recording) {
+  const item = document.createElement('button');
+  item.type = 'button';
+  item.className = 'list-group-item list-group-item-action recording-item';
+  item.dataset.id = recording.id;
+  item.disabled = !recording.playbackUrl;
+  item.classList.toggle('active', recording.id === selectedId);
+
+  const top = document.createElement('div');
+  top.className = 'd-flex w-100 justify-content-between align-items-baseline gap-2';
+  const title = document.createElement('strong');
+  title.className = 'text-truncate';
+  title.textContent = recording.title || recording.id;
+  const [label, style] = STATUS_BADGES[recording.status] || [recording.status, 'text-bg-secondary'];
+  const badge = document.createElement('span');
+  badge.className = `badge ${style}`;
+  badge.textContent = label;
+  top.append(title, badge);
+
+  const details = document.createElement('small');
+  details.className = 'text-body-secondary';
+  details.textContent = `${formatStart(recording.startedAt)} · ${formatDuration(recording.duration)}`;
+
+  item.append(top, details);
+  item.addEventListener('click', () => play(recording));
+  return item;
+}
+
+function render(data) {
+  ui.passwordForm.hidden = true;
+  ui.content.hidden = false;
+  ui.refresh.hidden = false;
+  const recordings = Array.isArray(data.recordings) ? data.recordings : [];
+  ui.recordingOff.hidden = data.recording !== false;
+  ui.empty.hidden = recordings.length > 0;
+  ui.empty.textContent =
+    data.recording === false
+      ? 'No recordings yet, and recording is off: streams are not recorded.'
+      : 'No recordings yet. Every stream is recorded while it is live; it appears here.';
+  ui.list.replaceChildren(...recordings.map(recordingItem));
+  document.body.dataset.recordings = String(recordings.length);
+  if (recordings.some((recording) => recording.status !== 'ready')) {
+    refreshTimer = setTimeout(load, REFRESH_MS);
+  }
+}
+
+function explain(error) {
+  if (error.status === 429) {
+    const wait = error.retryAfter ? ` (wait ${error.retryAfter} s)` : '';
+    return `${error.message}${wait}.`;
+  }
+  if (error.unreachable || error.status >= 500) {
+    return `The recordings could not be loaded: ${error.message} Try again with Refresh.`;
+  }
+  return error.message || String(error);
+}
+
+async function load() {
+  if (loading) return;
+  loading = true;
+  clearTimeout(refreshTimer);
+  try {
+    const data = await postJSON('/recordings', password ? { password } : {});
+    showError('');
+    render(data);
+  } catch (error) {
+    if (error.status === 401) {
+      if (password) showError(error.message || 'Invalid password');
+      password = null;
+      askForPassword();
+    } else {
+      showError(explain(error));
+      if (error.status === 429 && password) {
+        password = null;
+        askForPassword();
+      }
+    }
+  } finally {
+    loading = false;
+    ui.loading.hidden = true;
+  }
+}
+
+function stopPlayer() {
+  if (hls) {
+    hls.destroy();
+    hls = null;
+  }
+  ui.player.pause();
+  ui.player.removeAttribute('src');
+  ui.player.load();
+}
+
+// A webm written by MediaRecorder has no duration in its header (the <video> says Infinity and
+// cannot seek): asking for a time past its end makes the browser read to the end and learn it.
+function knownDuration(video) {
+  return new Promise((resolve) => {
+    if (video.duration !== Infinity) {
+      resolve();
+      return;
+    }
+    const finish = () => {
+      clearTimeout(timer);
+      video.removeEventListener('durationchange', changed);
+      video.currentTime = 0;
+      resolve();
+    };
+    const changed = () => {
+      if (Number.isFinite(video.duration)) finish();
+    };
+    const timer = setTimeout(finish, DURATION_PROBE_MS);
+    video.addEventListener('durationchange', changed);
+    video.currentTime = Number.MAX_SAFE_INTEGER;
+  });
+}
+
+function loaded(video) {
+  return new Promise((resolve, reject) => {
+    if (video.readyState >= HTMLMediaElement.HAVE_METADATA) {
+      resolve();
+      return;
+    }
+    video.addEventListener('loadedmetadata', () => resolve(), { once: true });
+    video.addEventListener('error', () => reject(new Error('The recording could not be loaded.')), { once: true });
+  });
+}
+
+async function attachHls(video, url) {
+  if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    video.src = url; // Safari plays HLS itself
+    return;
+  }
+  await loadScript('/vendor/hls.min.js');
+  const Hls = window.Hls;
+  if (!Hls || !Hls.isSupported()) throw new Error('This browser cannot play HLS recordings.');
+  hls = new Hls();
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    if (data.fatal) showError(`The recording could not be played (${data.details}).`);
+  });
+  hls.loadSource(url);
+  hls.attachMedia(video);
+}
+
+async function play(recording) {
+  if (!recording.playbackUrl) return;
+  selectedId = recording.id;
+  for (const item of ui.list.children) item.classList.toggle('active', item.dataset.id === selectedId);
+  showError('');
+  stopPlayer();
+  const video = ui.player;
+  video.hidden = false;
+  ui.playerHint.hidden = true;
+  ui.playerTitle.hidden = false;
+  ui.playerTitle.textContent = `${recording.title} · ${formatStart(recording.startedAt)}`;
+  try {
+    if (recording.format === 'hls') {
+      await attachHls(video, recording.playbackUrl);
+    } else {
+      video.src = recording.playbackUrl;
+      await loaded(video);
+      if (recording.format === 'webm') await knownDuration(video);
+    }
+    if (selectedId !== recording.id) return; // another one was chosen meanwhile
+    await video.play().catch(() => {
+      // autoplay refused: the controls are there to start it
+    });
+  } catch (error) {
+    if (selectedId === recording.id) showError(error.message || String(error));
+  }
+}
+
+ui.passwordForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  password = ui.password.value;
+  ui.password.value = '';
+  showError('');
+  load();
+});
+
+ui.refresh.addEventListener('click', () => load());
+
+load();

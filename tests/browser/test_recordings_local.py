@@ -1,0 +1,167 @@
+"""Local recordings in Debian's chromium: the host's page records while live, recordings.html
+lists and plays what it recorded, and the pages link to the list."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from browser_pages import PASSWORD, HostPage, ViewerPage, screenshot
+from recordings_pages import RecordingsPage
+
+from livescreen.providers import clear_provider_cache
+
+
+def test_a_stream_is_recorded_and_plays_on_the_recordings_page(server: Any, open_page: Any) -> None:
+    # GIVEN a host live for three seconds, recording
+    host = HostPage(open_page(), server.url).open()
+    grant = host.go_live(PASSWORD)
+    assert grant["recording"]["upload"] == "/local/recording/upload"
+    host.page.locator("#recordingBadge").wait_for()
+    host.page.wait_for_function(
+        "() => document.getElementById('onAir').textContent >= '0:00:03'", timeout=10_000
+    )
+    screenshot(host.page, "host-recording")
+
+    # WHEN the host switches the stream off
+    with host.page.expect_response("**/stream_stop") as stopped:
+        host.page.click("#liveSwitch")
+    assert stopped.value.ok
+    assert host.page.locator("#recordingBadge").is_hidden()
+
+    # THEN the recordings page asks for the host password, then lists the stream, ready
+    recordings = RecordingsPage(open_page(), server.url).open()
+    recordings.sign_in(PASSWORD)
+    [item] = recordings.items()
+    assert grant["room"] in item
+    assert "Ready" in item
+    assert "0:00:0" in item  # a few seconds long
+
+    # WHEN the host plays it
+    recordings.play()
+
+    # THEN the video plays: its time advances and it has a picture
+    playing = recordings.wait_until_playing()
+    assert playing["width"] > 0 and playing["height"] > 0
+    assert playing["src"].endswith(".webm")
+    # AND the player knows how long it is (MediaRecorder's webm does not say), so it can seek
+    assert 2.0 < playing["duration"] < 10.0
+    path = screenshot(recordings.page, "recordings-playing")
+    assert path.stat().st_size > 0
+
+
+def test_a_wrong_password_on_the_recordings_page_says_so(server: Any, open_page: Any) -> None:
+    recordings = RecordingsPage(open_page(), server.url).open()
+
+    recordings.sign_in("not the password")
+
+    assert recordings.error() == "Invalid password"
+    assert recordings.page.locator("#passwordForm").is_visible()
+
+
+def test_with_no_recordings_the_page_says_so(server: Any, open_page: Any) -> None:
+    recordings = RecordingsPage(open_page(), server.url).open()
+
+    recordings.sign_in(PASSWORD)
+
+    assert recordings.items() == []
+    assert "No recordings yet" in recordings.page.inner_text("#empty")
+
+
+def test_the_host_sees_when_the_recording_stops_and_the_stream_goes_on(
+    server: Any, open_page: Any
+) -> None:
+    # GIVEN the server refuses the recording as over its limit
+    page = open_page()
+    refusal = {"error": "The recording reached its limit of 500 MB (MAX_RECORDING_MB)"}
+    page.route(
+        "**/local/recording/upload**",
+        lambda route: route.fulfill(
+            status=413, content_type="application/json", body=json.dumps(refusal)
+        ),
+    )
+    host = HostPage(page, server.url).open()
+
+    # WHEN the host goes live and the first piece is uploaded
+    host.go_live(PASSWORD)
+    alert = host.page.locator("#recordingAlert")
+    alert.wait_for()
+
+    # THEN the host is told why the recording stopped, and is still live
+    assert alert.inner_text() == (
+        "Recording stopped: The recording reached its limit of 500 MB (MAX_RECORDING_MB). "
+        "The stream goes on."
+    )
+    assert host.page.locator("#recordingBadge").is_hidden()
+    assert host.page.evaluate("() => document.body.dataset.state") == "live"
+
+
+def test_the_host_page_always_links_to_the_recordings_in_a_new_tab(
+    server: Any, open_page: Any
+) -> None:
+    host = HostPage(open_page(), server.url).open()
+
+    link = host.page.locator("#recordingsLink")
+
+    assert link.is_visible()
+    assert link.get_attribute("href") == "/recordings.html"
+    assert link.get_attribute("target") == "_blank"
+
+
+def test_the_audience_page_links_to_the_recordings_only_when_they_are_public(
+    server: Any, open_page: Any
+) -> None:
+    # GIVEN private recordings (the default): no link
+    viewer = ViewerPage(open_page(), server.url).open()
+    viewer.wait_for_status("Not currently streaming.")
+    assert viewer.page.locator("#recordingsLink").is_hidden()
+
+    # WHEN the recordings are made public
+    server.settings = server.settings.with_values(RECORDINGS_PUBLIC="true")
+    clear_provider_cache()
+    public = ViewerPage(open_page(), server.url).open()
+
+    # THEN the audience page links to them, and anyone may see the list
+    public.page.locator("#recordingsLink").wait_for()
+    assert public.page.get_attribute("#recordingsLink", "href") == "/recordings.html"
+    recordings = RecordingsPage(open_page(), server.url).open()
+    assert recordings.items() == []
+    assert recordings.page.locator("#passwordForm").is_hidden()
+
+
+def test_an_upload_lost_on_the_network_is_sent_again_and_nothing_is_missing(
+    server: Any, open_page: Any, tmp_path: Any
+) -> None:
+    # GIVEN a network that drops the first upload of the recording
+    page = open_page()
+    dropped: list[str] = []
+
+    def drop_first(route: Any) -> None:
+        if not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/local/recording/upload**", drop_first)
+    host = HostPage(page, server.url).open()
+
+    # WHEN the host is live for two seconds, then stops
+    grant = host.go_live(PASSWORD)
+    host.page.wait_for_function(
+        "() => document.getElementById('onAir').textContent >= '0:00:02'", timeout=10_000
+    )
+    with host.page.expect_response("**/stream_stop"):
+        host.page.click("#liveSwitch")
+
+    # THEN the dropped piece was sent again: the file begins with webm's header (EBML), the
+    # host saw no warning, and the recording is complete
+    assert dropped and dropped[0].endswith("offset=0")
+    assert host.page.locator("#recordingAlert").is_hidden()
+    folder = tmp_path / "recordings"
+    [sidecar] = folder.glob("*.json")
+    metadata = json.loads(sidecar.read_text())
+    assert (metadata["title"], metadata["complete"]) == (grant["room"], True)
+    media = sidecar.with_suffix(".webm").read_bytes()
+    assert media[:4] == b"\x1a\x45\xdf\xa3"
+    assert len(media) == metadata["size"] > 0

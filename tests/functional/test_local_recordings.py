@@ -1,0 +1,522 @@
+"""Local recordings through a running dev server: uploads, limits, strangers, the end of a stream,
+playback with byte ranges, the ``/recordings`` list and ``livescreen recordings``."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from devserver_support import fresh_state
+
+from livescreen import cli
+from livescreen.config import Settings
+from livescreen.devserver import DevServer
+from livescreen.password_guard import MAX_FAILURES
+from livescreen.providers.local_hub import HUB
+from livescreen.recordings import clear_store_cache
+
+__all__ = ["fresh_state"]  # an autouse fixture, used by name
+
+PASSWORD = "recordings-test-password"
+UPLOAD = "/local/recording/upload"
+FILES = "/local/recording/files"
+MIB = 1024 * 1024
+CHUNK = 512 * 1024
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Dev:
+    """A dev server with its recordings in ``folder``, and what a host and strangers send it."""
+
+    def __init__(self, server: DevServer, folder: Path) -> None:
+        self.server = server
+        self.folder = folder
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, response.msg, response.read())
+        finally:
+            connection.close()
+
+    def post(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        return self.request("POST", path, json.dumps(payload).encode(), sent)
+
+    def sign_in(self) -> dict[str, Any]:
+        reply = self.post("/host_token", {"password": PASSWORD})
+        assert reply.status == 200, reply.body
+        grant: dict[str, Any] = reply.json()
+        return grant
+
+    def go_live(self) -> dict[str, Any]:
+        grant = self.sign_in()
+        assert self.post("/stream_start", {"session": grant["session"]}).status == 200
+        return grant
+
+    def stop(self, grant: dict[str, Any]) -> None:
+        assert self.post("/stream_stop", {"session": grant["session"]}).status == 200
+
+    def upload(self, token: str | None, offset: int, data: bytes) -> Reply:
+        headers = {"Content-Type": "application/octet-stream"}
+        if token is not None:
+            headers["X-Host-Token"] = token
+        return self.request("POST", f"{UPLOAD}?offset={offset}", data, headers)
+
+    def listing(self, **credentials: str) -> Reply:
+        return self.post("/recordings", credentials)
+
+    def recordings(self) -> list[dict[str, Any]]:
+        reply = self.listing(password=PASSWORD)
+        assert reply.status == 200, reply.body
+        found: list[dict[str, Any]] = reply.json()["recordings"]
+        return found
+
+    def files(self) -> list[str]:
+        return sorted(path.name for path in self.folder.glob("*")) if self.folder.is_dir() else []
+
+    def use(self, **values: str) -> None:
+        self.server.settings = self.server.settings.with_values(**values)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[Dev]:
+    folder = tmp_path / "recordings"
+    settings = Settings(
+        {
+            "STREAM_PROVIDER": "local",
+            "HOST_PASSWORD": PASSWORD,
+            "HOST_SESSION_SECRET": "recordings-test-session-secret-0123456789",
+            "RECORDINGS_DIR": str(folder),
+            "MAX_RECORDING_MB": "1",
+        },
+        "test",
+    )
+    clear_store_cache()
+    server = DevServer(settings, port=0)
+    server.start_background()
+    yield Dev(server, folder)
+    server.shutdown()
+    clear_store_cache()
+
+
+def webm_bytes(size: int, seed: int = 1) -> bytes:
+    return bytes((seed + i) % 251 for i in range(size))
+
+
+# -- uploads while live ----------------------------------------------------------------------
+
+
+def test_the_host_grant_says_where_to_upload_the_recording(dev: Dev) -> None:
+    assert dev.sign_in()["recording"] == {"upload": UPLOAD, "chunkBytes": CHUNK}
+
+    dev.use(RECORDING="off")
+
+    assert dev.sign_in()["recording"] is None
+
+
+def test_uploads_while_live_make_one_file_that_is_finished_when_the_host_stops(dev: Dev) -> None:
+    # GIVEN a live stream whose host uploaded two pieces of its recording
+    grant = dev.go_live()
+    first, second = webm_bytes(1000), webm_bytes(700, seed=7)
+    assert dev.upload(grant["token"], 0, first).json()["size"] == 1000
+    reply = dev.upload(grant["token"], 1000, second)
+    assert reply.status == 200
+    recording_id = reply.json()["id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", recording_id)
+
+    # THEN the list shows it as being recorded, titled by its room
+    [listed] = dev.recordings()
+    assert (listed["id"], listed["title"], listed["status"]) == (
+        recording_id,
+        grant["room"],
+        "recording",
+    )
+    assert (listed["format"], listed["sizeBytes"]) == ("webm", 1700)
+    assert listed["playbackUrl"] == f"{FILES}/{recording_id}.webm"
+
+    # WHEN the host stops
+    dev.stop(grant)
+
+    # THEN the one file holds both pieces in order, and the recording is ready and complete
+    assert dev.files() == [f"{recording_id}.json", f"{recording_id}.webm"]
+    assert (dev.folder / f"{recording_id}.webm").read_bytes() == first + second
+    assert json.loads((dev.folder / f"{recording_id}.json").read_text())["complete"] is True
+    [listed] = dev.recordings()
+    assert listed["status"] == "ready" and listed["duration"] is not None
+    # AND the stopped stream takes no more
+    assert dev.upload(grant["token"], 1700, b"late").status == 401
+    assert (dev.folder / f"{recording_id}.webm").stat().st_size == 1700
+
+
+def test_a_repeated_upload_is_not_written_twice_and_a_gap_is_a_409(dev: Dev) -> None:
+    grant = dev.go_live()
+    piece = webm_bytes(500)
+    assert dev.upload(grant["token"], 0, piece).status == 200
+
+    # WHEN the same piece comes again (its answer was lost), then one that skips bytes
+    again = dev.upload(grant["token"], 0, piece)
+    gap = dev.upload(grant["token"], 900, b"x")
+    different = dev.upload(grant["token"], 0, webm_bytes(500, seed=9))
+
+    # THEN the repeat is accepted without growing the file; the others are refused
+    assert (again.status, again.json()["size"]) == (200, 500)
+    assert gap.status == 409 and "500 bytes" in gap.json()["error"]
+    assert different.status == 409
+    [recording_id] = {name.split(".")[0] for name in dev.files()}
+    assert (dev.folder / f"{recording_id}.webm").read_bytes() == piece
+
+
+def test_a_recording_is_bounded_by_max_recording_mb(dev: Dev) -> None:
+    # GIVEN MAX_RECORDING_MB=1 and a recording that has reached exactly 1 MiB
+    grant = dev.go_live()
+    assert dev.upload(grant["token"], 0, webm_bytes(CHUNK)).status == 200
+    assert dev.upload(grant["token"], CHUNK, webm_bytes(CHUNK, seed=3)).status == 200
+
+    # WHEN one more byte comes
+    reply = dev.upload(grant["token"], MIB, b"x")
+
+    # THEN it is refused with a clear 413, and the file keeps what it had
+    assert reply.status == 413
+    assert reply.json() == {
+        "error": "The recording reached its limit of 1 MB (MAX_RECORDING_MB): "
+        "the rest of the stream is not recorded"
+    }
+    [listed] = dev.recordings()
+    assert listed["sizeBytes"] == MIB
+    assert (dev.folder / f"{listed['id']}.webm").stat().st_size == MIB
+    # AND the stream itself goes on
+    assert dev.post("/audience_token", {}).json()["token"] is not None
+
+
+def test_one_upload_over_512_kib_is_refused(dev: Dev) -> None:
+    grant = dev.go_live()
+
+    reply = dev.upload(grant["token"], 0, webm_bytes(CHUNK + 1))
+
+    assert reply.status == 413 and "split" in reply.json()["error"]
+    assert dev.files() == []
+
+
+@pytest.mark.parametrize(
+    ("offset", "body"), [("", b"data"), ("-1", b"data"), ("1e3", b"data"), ("0", b"")]
+)
+def test_a_malformed_upload_is_a_400(dev: Dev, offset: str, body: bytes) -> None:
+    grant = dev.go_live()
+    headers = {"X-Host-Token": grant["token"], "Content-Type": "application/octet-stream"}
+
+    reply = dev.request("POST", f"{UPLOAD}?offset={offset}", body, headers)
+
+    assert reply.status == 400 and reply.json()["error"]
+    assert dev.files() == []
+
+
+# -- strangers ---------------------------------------------------------------------------------
+
+
+def test_uploads_that_are_not_the_live_hosts_are_refused_and_write_nothing(dev: Dev) -> None:
+    # GIVEN a live stream, a viewer's token for it, another host's room that is not live, and a
+    # stream that was stopped
+    stopped = dev.go_live()
+    dev.stop(stopped)
+    other = dev.sign_in()
+    live = dev.go_live()
+    viewer_token = dev.post("/audience_token", {}).json()["token"]
+    assert viewer_token
+
+    # WHEN each of them tries to upload
+    answers = {
+        "no token": dev.upload(None, 0, b"data"),
+        "empty token": dev.upload("", 0, b"data"),
+        "a guessed token": dev.upload("guess", 0, b"data"),
+        "the viewer's token": dev.upload(viewer_token, 0, b"data"),
+        "another room's host token": dev.upload(other["token"], 0, b"data"),
+        "a stopped stream's host token": dev.upload(stopped["token"], 0, b"data"),
+    }
+
+    # THEN every one is refused with a clear error, and no file is written
+    statuses = {who: answer.status for who, answer in answers.items()}
+    assert statuses == {
+        "no token": 401,
+        "empty token": 401,
+        "a guessed token": 401,
+        "the viewer's token": 401,
+        "another room's host token": 403,
+        "a stopped stream's host token": 401,
+    }
+    assert all(set(answer.json()) == {"error"} for answer in answers.values())
+    assert dev.files() == []
+    assert dev.upload(live["token"], 0, b"data").status == 200
+
+
+def test_with_recording_off_uploads_are_refused(dev: Dev) -> None:
+    dev.use(RECORDING="off")
+    grant = dev.go_live()
+
+    reply = dev.upload(grant["token"], 0, b"data")
+
+    assert reply.status == 403 and "RECORDING=off" in reply.json()["error"]
+    assert dev.files() == []
+    assert dev.listing(password=PASSWORD).json()["recording"] is False
+
+
+# -- the end of the stream ----------------------------------------------------------------------
+
+
+def test_a_host_whose_tab_closed_has_its_recording_finished_when_the_hub_ends_the_stream(
+    dev: Dev, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the hub's clock in the test's hands, and a host live for 3 s who uploaded twice
+    clock = FakeClock()
+    monkeypatch.setattr(HUB, "_clock", clock)
+    grant = dev.go_live()
+    clock.now += 1
+    assert dev.upload(grant["token"], 0, b"first second").status == 200
+    clock.now += 2
+    assert dev.upload(grant["token"], 12, b" third").status == 200
+
+    # WHEN its tab is gone (no signalling connection) past the hub's grace period
+    clock.now += HUB.limits.host_grace_seconds + 1
+    assert dev.post("/audience_token", {}).json()["token"] is None
+
+    # THEN the recording is finished with the duration that was recorded, and is ready
+    [listed] = dev.recordings()
+    assert (listed["status"], listed["duration"], listed["sizeBytes"]) == ("ready", 3.0, 18)
+    assert json.loads((dev.folder / f"{listed['id']}.json").read_text())["complete"] is True
+
+
+def test_a_stream_replaced_by_another_has_its_recording_finished(dev: Dev) -> None:
+    first = dev.go_live()
+    assert dev.upload(first["token"], 0, b"one").status == 200
+
+    second = dev.go_live()
+    assert dev.upload(second["token"], 0, b"two").status == 200
+
+    statuses = sorted((r["title"], r["status"]) for r in dev.recordings())
+    assert statuses == sorted([(first["room"], "ready"), (second["room"], "recording")])
+
+
+# -- playback -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded(dev: Dev) -> tuple[Dev, str, bytes]:
+    grant = dev.go_live()
+    data = webm_bytes(1000)
+    recording_id = dev.upload(grant["token"], 0, data).json()["id"]
+    dev.stop(grant)
+    return dev, f"{FILES}/{recording_id}.webm", data
+
+
+def test_a_recording_is_served_whole_with_accept_ranges(recorded: tuple[Dev, str, bytes]) -> None:
+    dev, path, data = recorded
+
+    reply = dev.request("GET", path)
+
+    assert (reply.status, reply.body) == (200, data)
+    assert reply.headers["Content-Type"] == "video/webm"
+    assert reply.headers["Accept-Ranges"] == "bytes"
+
+
+@pytest.mark.parametrize(
+    ("asked", "first", "last"),
+    [
+        ("bytes=0-9", 0, 9),
+        ("bytes=990-", 990, 999),
+        ("bytes=-5", 995, 999),
+        ("bytes=5-5000", 5, 999),
+    ],
+)
+def test_a_byte_range_is_a_206_with_content_range(
+    recorded: tuple[Dev, str, bytes], asked: str, first: int, last: int
+) -> None:
+    dev, path, data = recorded
+
+    reply = dev.request("GET", path, headers={"Range": asked})
+
+    assert reply.status == 206
+    assert reply.headers["Content-Range"] == f"bytes {first}-{last}/1000"
+    assert reply.body == data[first : last + 1]
+
+
+def test_a_range_beyond_the_end_is_a_416(recorded: tuple[Dev, str, bytes]) -> None:
+    dev, path, _ = recorded
+
+    reply = dev.request("GET", path, headers={"Range": "bytes=1000-"})
+
+    assert reply.status == 416
+    assert reply.headers["Content-Range"] == "bytes */1000"
+    assert set(reply.json()) == {"error"}
+
+
+def test_a_range_that_is_not_one_byte_range_is_ignored(recorded: tuple[Dev, str, bytes]) -> None:
+    dev, path, data = recorded
+
+    reply = dev.request("GET", path, headers={"Range": "bytes=0-1,5-6"})
+
+    assert (reply.status, reply.body) == (200, data)
+
+
+def test_head_gives_the_headers_only(recorded: tuple[Dev, str, bytes]) -> None:
+    dev, path, _ = recorded
+
+    reply = dev.request("HEAD", path)
+
+    assert (reply.status, reply.body, reply.headers["Content-Length"]) == (200, b"", "1000")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "0123456789abcdef0123456789abcdef.webm",  # well formed, unknown
+        "0123456789ABCDEF0123456789ABCDEF.webm",
+        "0123456789abcdef0123456789abcdef.json",
+        "0123456789abcdef0123456789abcdef",
+        "..%2F..%2Fpyproject.toml",
+        "../../../pyproject.toml",
+        "%2e%2e/%2e%2e/README.md",
+        "x.webm",
+        "",
+    ],
+)
+def test_a_bad_or_unknown_file_name_is_a_404(recorded: tuple[Dev, str, bytes], name: str) -> None:
+    dev, _, _ = recorded
+
+    reply = dev.request("GET", f"{FILES}/{name}")
+
+    assert reply.status == 404
+    assert set(reply.json()) == {"error"}
+
+
+def test_the_sidecar_of_a_recording_is_not_served(recorded: tuple[Dev, str, bytes]) -> None:
+    dev, path, _ = recorded
+
+    reply = dev.request("GET", path.replace(".webm", ".json"))
+
+    assert reply.status == 404
+
+
+def test_other_methods_on_a_recording_are_405(recorded: tuple[Dev, str, bytes]) -> None:
+    dev, path, data = recorded
+
+    reply = dev.request("DELETE", path)
+
+    assert reply.status == 405 and reply.headers["Allow"] == "GET, HEAD"
+    assert dev.request("GET", path).body == data
+
+
+# -- who may list them ----------------------------------------------------------------------
+
+
+def test_the_list_is_the_hosts_unless_recordings_are_public(
+    recorded: tuple[Dev, str, bytes],
+) -> None:
+    dev, _, _ = recorded
+    session = dev.sign_in()["session"]
+
+    # THEN without credentials it is a 401; with the password or the session a 200
+    anonymous = dev.request("GET", "/recordings")
+    assert anonymous.status == 401 and "host password" in anonymous.json()["error"]
+    assert dev.listing(password="wrong").status == 401
+    assert dev.listing(session="forged").status == 401
+    assert len(dev.listing(password=PASSWORD).json()["recordings"]) == 1
+    by_header = dev.request("GET", "/recordings", headers={"X-Host-Session": session})
+    assert by_header.status == 200 and by_header.json()["public"] is False
+    assert dev.post("/audience_token", {}).json()["recordingsPublic"] is False
+
+    # WHEN the recordings are made public
+    dev.use(RECORDINGS_PUBLIC="true")
+
+    # THEN anyone may list them, and the audience is told so
+    public = dev.request("GET", "/recordings")
+    assert public.status == 200 and public.json()["public"] is True
+    assert len(public.json()["recordings"]) == 1
+    assert dev.post("/audience_token", {}).json()["recordingsPublic"] is True
+
+
+def test_wrong_passwords_for_the_list_are_throttled(dev: Dev) -> None:
+    for _ in range(MAX_FAILURES):
+        assert dev.listing(password="wrong").status == 401
+
+    throttled = dev.listing(password=PASSWORD)
+
+    assert throttled.status == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert "Too many wrong passwords" in throttled.json()["error"]
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_livescreen_recordings_lists_and_deletes_local_recordings(
+    recorded: tuple[Dev, str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev, path, _ = recorded
+    recording_id = path.rsplit("/", 1)[1].removesuffix(".webm")
+    env = tmp_path / "cli.env"
+    env.write_text(f"STREAM_PROVIDER=local\nRECORDINGS_DIR={dev.folder}\n")
+
+    # WHEN the host lists the recordings
+    assert cli.main(["recordings", "--env-file", str(env)]) == 0
+    listed = capsys.readouterr().out
+
+    # THEN the stream is there, ready
+    assert recording_id in listed and "ready" in listed
+
+    # WHEN it deletes it, then an id that is not there
+    assert cli.main(["recordings", "--env-file", str(env), "delete", recording_id]) == 0
+    assert cli.main(["recordings", "--env-file", str(env), "delete", recording_id]) == 1
+    assert cli.main(["recordings", "--env-file", str(env), "delete", "../../etc"]) == 1
+    out = capsys.readouterr()
+
+    # THEN both of its files are gone, the page no longer plays it, and the list is empty
+    assert f"Deleted recording {recording_id}." in out.out
+    assert "no recording has the ID" in out.err
+    assert dev.files() == []
+    assert dev.request("GET", path).status == 404
+    assert cli.main(["recordings", "--env-file", str(env)]) == 0
+    assert "No recordings yet." in capsys.readouterr().out
+
+
+def test_a_recording_deleted_while_live_takes_no_more(dev: Dev) -> None:
+    grant = dev.go_live()
+    recording_id = dev.upload(grant["token"], 0, b"data").json()["id"]
+    env = dev.folder.parent / "cli.env"
+    env.write_text(f"RECORDINGS_DIR={dev.folder}\n")
+    assert cli.main(["recordings", "--env-file", str(env), "delete", recording_id]) == 0
+
+    reply = dev.upload(grant["token"], 4, b"more")
+
+    assert reply.status == 410
+    assert dev.files() == []
