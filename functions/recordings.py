@@ -2,7 +2,8 @@
 
 Who may list them: anyone with ``RECORDINGS_PUBLIC=true``; otherwise only the host, with the
 host session (``X-Host-Session`` header or ``session`` field) or the host password
-(``POST {"password"}``, throttled like ``/host_token``). The answer:
+(``POST {"password"}`` only: a password in a GET's address is a 400, so it never lands in
+logs or history, and guesses meet the POST route's low throttle). The answer:
 ``{"provider", "recording": true|false, "public": true|false, "recordings": [{id, title,
 startedAt, duration, playbackUrl, format, status, sizeBytes}]}``.
 """
@@ -14,7 +15,7 @@ from livescreen.endpoints import (
     require_host_session,
 )
 from livescreen.recordings import get_store, newest_first, recording_enabled, recordings_public
-from livescreen.runtime.errors import UnauthorizedError
+from livescreen.runtime.errors import BadRequestError, UnauthorizedError
 
 METHODS = ("GET", "POST")
 
@@ -24,6 +25,10 @@ def handler(context, event, callback):
     public = recordings_public(settings)
     if not public:
         if event.get("password") not in (None, ""):
+            if event["request"].get("method") != "POST":
+                raise BadRequestError(
+                    "Send the host password in the body of a POST, never in the address"
+                )
             require_host_password(context, event)
         elif event.get("session") not in (None, "") or headers_of(event).get(SESSION_HEADER):
             require_host_session(context, event)

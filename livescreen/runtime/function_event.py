@@ -81,5 +81,7 @@ def build_event(request: HttpRequest) -> dict[str, Any]:
         "headers": dict(request.headers),
         "cookies": dict(request.cookies),
         "sourceIp": request.source_ip,
+        # beyond Twilio's event: lets a function refuse a secret sent in the address (GET)
+        "method": request.method,
     }
     return event

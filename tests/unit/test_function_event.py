@@ -43,6 +43,7 @@ def test_the_event_carries_request_headers_and_cookies_like_twilio_and_the_sourc
         "headers": {"content-type": "application/json", "x-host-session": "s"},
         "cookies": {"theme": "dark"},
         "sourceIp": "198.51.100.7",
+        "method": "POST",
     }
 
 
