@@ -7,12 +7,11 @@ Either way the ``chat_token`` function hands the page a token for its provider's
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any, Protocol
 
 from livescreen.config import ConfigError, Settings
+from livescreen.per_settings import PerSettings
 
 CHAT_PROVIDERS = ("local", "ivschat", "off")
 HOST = "host"
@@ -61,8 +60,7 @@ _FACTORIES = {
     "local": "livescreen.chat.local:create_chat",
     "ivschat": "livescreen.chat.ivschat:create_chat",
 }
-_cache: dict[tuple[tuple[str, str], ...], ChatProvider] = {}
-_lock = threading.Lock()
+_chats: PerSettings[ChatProvider] = PerSettings(_FACTORIES, "chat provider")
 
 
 def chat_provider_name(settings: Settings) -> str:
@@ -81,17 +79,8 @@ def get_chat(settings: Settings) -> ChatProvider | None:
     name = chat_provider_name(settings)
     if name == "off":
         return None
-    key = tuple(sorted((k, settings[k]) for k in settings))
-    with _lock:
-        chat = _cache.get(key)
-        if chat is None:
-            module_name, _, factory_name = _FACTORIES[name].partition(":")
-            chat = getattr(import_module(module_name), factory_name)(settings)
-            _cache.clear()
-            _cache[key] = chat
-        return chat
+    return _chats.get(name, settings)
 
 
 def clear_chat_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _chats.clear()

@@ -5,10 +5,8 @@ Provider modules are imported lazily so that a Lambda cold start loads only the 
 
 from __future__ import annotations
 
-import threading
-from importlib import import_module
-
-from livescreen.config import ConfigError, Settings
+from livescreen.config import Settings
+from livescreen.per_settings import PerSettings
 from livescreen.providers.base import (
     AudienceGrant,
     HostGrant,
@@ -36,29 +34,14 @@ _FACTORIES = {
     "ivs": "livescreen.providers.ivs:create_provider",
 }
 
-_cache: dict[tuple[tuple[str, str], ...], StreamProvider] = {}
-_lock = threading.Lock()
+_providers: PerSettings[StreamProvider] = PerSettings(_FACTORIES, "provider")
 
 
 def get_provider(settings: Settings) -> StreamProvider:
     """The provider named by ``settings``, built once per process for the same settings."""
-    name = settings.provider
-    key = tuple(sorted((k, settings[k]) for k in settings))
-    with _lock:
-        provider = _cache.get(key)
-        if provider is None:
-            module_name, _, factory_name = _FACTORIES[name].partition(":")
-            try:
-                factory = getattr(import_module(module_name), factory_name)
-            except ModuleNotFoundError as exc:  # pragma: no cover - a broken install
-                raise ConfigError(f"The {name!r} provider is not available: {exc}") from exc
-            provider = factory(settings)
-            _cache.clear()  # settings changed (new secrets): drop the old instance
-            _cache[key] = provider
-        return provider
+    return _providers.get(settings.provider, settings)
 
 
 def clear_provider_cache() -> None:
     """Forget every provider instance (tests, and a settings change in the dev server)."""
-    with _lock:
-        _cache.clear()
+    _providers.clear()

@@ -17,13 +17,12 @@ guessed.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import import_module
 from typing import Any, Protocol
 
-from livescreen.config import ConfigError, Settings
+from livescreen.config import Settings
+from livescreen.per_settings import PerSettings
 
 #: How a recording is played: ``hls`` with the vendored HLS player, the others in a ``<video>``.
 FORMATS = ("hls", "webm", "mp4")
@@ -97,28 +96,13 @@ _FACTORIES = {
     "ivs": "livescreen.recordings.ivs_s3:create_store",
     "twilio": "livescreen.recordings.twilio_compositions:create_store",
 }
-_cache: dict[tuple[tuple[str, str], ...], RecordingStore] = {}
-_lock = threading.Lock()
+_stores: PerSettings[RecordingStore] = PerSettings(_FACTORIES, "recording store")
 
 
 def get_store(settings: Settings, provider: str | None = None) -> RecordingStore:
     """The recording store of ``provider`` (default: ``STREAM_PROVIDER``), built once."""
-    name = provider or settings.provider
-    key = (("@provider", name), *sorted((k, settings[k]) for k in settings))
-    with _lock:
-        store = _cache.get(key)
-        if store is None:
-            module_name, _, factory_name = _FACTORIES[name].partition(":")
-            try:
-                factory = getattr(import_module(module_name), factory_name)
-            except ModuleNotFoundError as exc:  # pragma: no cover - a broken install
-                raise ConfigError(f"Recordings of {name!r} are not available: {exc}") from exc
-            store = factory(settings)
-            _cache.clear()
-            _cache[key] = store
-        return store
+    return _stores.get(provider or settings.provider, settings)
 
 
 def clear_store_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _stores.clear()
