@@ -42,6 +42,16 @@ def ensure_local_secrets(env_file: Path, out: object = sys.stdout) -> list[str]:
     return list(generated)
 
 
+def recording_note(settings: config.Settings) -> str:
+    """Where the banner says new streams are recorded, or that they are not."""
+    if not settings.get_flag("RECORDING"):
+        return "RECORDING=off: new streams are not recorded"
+    if settings.provider == "local":
+        folder = Path(settings["RECORDINGS_DIR"]).resolve()
+        return f"each stream is recorded to {folder}"
+    return f"each stream is recorded by {settings.provider}"
+
+
 def run_dev(args: argparse.Namespace) -> int:
     try:
         from livescreen.devserver import DevServer
@@ -75,6 +85,7 @@ def run_dev(args: argparse.Namespace) -> int:
     print(f"Provider:      {settings.provider}")
     print(f"Host page:     {server.url}/host.html")
     print(f"Audience page: {server.url}/index.html")
+    print(f"Recordings:    {server.url}/recordings.html ({recording_note(settings)})")
     if "HOST_PASSWORD" in generated:
         print(f"Host password: {settings['HOST_PASSWORD']}")
         print(f"               (generated on this first run and saved in {env_file};")

@@ -242,6 +242,11 @@ def test_livescreen_dev_prints_urls_and_a_password_once(tmp_path: Path) -> None:
             assert f"http://localhost:{port}/{name}" in first_output
         assert f"Host page:     http://localhost:{port}/host.html" in first_output
         assert f"Audience page: http://localhost:{port}/index.html" in first_output
+        # and where recordings go: the recordings folder under where it runs, by default
+        recordings_line = f"Recordings:    http://localhost:{port}/recordings.html"
+        assert f"{recordings_line} (each stream is recorded to {tmp_path / 'recordings'})" in (
+            first_output
+        )
         assert f"Host password: {password}" in first_output
         assert "HOST_SESSION_SECRET" in generated
         assert generated["HOST_SESSION_SECRET"] not in first_output
