@@ -444,3 +444,35 @@ def test_a_deleted_recording_leaves_cloudfront_within_the_documented_minutes(
     # AND the docs say how long, in the same number of minutes
     docs = (ROOT / "docs" / "ivs.md").read_text(encoding="utf-8")
     assert f"at most {policy['MaxTTL'] // 60} minutes" in docs
+
+
+def functions_reading_recordings_public() -> set[str]:
+    """The endpoints (functions/<name>.py) that ask whether the recordings are public."""
+    found = set()
+    for path in (ROOT / "functions").glob("*.py"):
+        if "recordings_public(" in path.read_text(encoding="utf-8"):
+            found.add(path.stem)
+    return found
+
+
+@pytest.mark.parametrize("value", ["false", "true"])
+def test_recordings_public_is_a_parameter_every_function_that_asks_is_given(
+    template: dict[str, Any], value: str
+) -> None:
+    parameter = template["Parameters"]["RecordingsPublic"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["false", "true"])
+    readers = functions_reading_recordings_public()
+    assert {"recordings", "recording_media", "audience_token"} <= readers
+    stack = deployed(template, RecordingsPublic=value)
+    given = set()
+    for name, resource in stack["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        env = variables(stack, template, name) if "Environment" in resource["Properties"] else {}
+        if env.get("LIVESCREEN_FUNCTION") in readers:
+            assert env.get("RECORDINGS_PUBLIC") == {"Ref": "RecordingsPublic"}, name
+            given.add(env["LIVESCREEN_FUNCTION"])
+    assert given == readers
+    # AND the README's parameter table has the row
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "| `RecordingsPublic` | `false` |" in readme
