@@ -175,8 +175,11 @@ class IvsProvider:
         self._signer = SubscribeTokenSigner.from_pem(
             settings.require("IVS_PRIVATE_KEY"), settings.require("IVS_PUBLIC_KEY_ARN")
         )
-        # None when streams are not recorded (RECORDING=off, or no storage configuration here)
-        self._recording = recording_configuration(settings)
+        # Read on the first CreateStage only: /host_token is the one function that creates
+        # stages, and the only one the stack gives IVS_STORAGE_CONFIGURATION_ARN. Checking it
+        # here would make every other function answer 503 with RECORDING=on.
+        self._recording: dict[str, Any] | None = None
+        self._recording_read = False
         self._endpoints: dict[str, LiveStage] = {}
         self._live = LiveStageCache(
             self._lookup_live_stage,
@@ -196,8 +199,9 @@ class IvsProvider:
     def create_host_grant(self) -> HostGrant:
         room = f"livestream-{secrets.token_hex(8)}"
         recording: dict[str, Any] = {}
-        if self._recording is not None:
-            recording["autoParticipantRecordingConfiguration"] = self._recording
+        configuration = self._recording_configuration()
+        if configuration is not None:
+            recording["autoParticipantRecordingConfiguration"] = configuration
         try:
             response = self.client.create_stage(
                 name=room,
@@ -294,6 +298,16 @@ class IvsProvider:
         return live
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _recording_configuration(self) -> dict[str, Any] | None:
+        """What new stages record with (None: not recorded); a bad setting is a clear 503."""
+        if not self._recording_read:
+            try:
+                self._recording = recording_configuration(self._settings)
+            except ConfigError as exc:
+                raise ProviderUnavailableError(str(exc)) from exc
+            self._recording_read = True
+        return self._recording
 
     def _find_room_stage(self, room: str) -> StageSummary | None:
         try:

@@ -31,8 +31,9 @@ SEGMENT_SECONDS = 6
 def recording_configuration(settings: Settings) -> dict[str, Any] | None:
     """The ``autoParticipantRecordingConfiguration`` new stages get, or None (not recorded).
 
-    ``RECORDING=on`` without a storage configuration records nothing. On Lambda that is a
-    deployment mistake (the stack sets both together) and raises ``ConfigError``; on a
+    Called only where stages are created (``/host_token``): the stack gives the storage
+    configuration to that function alone. There, ``RECORDING=on`` without one is a deployment
+    mistake on Lambda and raises ``ConfigError``; on a
     developer's machine (where ``RECORDING`` defaults to on for the local provider) it is logged
     once and the stream is simply not recorded.
     """

@@ -98,7 +98,9 @@ class RecordingMetadata:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("RECORDING_ENDED", "RECORDING_ENDED_WITH_FAILURE")
+        """IVS is done with it: any status but ``RECORDING_STARTED`` (``RECORDING_ENDED``,
+        ``RECORDING_ENDED_WITH_FAILURE``, ``RECORDING_START_FAILED``, or one added later)."""
+        return self.status != "RECORDING_STARTED"
 
 
 def parse_metadata(raw: bytes) -> RecordingMetadata:

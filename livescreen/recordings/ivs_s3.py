@@ -2,9 +2,13 @@
 
 Listing walks the bucket one level at a time (stage, session, participant, recording; S3's
 ``Delimiter``), then reads each recording's ``events/`` metadata. Stages are walked in parallel.
-A finished recording never changes, so its entry is kept for the life of the store (a Lambda
-container); a recording in progress is read again on every list. ``delete`` removes every object
-under one recording's prefix. With no bucket (``RECORDING=off``) there is nothing to list.
+The whole list is kept ``LIST_TTL`` seconds per store (a Lambda container): with
+``RECORDINGS_PUBLIC=true`` anyone may ask for it, and a crowd reloading the page must not turn
+into S3 LIST requests. A finished recording never changes, so its entry is kept for the life of
+the store; a recording in progress is read again on the next walk. A finished recording with no
+media (a failed start, or a failure before the first segment) is left out: it cannot be played.
+``delete`` removes every object under one recording's prefix and forgets the cached list. With
+no bucket (``RECORDING=off``) there is nothing to list.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -42,6 +47,8 @@ logger = logging.getLogger(__name__)
 #: S3 deletes at most this many keys per DeleteObjects call.
 DELETE_BATCH = 1000
 _WORKERS = 8
+#: Seconds one walk of the bucket answers every list in the same process.
+LIST_TTL = 30.0
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled"})
 
 
@@ -77,13 +84,21 @@ class IvsRecordingStore:
         recordings_url: str,
         client: Any = None,
         client_factory: Any = None,
+        list_ttl: float = LIST_TTL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bucket = bucket
         self._url = recordings_url.rstrip("/")
         self._client = client
         self._client_factory = client_factory
         self._lock = threading.Lock()
-        self._finished: dict[str, Recording] = {}
+        # a finished recording's entry, or None when it is left out (nothing to play)
+        self._finished: dict[str, Recording | None] = {}
+        self._list_ttl = list_ttl
+        self._clock = clock
+        self._list_lock = threading.Lock()  # one walk at a time; the others wait for its answer
+        self._listed: tuple[Recording, ...] | None = None
+        self._listed_until = 0.0
 
     @property
     def client(self) -> Any:
@@ -97,6 +112,19 @@ class IvsRecordingStore:
     def list(self) -> builtins.list[Recording]:
         if self._bucket is None:
             return []
+        with self._list_lock:
+            now = self._clock()
+            if self._listed is None or now >= self._listed_until:
+                self._listed = tuple(self._walk())
+                self._listed_until = now + self._list_ttl
+            return builtins.list(self._listed)
+
+    def _forget_list(self) -> None:
+        with self._list_lock:
+            self._listed = None
+
+    def _walk(self) -> builtins.list[Recording]:
+        assert self._bucket is not None
         stages = [p for p in self._children("") if STAGE_ID.fullmatch(last_segment(p))]
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
             found = [r for batch in pool.map(self._stage_recordings, stages) for r in batch]
@@ -128,9 +156,8 @@ class IvsRecordingStore:
                         yield RecordingPrefix(stage_id, session_id, participant_id)
 
     def _recording(self, prefix: RecordingPrefix) -> Recording | None:
-        cached = self._finished.get(prefix.key)
-        if cached is not None:
-            return cached
+        if prefix.key in self._finished:
+            return self._finished[prefix.key]
         names = {key.rsplit("/", 1)[-1] for key in self._keys(f"{prefix.key}/{EVENTS}")}
         metadata = None
         for name in (ENDED, FAILED, STARTED):
@@ -138,8 +165,13 @@ class IvsRecordingStore:
                 metadata = self._metadata(f"{prefix.key}/{EVENTS}{name}")
                 if metadata is not None:
                     break
+        if (ENDED in names or FAILED in names) and (metadata is None or not metadata.finished):
+            # IVS wrote its last file but it is unreadable (or says it is still recording):
+            # the recording is over all the same, with no media we can trust
+            started = metadata.started_at if metadata else None
+            metadata = RecordingMetadata("RECORDING_ENDED_WITH_FAILURE", started, None)
         recording = self._describe(prefix, metadata)
-        if recording is not None and metadata is not None and metadata.finished:
+        if metadata is not None and metadata.finished:
             self._finished[prefix.key] = recording
         return recording
 
@@ -152,15 +184,15 @@ class IvsRecordingStore:
         title = f"Stage {prefix.stage_id}"
         if metadata is None or not metadata.finished:
             return Recording(prefix.id, title, started, None, None, "hls", status="recording")
-        duration = None if metadata.duration_ms is None else metadata.duration_ms / 1000
-        playable = bool(metadata.duration_ms)
+        if not metadata.duration_ms:
+            return None  # over with no media (a failed start): nothing to play, not listed
         playlist = f"{prefix.key}/{metadata.hls_path}/{metadata.playlist}"
         return Recording(
             prefix.id,
             title,
             started,
-            duration,
-            f"{self._url}/{playlist}" if playable else None,
+            metadata.duration_ms / 1000,
+            f"{self._url}/{playlist}",
             "hls",
             status="ready",
         )
@@ -197,6 +229,7 @@ class IvsRecordingStore:
                     f"({', '.join(codes)}): run the delete again"
                 )
         self._finished.pop(prefix.key, None)
+        self._forget_list()
         logger.info("deleted recording %s (%d files)", recording_id, len(keys))
 
     # -- S3 --------------------------------------------------------------------------------

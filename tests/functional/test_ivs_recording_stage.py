@@ -9,7 +9,6 @@ import pytest
 from botocore.stub import ANY
 from ivs_support import ACCOUNT, APP_TAG, REGION, FakeClock, StubbedIvs, ivs_settings, stage_arn
 
-from livescreen.config import ConfigError
 from livescreen.providers import ProviderUnavailableError
 from livescreen.providers.ivs import IvsProvider, create_provider
 from livescreen.providers.ivs_recording import RECONNECT_WINDOW_SECONDS
@@ -94,31 +93,54 @@ def test_on_a_developers_machine_recording_on_without_a_storage_configuration_re
 ) -> None:
     # GIVEN the dev server's default RECORDING=on, and no storage configuration
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    with caplog.at_level(logging.WARNING):
-        provider = IvsProvider(ivs_settings(RECORDING="on"), client=ivs.client, clock=FakeClock())
-    # THEN the stream still works, unrecorded, and the log says which setting is missing
-    assert "IVS_STORAGE_CONFIGURATION_ARN" in caplog.text
+    provider = IvsProvider(ivs_settings(RECORDING="on"), client=ivs.client, clock=FakeClock())
     ivs.expect(
         "create_stage",
         created(),
         {"name": ANY, "tags": ANY, "participantTokenConfigurations": HOST_TOKEN_CONFIGURATION},
     )
-    provider.create_host_grant()
+    with caplog.at_level(logging.WARNING):
+        provider.create_host_grant()
+    # THEN the stream still works, unrecorded, and the log says which setting is missing
+    assert "IVS_STORAGE_CONFIGURATION_ARN" in caplog.text
     ivs.stubber.assert_no_pending_responses()
 
 
-def test_on_lambda_recording_on_without_a_storage_configuration_is_a_clear_503(
-    monkeypatch: pytest.MonkeyPatch,
+def test_on_lambda_recording_on_without_a_storage_configuration_refuses_to_create_a_stage(
+    ivs: StubbedIvs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # GIVEN a function on Lambda with RECORDING=on and no storage configuration
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "host-token")
+    provider = create_provider(ivs_settings(RECORDING="on"))
+    provider._client = ivs.client
+    # WHEN the host asks for a stage THEN a clear 503 names the setting, and no stage is made
     with pytest.raises(ProviderUnavailableError) as raised:
-        create_provider(ivs_settings(RECORDING="on"))
+        provider.create_host_grant()
     assert raised.value.status == 503
     assert "IVS_STORAGE_CONFIGURATION_ARN" in raised.value.message
     assert "Recording=on" in raised.value.message
+    assert ivs.calls == []
 
 
-def test_a_storage_configuration_arn_that_is_not_one_is_refused_by_name() -> None:
+def test_on_lambda_recording_on_without_a_storage_configuration_leaves_the_viewers_and_stop_alone(
+    ivs: StubbedIvs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN what the stack gives /audience_token and /stream_stop: RECORDING=on, no ARN (only
+    # /host_token creates stages, so only it is given the storage configuration)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "audience-token")
+    provider = create_provider(ivs_settings(RECORDING="on"))
+    provider._client = ivs.client
+    ivs.expect("list_stages", {"stages": []}, {"maxResults": ANY})
+    ivs.expect("list_stages", {"stages": []}, {"maxResults": ANY})
+    # THEN viewers are answered and the host can stop: recording plays no part there
+    assert provider.audience_grant().token is None
+    assert provider.stop_stream("livestream-0123456789abcdef").live is False
+    ivs.stubber.assert_no_pending_responses()
+
+
+def test_a_storage_configuration_arn_that_is_not_one_is_refused_by_name(ivs: StubbedIvs) -> None:
     settings = ivs_settings(RECORDING="on", IVS_STORAGE_CONFIGURATION_ARN="my-bucket")
-    with pytest.raises(ConfigError, match="IVS_STORAGE_CONFIGURATION_ARN"):
-        IvsProvider(settings, client=object(), clock=FakeClock())
+    provider = IvsProvider(settings, client=ivs.client, clock=FakeClock())
+    with pytest.raises(ProviderUnavailableError, match="IVS_STORAGE_CONFIGURATION_ARN"):
+        provider.create_host_grant()
+    assert ivs.calls == []

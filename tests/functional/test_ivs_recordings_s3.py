@@ -19,7 +19,8 @@ from moto import mock_aws
 from livescreen import cli
 from livescreen.providers.base import ProviderError
 from livescreen.recordings import RecordingNotFoundError, clear_store_cache
-from livescreen.recordings.ivs_s3 import DELETE_BATCH, IvsRecordingStore, create_store
+from livescreen.recordings.ivs_layout import RecordingMetadata
+from livescreen.recordings.ivs_s3 import DELETE_BATCH, LIST_TTL, IvsRecordingStore, create_store
 from livescreen.runtime.invoke import invoke
 
 # one stream ended on 13 March, another on 14 March; a third is being recorded right now
@@ -49,9 +50,34 @@ def recorded(s3: Any) -> Any:
     return s3
 
 
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def pass_list_ttl(self) -> None:
+        self.now += LIST_TTL
+
+
 @pytest.fixture
-def store(s3: Any) -> IvsRecordingStore:
-    return IvsRecordingStore(bucket=BUCKET, recordings_url="/recordings", client=s3)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(s3: Any, clock: Clock) -> IvsRecordingStore:
+    return IvsRecordingStore(bucket=BUCKET, recordings_url="/recordings", client=s3, clock=clock)
+
+
+def s3_calls(s3: Any) -> list[str]:
+    """Every S3 operation the client sends from now on."""
+    calls: list[str] = []
+    s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    return calls
 
 
 def test_each_participant_session_ivs_recorded_is_one_recording_newest_first(
@@ -82,7 +108,7 @@ def test_each_participant_session_ivs_recorded_is_one_recording_newest_first(
 
 
 def test_a_recording_in_progress_becomes_ready_once_ivs_writes_its_end(
-    recorded: Any, store: IvsRecordingStore
+    recorded: Any, store: IvsRecordingStore, clock: Clock
 ) -> None:
     assert store.list()[0].status == "recording"
     # WHEN IVS writes recording-ended.json
@@ -90,13 +116,15 @@ def test_a_recording_in_progress_becomes_ready_once_ivs_writes_its_end(
         recorded, LIVE, started="2024-03-15T10:30:01Z", ended="2024-03-15T10:40:01Z",
         duration_ms=600000,
     )  # fmt: skip
-    # THEN the same store lists it as ready (a recording in progress is never cached)
+    # THEN once the cached list is stale, the same store lists it as ready (a recording in
+    # progress is never kept)
+    clock.pass_list_ttl()
     live = store.list()[0]
     assert (live.id, live.status, live.duration) == (LIVE.id, "ready", 600.0)
     assert live.playback_url == f"/recordings/{LIVE.playlist_key}"
 
 
-def test_a_failed_recording_plays_what_was_written_and_an_empty_one_has_nothing_to_play(
+def test_a_failed_recording_plays_what_was_written_and_an_empty_one_is_not_listed(
     s3: Any, store: IvsRecordingStore
 ) -> None:
     partial = Layout("FaIled000001", "st-Fail000001", "pArtial00001", "2024-03-16T09-00-00Z")
@@ -113,8 +141,88 @@ def test_a_failed_recording_plays_what_was_written_and_an_empty_one_has_nothing_
     by_id = {r.id: r for r in store.list()}
 
     assert by_id[partial.id].playback_url == f"/recordings/{partial.playlist_key}"
-    assert by_id[empty.id].playback_url is None
-    assert by_id[empty.id].duration == 0
+    assert by_id[partial.id].status == "ready"
+    # an entry nobody could play is left out (the lifecycle rule expires its files)
+    assert empty.id not in by_id
+
+
+def write_failed_start(s3: Any, layout: Layout, body: bytes) -> None:
+    """What a failed start leaves: recording-failed.json alone, no media."""
+    s3.put_object(Bucket=BUCKET, Key=f"{layout.prefix}/events/recording-failed.json", Body=body)
+
+
+def failed_start_document(layout: Layout, status: str = "RECORDING_START_FAILED") -> bytes:
+    return json.dumps(
+        {
+            "version": "v1",
+            "stage_arn": f"arn:aws:ivs:{REGION}:123456789012:stage/{layout.stage_id}",
+            "session_id": layout.session_id,
+            "participant_id": layout.participant_id,
+            "recording_started_at": "2024-03-18T10:00:01Z",
+            "recording_ended_at": "2024-03-18T10:00:02Z",
+            "recording_status": status,
+            "recording_status_message": "StorageConfiguration not found",
+            "media": {"hls": {}},
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        failed_start_document(Layout("x", "st-x", "x", "x"), "RECORDING_START_FAILED"),
+        failed_start_document(Layout("x", "st-x", "x", "x"), "RECORDING_SOMETHING_NEW"),
+        failed_start_document(Layout("x", "st-x", "x", "x"), "RECORDING_STARTED"),
+        b"not json",
+    ],
+    ids=["start-failed", "unknown-status", "started-status-in-failed-file", "unreadable"],
+)
+def test_a_recording_whose_start_failed_is_over_and_not_listed(
+    s3: Any, store: IvsRecordingStore, body: bytes
+) -> None:
+    # GIVEN a recording that worked and one whose start failed (no media, only the failed file)
+    write_recording(
+        s3, FIRST, started="2024-03-13T19:44:19Z", ended="2024-03-13T19:55:04Z", duration_ms=645237
+    )
+    broken = Layout("StArtFail001", "st-StArtFail1", "hOst00000001", "2024-03-18T10-00-00Z")
+    write_failed_start(s3, broken, body)
+    # WHEN listed THEN the failed start never shows as "recording": it is over, and with nothing
+    # to play it is left out
+    assert [r.id for r in store.list()] == [FIRST.id]
+
+
+def test_any_status_but_started_is_finished() -> None:
+    for status in ("RECORDING_ENDED", "RECORDING_ENDED_WITH_FAILURE", "RECORDING_START_FAILED"):
+        assert RecordingMetadata(status, None, None).finished
+    assert not RecordingMetadata("RECORDING_STARTED", None, None).finished
+
+
+def test_repeated_lists_within_the_ttl_make_no_s3_call(
+    recorded: Any, store: IvsRecordingStore, clock: Clock
+) -> None:
+    # GIVEN a list just walked (the recording in progress included)
+    first = store.list()
+    calls = s3_calls(recorded)
+    # WHEN a crowd asks again and again within the TTL
+    for _ in range(50):
+        clock.now += (LIST_TTL - 1) / 50
+        assert store.list() == first
+    # THEN S3 was not asked once
+    assert calls == []
+    # AND once the TTL has passed, one walk answers again
+    clock.pass_list_ttl()
+    store.list()
+    assert calls and set(calls) <= {"ListObjectsV2", "GetObject"}
+    walked = len(calls)
+    store.list()
+    assert len(calls) == walked
+
+
+def test_delete_forgets_the_cached_list(recorded: Any, store: IvsRecordingStore) -> None:
+    assert FIRST.id in [r.id for r in store.list()]
+    store.delete(FIRST.id)
+    # the same process lists again at once: the deleted one is gone, without waiting the TTL
+    assert [r.id for r in store.list()] == [LIVE.id, SECOND.id]
 
 
 def test_the_prefix_without_a_timestamp_getparticipant_shows_is_read_too(
@@ -150,9 +258,10 @@ def test_objects_that_are_not_ivs_recordings_are_ignored(
 
 
 def test_a_finished_recording_is_read_once_per_store(
-    recorded: Any, store: IvsRecordingStore
+    recorded: Any, store: IvsRecordingStore, clock: Clock
 ) -> None:
     store.list()
+    clock.pass_list_ttl()
     reads: list[str] = []
     recorded.meta.events.register(
         "before-call.s3.GetObject", lambda params, **_: reads.append(params["url_path"])

@@ -5,16 +5,20 @@ IAM, routes and throttles."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 import shutil
 import subprocess
 from typing import Any
 
+import boto3
 import pytest
 from cfn_conditions import deployed
+from stack_support import ROOT
 
-from livescreen.providers.ivs_recording import STORAGE_CONFIGURATION_ARN
-from livescreen.recordings.ivs_layout import ENDED, EVENTS, STARTED
+from livescreen.recordings.ivs_layout import ENDED, EVENTS, FAILED, STARTED
+from livescreen.recordings.ivs_s3 import IvsRecordingStore
 
 pytestmark = pytest.mark.stack
 
@@ -29,6 +33,7 @@ CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 BUCKET_ARN = {"Fn::GetAtt": ["RecordingsBucket", "Arn"]}
+BUCKET_ARN_VALUE = "arn:aws:s3:::live-test-recordings"
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +196,7 @@ def test_cloudfront_serves_the_bucket_under_recordings_through_origin_access_con
     assert media["TargetOriginId"] == "recordings"
     assert media["ViewerProtocolPolicy"] == "redirect-to-https"
     assert media["AllowedMethods"] == ["GET", "HEAD"]
-    assert media["CachePolicyId"] == CACHING_OPTIMIZED
+    assert media["CachePolicyId"] == {"Ref": "RecordingsCachePolicy"}
     assert media["ResponseHeadersPolicyId"] == {"Ref": "AudiencePageHeaders"}
     assert media["FunctionAssociations"] == [
         {
@@ -248,8 +253,14 @@ def test_the_list_function_may_list_the_bucket_and_read_only_ivs_metadata(
         "s3:ListBucket": BUCKET_ARN,
         "s3:GetObject": {"Fn::Sub": "${RecordingsBucket.Arn}/*/" + EVENTS + "recording-*.json"},
     }
-    # the files the store reads are exactly the ones that pattern covers
-    assert STARTED.startswith("recording-") and ENDED.startswith("recording-")
+    # the metadata keys the store really reads (from moto's S3) are ones that pattern covers
+    pattern = by_action["s3:GetObject"]["Fn::Sub"].replace(
+        "${RecordingsBucket.Arn}", BUCKET_ARN_VALUE
+    )
+    read = metadata_keys_read()
+    assert read, "the store read no metadata"
+    for key in read:
+        assert fnmatch.fnmatchcase(f"{BUCKET_ARN_VALUE}/{key}", pattern), key
     # AND no function may write or delete recordings (the command line deletes, with the
     # user's own credentials)
     for name, resource in recorded["Resources"].items():
@@ -272,10 +283,6 @@ def test_host_token_may_create_stages_that_record_to_the_stacks_storage_configur
     ]
     assert statement["Action"] == "ivs:CreateStage"
     assert statement["Resource"] == {"Fn::GetAtt": ["IvsStorageConfiguration", "Arn"]}
-    # (an ARN of that shape is what the provider accepts)
-    assert STORAGE_CONFIGURATION_ARN.fullmatch(
-        "arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCdef1G2hij"
-    )
 
 
 def test_the_recording_routes_their_throttles_and_cloudfront_behaviours(
@@ -307,3 +314,165 @@ def test_the_recording_routes_their_throttles_and_cloudfront_behaviours(
         assert {"GET", "POST"} <= set(behaviour["AllowedMethods"])
         assert behaviour["CachePolicyId"] == CACHING_DISABLED
         assert behaviour["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+
+
+def metadata_keys_read() -> list[str]:
+    """The keys the store's GetObject calls name, listing a moto bucket laid out as IVS writes:
+    one recording ended, one failed, one in progress."""
+    from moto import mock_aws
+
+    read: list[str] = []
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="live-test-recordings")
+        for participant, name, status in (
+            ("Pa1", ENDED, "RECORDING_ENDED"),
+            ("Pa2", FAILED, "RECORDING_ENDED_WITH_FAILURE"),
+            ("Pa3", STARTED, "RECORDING_STARTED"),
+        ):
+            prefix = f"AbCdef1G2hij/st-ZyXwvu1T2s/{participant}/2024-03-13T19-44-17Z"
+            document = {
+                "recording_status": status,
+                "recording_started_at": "2024-03-13T19:44:17Z",
+                "media": {"hls": {"duration_ms": 5000}},
+            }
+            s3.put_object(
+                Bucket="live-test-recordings",
+                Key=f"{prefix}/{EVENTS}{name}",
+                Body=json.dumps(document).encode(),
+            )
+
+        class Recorder:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(s3, name)
+
+            def get_object(self, **kwargs: Any) -> Any:
+                read.append(kwargs["Key"])
+                return s3.get_object(**kwargs)
+
+        store = IvsRecordingStore(
+            bucket="live-test-recordings", recordings_url="/recordings", client=Recorder()
+        )
+        assert len(store.list()) == 3
+    return read
+
+
+def csp_of(stack: dict[str, Any], policy: str) -> dict[str, list[str]]:
+    """A response headers policy's CSP as directive -> sources, its !Sub variables filled in."""
+    config = stack["Resources"][policy]["Properties"]["ResponseHeadersPolicyConfig"]
+    value = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    sub = value["Fn::Sub"]
+    text, variables = (sub, {}) if isinstance(sub, str) else sub
+    variables = {"AWS::Region": "us-east-1", **variables}
+    text = re.sub(r"\$\{([^}]+)\}", lambda m: str(variables[m.group(1)]), text)
+    directives = {}
+    for part in text.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    return directives
+
+
+@pytest.mark.parametrize(
+    ("parameters", "cross_origin_media"),
+    [
+        ({"Recording": "on", "StreamProvider": "twilio"}, True),
+        ({"Recording": "on", "StreamProvider": "ivs"}, False),
+        ({"Recording": "off", "StreamProvider": "twilio"}, False),
+        ({}, False),
+    ],
+    ids=["twilio-recording", "ivs-recording", "twilio-off", "default"],
+)
+def test_the_recordings_page_may_play_media_from_twilio_and_is_otherwise_as_strict(
+    template: dict[str, Any], parameters: dict[str, str], cross_origin_media: bool
+) -> None:
+    stack = deployed(template, **parameters)
+    # GIVEN recordings.html is served by its own behaviour, from the pages' bucket
+    page = behaviours(stack)["/recordings.html"]
+    assert page["TargetOriginId"] == "assets"
+    assert page["ResponseHeadersPolicyId"] == {"Ref": "RecordingsPageHeaders"}
+    assert page["AllowedMethods"] == ["GET", "HEAD"]
+    assert page["CachePolicyId"] == CACHING_OPTIMIZED
+    recordings = csp_of(stack, "RecordingsPageHeaders")
+    audience = csp_of(stack, "AudiencePageHeaders")
+    # THEN with Twilio recording a <video> may follow /recording_media's 302 to Twilio's media
+    # host (any https: origin: Twilio does not document the host), hls.js gets blob: media ...
+    expected_media = ["'self'", "blob:"] + (["https:"] if cross_origin_media else [])
+    assert recordings["media-src"] == expected_media
+    # ... fetches only this origin (the list, the playlists and segments under /recordings/)
+    assert recordings["connect-src"] == ["'self'"]
+    assert recordings["script-src"] == ["'self'"]
+    # ... and everything else is the audience page's, which keeps its own media-src
+    for directive, sources in audience.items():
+        if directive not in {"media-src", "connect-src", "script-src"}:
+            assert recordings[directive] == sources, directive
+    assert set(recordings) == set(audience)
+    assert audience["media-src"] == ["'self'", "blob:"]
+    config = stack["Resources"]["RecordingsPageHeaders"]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]
+    audience_config = stack["Resources"]["AudiencePageHeaders"]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]
+    assert config["CustomHeadersConfig"] == audience_config["CustomHeadersConfig"]
+    for header in (
+        "StrictTransportSecurity",
+        "ContentTypeOptions",
+        "FrameOptions",
+        "ReferrerPolicy",
+    ):
+        assert (
+            config["SecurityHeadersConfig"][header]
+            == audience_config["SecurityHeadersConfig"][header]
+        )
+
+
+def test_a_deleted_recording_leaves_cloudfront_within_the_documented_minutes(
+    recorded: dict[str, Any],
+) -> None:
+    policy = recorded["Resources"]["RecordingsCachePolicy"]["Properties"]["CachePolicyConfig"]
+    # IVS writes no Cache-Control, so DefaultTTL applies; MaxTTL bounds any that is sent
+    assert policy["MinTTL"] == 0
+    assert policy["DefaultTTL"] <= policy["MaxTTL"] <= 300
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+    assert behaviours(recorded)["/recordings/*"]["CachePolicyId"] == {
+        "Ref": "RecordingsCachePolicy"
+    }
+    # AND the docs say how long, in the same number of minutes
+    docs = (ROOT / "docs" / "ivs.md").read_text(encoding="utf-8")
+    assert f"at most {policy['MaxTTL'] // 60} minutes" in docs
+
+
+def functions_reading_recordings_public() -> set[str]:
+    """The endpoints (functions/<name>.py) that ask whether the recordings are public."""
+    found = set()
+    for path in (ROOT / "functions").glob("*.py"):
+        if "recordings_public(" in path.read_text(encoding="utf-8"):
+            found.add(path.stem)
+    return found
+
+
+@pytest.mark.parametrize("value", ["false", "true"])
+def test_recordings_public_is_a_parameter_every_function_that_asks_is_given(
+    template: dict[str, Any], value: str
+) -> None:
+    parameter = template["Parameters"]["RecordingsPublic"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["false", "true"])
+    readers = functions_reading_recordings_public()
+    assert {"recordings", "recording_media", "audience_token"} <= readers
+    stack = deployed(template, RecordingsPublic=value)
+    given = set()
+    for name, resource in stack["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        env = variables(stack, template, name) if "Environment" in resource["Properties"] else {}
+        if env.get("LIVESCREEN_FUNCTION") in readers:
+            assert env.get("RECORDINGS_PUBLIC") == {"Ref": "RecordingsPublic"}, name
+            given.add(env["LIVESCREEN_FUNCTION"])
+    assert given == readers
+    # AND the README's parameter table has the row
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "| `RecordingsPublic` | `false` |" in readme
