@@ -306,14 +306,20 @@ def test_a_host_whose_tab_closed_has_its_recording_finished_when_the_hub_ends_th
     clock.now += 2
     assert dev.upload(grant["token"], 12, b" third").status == 200
 
-    # WHEN its tab is gone (no signalling connection) past the hub's grace period
-    clock.now += HUB.limits.host_grace_seconds + 1
-    assert dev.post("/audience_token", {}).json()["token"] is None
+    [listed] = dev.recordings()
+    assert listed["status"] == "recording"
 
-    # THEN the recording is finished with the duration that was recorded, and is ready
+    # WHEN its tab is gone (no signalling connection) past the hub's grace period, and nothing
+    # but the recordings list calls the server afterwards
+    clock.now += HUB.limits.host_grace_seconds + 1
+
+    # THEN listing ends the stream first: the recording is finished with the duration that
+    # was recorded, and is ready
     [listed] = dev.recordings()
     assert (listed["status"], listed["duration"], listed["sizeBytes"]) == ("ready", 3.0, 18)
     assert json.loads((dev.folder / f"{listed['id']}.json").read_text())["complete"] is True
+    # AND the stream is over for the audience too
+    assert dev.post("/audience_token", {}).json()["token"] is None
 
 
 def test_a_stream_replaced_by_another_has_its_recording_finished(dev: Dev) -> None:
