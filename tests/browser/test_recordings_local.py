@@ -96,6 +96,36 @@ def test_the_host_sees_when_the_recording_stops_and_the_stream_goes_on(
     assert host.page.evaluate("() => document.body.dataset.state") == "live"
 
 
+def test_a_server_that_cannot_write_the_recording_stops_it_at_once_and_says_why(
+    server: Any, open_page: Any
+) -> None:
+    # GIVEN a dev server whose RECORDINGS_DIR cannot be written (its answer: 507)
+    page = open_page()
+    refusal = {"error": "The dev server cannot write to RECORDINGS_DIR (rec): Permission denied"}
+    tries: list[str] = []
+
+    def unwritable(route: Any) -> None:
+        tries.append(route.request.url)
+        route.fulfill(status=507, content_type="application/json", body=json.dumps(refusal))
+
+    page.route("**/local/recording/upload**", unwritable)
+    host = HostPage(page, server.url).open()
+
+    # WHEN the host goes live and the first piece is uploaded
+    host.go_live(PASSWORD)
+    alert = host.page.locator("#recordingAlert")
+    alert.wait_for()
+
+    # THEN the host sees the server's reason at once (no retries), and is still live
+    assert alert.inner_text() == (
+        "Recording stopped: The dev server cannot write to RECORDINGS_DIR (rec): "
+        "Permission denied. The stream goes on."
+    )
+    assert len(tries) == 1
+    assert host.page.locator("#recordingBadge").is_hidden()
+    assert host.page.evaluate("() => document.body.dataset.state") == "live"
+
+
 def test_the_host_page_always_links_to_the_recordings_in_a_new_tab(
     server: Any, open_page: Any
 ) -> None:

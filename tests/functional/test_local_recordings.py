@@ -3,8 +3,10 @@ playback with byte ranges, the ``/recordings`` list and ``livescreen recordings`
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,14 +21,14 @@ from livescreen.config import Settings
 from livescreen.devserver import DevServer
 from livescreen.password_guard import MAX_FAILURES
 from livescreen.providers.local_hub import HUB
-from livescreen.recordings import clear_store_cache
+from livescreen.recordings import clear_store_cache, local_files
 
 __all__ = ["fresh_state"]  # an autouse fixture, used by name
 
 PASSWORD = "recordings-test-password"
 UPLOAD = "/local/recording/upload"
 FILES = "/local/recording/files"
-MIB = 1024 * 1024
+MB = 1_000_000
 CHUNK = 512 * 1024
 
 
@@ -199,13 +201,13 @@ def test_a_repeated_upload_is_not_written_twice_and_a_gap_is_a_409(dev: Dev) -> 
 
 
 def test_a_recording_is_bounded_by_max_recording_mb(dev: Dev) -> None:
-    # GIVEN MAX_RECORDING_MB=1 and a recording that has reached exactly 1 MiB
+    # GIVEN MAX_RECORDING_MB=1 and a recording that has reached exactly 1 MB (1,000,000 bytes)
     grant = dev.go_live()
     assert dev.upload(grant["token"], 0, webm_bytes(CHUNK)).status == 200
-    assert dev.upload(grant["token"], CHUNK, webm_bytes(CHUNK, seed=3)).status == 200
+    assert dev.upload(grant["token"], CHUNK, webm_bytes(MB - CHUNK, seed=3)).status == 200
 
-    # WHEN one more byte comes
-    reply = dev.upload(grant["token"], MIB, b"x")
+    # WHEN one more byte comes (far below 1 MiB)
+    reply = dev.upload(grant["token"], MB, b"x")
 
     # THEN it is refused with a clear 413, and the file keeps what it had
     assert reply.status == 413
@@ -214,10 +216,59 @@ def test_a_recording_is_bounded_by_max_recording_mb(dev: Dev) -> None:
         "the rest of the stream is not recorded"
     }
     [listed] = dev.recordings()
-    assert listed["sizeBytes"] == MIB
-    assert (dev.folder / f"{listed['id']}.webm").stat().st_size == MIB
+    assert listed["sizeBytes"] == MB
+    assert (dev.folder / f"{listed['id']}.webm").stat().st_size == MB
     # AND the stream itself goes on
     assert dev.post("/audience_token", {}).json()["token"] is not None
+
+
+def test_an_unwritable_recordings_dir_is_a_507_that_names_it_and_is_logged(
+    dev: Dev, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN RECORDINGS_DIR under a file: the folder cannot be made
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    dev.use(RECORDINGS_DIR=str(blocker / "recordings"))
+    grant = dev.go_live()
+
+    # WHEN the host uploads
+    with caplog.at_level(logging.ERROR, logger="livescreen.recordings"):
+        reply = dev.upload(grant["token"], 0, b"data")
+
+    # THEN a 507 says which folder cannot be written (not a bare 500), and it is logged
+    assert reply.status == 507
+    error = reply.json()["error"]
+    assert error.startswith("The dev server cannot write to RECORDINGS_DIR (")
+    assert str(blocker / "recordings") in error
+    assert any("RECORDINGS_DIR" in record.getMessage() for record in caplog.records)
+    # AND the stream goes on
+    assert dev.post("/audience_token", {}).json()["token"] is not None
+
+
+def test_a_full_disk_is_a_507_and_the_file_keeps_what_it_had(
+    dev: Dev, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a recording of 500 bytes, then a disk that fills up halfway through the next write
+    grant = dev.go_live()
+    first = webm_bytes(500)
+    recording_id = dev.upload(grant["token"], 0, first).json()["id"]
+
+    def half_then_full(path: Path, data: bytes) -> None:
+        with path.open("ab") as media:
+            media.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(local_files, "_append_bytes", half_then_full)
+        reply = dev.upload(grant["token"], 500, webm_bytes(300, seed=5))
+
+    # THEN the host is told the disk is full, and the half-written piece is gone
+    assert reply.status == 507
+    assert reply.json()["error"] == f"The disk holding RECORDINGS_DIR ({dev.folder}) is full"
+    media = dev.folder / f"{recording_id}.webm"
+    assert media.read_bytes() == first
+    # AND once there is room again, the same piece continues the file
+    assert dev.upload(grant["token"], 500, webm_bytes(300, seed=5)).json()["size"] == 800
 
 
 def test_one_upload_over_512_kib_is_refused(dev: Dev) -> None:
