@@ -10,7 +10,9 @@
     upload (its answer was lost) is accepted without writing twice.
 ``GET|HEAD /recording/files/<id>.webm``
     The recording, for playback; one ``Range: bytes=...`` is answered 206 (at most
-    ``MAX_RANGE_BYTES`` at a time), so that a ``<video>`` can seek. 404 for anything else.
+    ``MAX_RANGE_BYTES`` at a time), so that a ``<video>`` can seek. Without one (or with one
+    that is not a single byte range) the whole file is answered 200, read from the disk as it
+    is sent; ``HEAD`` reads none of it. 404 for anything else.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ from livescreen.recordings.local_files import (
     is_disk_full,
     recordings_folder,
 )
-from livescreen.relay_http import RelayError, Response, Route, dispatch, json_response
+from livescreen.relay_http import (
+    FileBody,
+    RelayError,
+    Response,
+    Route,
+    dispatch,
+    json_response,
+)
 
 logger = logging.getLogger("livescreen.recordings")
 
@@ -81,7 +90,7 @@ def handle(
             status, out, data = json_response(405, {"error": f"{method} is not allowed here"})
             return status, {**out, "Allow": "GET, HEAD"}, data
         try:
-            return _file(context, path[len(FILES_PREFIX) :], headers)
+            return _file(context, method.upper(), path[len(FILES_PREFIX) :], headers)
         except RelayError as exc:
             status, out, data = json_response(exc.status, {"error": exc.message})
             if isinstance(exc, _UnsatisfiableRangeError):
@@ -145,7 +154,7 @@ def _unwritable(settings: Settings, error: OSError) -> RelayError:
     return RelayError(507, message)
 
 
-def _file(context: _Context, name: str, headers: Mapping[str, str]) -> Response:
+def _file(context: _Context, method: str, name: str, headers: Mapping[str, str]) -> Response:
     not_found = RelayError(404, "No such recording")
     if not name.endswith(MEDIA_SUFFIX):
         raise not_found
@@ -156,17 +165,23 @@ def _file(context: _Context, name: str, headers: Mapping[str, str]) -> Response:
         raise not_found from None
     out = {"Content-Type": "video/webm", "Accept-Ranges": "bytes", "Cache-Control": "no-cache"}
     wanted = _byte_range(headers.get("range"), size)
+    start, end = wanted if wanted is not None else (0, size - 1)
+    length = max(0, end - start + 1)
+    if wanted is not None:
+        out["Content-Range"] = f"bytes {start}-{end}/{size}"
+    status = 200 if wanted is None else 206
+    if method == "HEAD" or length == 0:
+        return status, out, FileBody(None, length)
     try:
-        with path.open("rb") as media:
-            if wanted is None:
-                return 200, out, media.read()
-            start, end = wanted
-            media.seek(start)
-            data = media.read(end - start + 1)
+        media = path.open("rb")  # the open file is still read if it is deleted meanwhile
     except OSError:  # deleted meanwhile
         raise not_found from None
-    out["Content-Range"] = f"bytes {start}-{start + len(data) - 1}/{size}"
-    return 206, out, data
+    try:
+        media.seek(start)
+    except OSError:
+        media.close()
+        raise not_found from None
+    return status, out, FileBody(media, length)
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -7,6 +7,7 @@ import errno
 import http.client
 import json
 import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,9 +20,12 @@ from devserver_support import fresh_state
 from livescreen import cli
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
+from livescreen.devserver.app import FILE_CHUNK_BYTES
 from livescreen.password_guard import MAX_FAILURES
 from livescreen.providers.local_hub import HUB
+from livescreen.providers.local_recording_routes import MAX_RANGE_BYTES
 from livescreen.recordings import clear_store_cache, local_files
+from livescreen.relay_http import FileBody
 
 __all__ = ["fresh_state"]  # an autouse fixture, used by name
 
@@ -451,6 +455,45 @@ def test_head_gives_the_headers_only(recorded: tuple[Dev, str, bytes]) -> None:
     reply = dev.request("HEAD", path)
 
     assert (reply.status, reply.body, reply.headers["Content-Length"]) == (200, b"", "1000")
+
+
+def test_a_large_recording_is_sent_whole_a_chunk_at_a_time_and_head_reads_none_of_it(
+    recorded: tuple[Dev, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a recording of three ranges and a bit (24 MiB)
+    dev, path, _ = recorded
+    big = os.urandom(3 * MAX_RANGE_BYTES + 123)
+    (dev.folder / path.rsplit("/", 1)[1]).write_bytes(big)
+    opened: list[bool] = []
+    reads: list[int] = []
+    init, read = FileBody.__init__, FileBody.read
+
+    def spy_init(body: FileBody, file: Any, length: int) -> None:
+        opened.append(file is not None)
+        init(body, file, length)
+
+    def spy_read(body: FileBody, size: int) -> bytes:
+        data = read(body, size)
+        reads.append(len(data))
+        return data
+
+    monkeypatch.setattr(FileBody, "__init__", spy_init)
+    monkeypatch.setattr(FileBody, "read", spy_read)
+
+    # WHEN it is asked for with HEAD
+    head = dev.request("HEAD", path)
+
+    # THEN the headers say its size, and the file was not even opened
+    assert (head.status, head.body, head.headers["Content-Length"]) == (200, b"", str(len(big)))
+    assert (opened, reads) == ([False], [])
+
+    # WHEN it is asked for whole (no Range), as curl or a download does
+    whole = dev.request("GET", path)
+
+    # THEN all of it comes, read from the disk a bounded chunk at a time
+    assert (whole.status, whole.headers["Content-Length"]) == (200, str(len(big)))
+    assert whole.body == big
+    assert sum(reads) == len(big) and max(reads) <= FILE_CHUNK_BYTES
 
 
 @pytest.mark.parametrize(
