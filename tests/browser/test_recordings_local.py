@@ -182,10 +182,10 @@ def test_the_audience_page_links_to_the_recordings_only_when_they_are_public(
     assert recordings.page.locator("#passwordForm").is_hidden()
 
 
-def test_an_upload_lost_on_the_network_is_sent_again_and_nothing_is_missing(
+def test_an_upload_that_never_reached_the_server_is_sent_again_and_nothing_is_missing(
     server: Any, open_page: Any, tmp_path: Any
 ) -> None:
-    # GIVEN a network that drops the first upload of the recording
+    # GIVEN a network that drops the first upload of the recording before it reaches the server
     page = open_page()
     dropped: list[str] = []
 
@@ -218,3 +218,53 @@ def test_an_upload_lost_on_the_network_is_sent_again_and_nothing_is_missing(
     media = sidecar.with_suffix(".webm").read_bytes()
     assert media[:4] == b"\x1a\x45\xdf\xa3"
     assert len(media) == metadata["size"] > 0
+
+
+def test_an_upload_written_but_whose_answer_was_lost_is_not_written_twice(
+    server: Any, open_page: Any, tmp_path: Any
+) -> None:
+    # GIVEN a network that delivers the first upload to the server (which writes it) and then
+    # loses the server's answer: the page sees a network error
+    page = open_page()
+    sent: list[tuple[str, bytes]] = []
+    lost: list[int] = []
+
+    def lose_first_answer(route: Any) -> None:
+        offset = route.request.url.rsplit("offset=", 1)[1]
+        sent.append((offset, route.request.post_data_buffer or b""))
+        if lost:
+            route.continue_()
+            return
+        answer = route.fetch()  # the server receives and writes the piece
+        lost.append(answer.status)
+        route.abort("connectionreset")  # its answer never reaches the page
+
+    page.route("**/local/recording/upload**", lose_first_answer)
+    host = HostPage(page, server.url).open()
+
+    # WHEN the host is live for three seconds, then stops
+    grant = host.go_live(PASSWORD)
+    host.page.wait_for_function(
+        "() => document.getElementById('onAir').textContent >= '0:00:03'", timeout=30_000
+    )
+    with host.page.expect_response("**/stream_stop"):
+        host.page.click("#liveSwitch")
+
+    # THEN the server had written the first piece, and the page sent the same piece again
+    assert lost == [200]
+    (first_offset, first_piece), (again_offset, again_piece) = sent[:2]
+    assert (first_offset, again_offset) == ("0", "0") and again_piece == first_piece
+    # AND the file holds it once: every piece once, in order
+    folder = tmp_path / "recordings"
+    [sidecar] = folder.glob("*.json")
+    metadata = json.loads(sidecar.read_text())
+    assert (metadata["title"], metadata["complete"]) == (grant["room"], True)
+    media = sidecar.with_suffix(".webm").read_bytes()
+    expected = first_piece + b"".join(piece for _, piece in sent[2:])
+    assert [int(offset) for offset, _ in sent[2:]] == [
+        len(first_piece) + sum(len(piece) for _, piece in sent[2:i]) for i in range(2, len(sent))
+    ]
+    assert media == expected
+    assert media[:4] == b"\x1a\x45\xdf\xa3"  # webm's header (EBML), once at the start
+    assert len(media) == metadata["size"]
+    assert host.page.locator("#recordingAlert").is_hidden()
