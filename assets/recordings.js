@@ -8,8 +8,8 @@ import { loadScript } from './js/load-script.js';
 
 // while a recording is still being written, the list is asked again this often
 const REFRESH_MS = 10_000;
-// how long a webm without a duration in its header may take to reveal it (see knownDuration)
-const DURATION_PROBE_MS = 3000;
+// a safety net only: the duration probe ends on the player's own events (see knownDuration)
+const DURATION_PROBE_LIMIT_MS = 60_000;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -155,28 +155,39 @@ function stopPlayer() {
   }
   ui.player.pause();
   ui.player.removeAttribute('src');
+  delete ui.player.dataset.duration;
   ui.player.load();
+}
+
+// Says on the player (data-duration, in seconds, or "unknown") that the probe is over: what a
+// person sees on the seek bar from then on.
+function announceDuration(video) {
+  video.dataset.duration = Number.isFinite(video.duration) ? String(video.duration) : 'unknown';
 }
 
 // A webm written by MediaRecorder has no duration in its header (the <video> says Infinity and
 // cannot seek): asking for a time past its end makes the browser read to the end and learn it.
+// The probe ends on the player's events, however long the reading takes: a finite
+// 'durationchange', or the end of that seek ('seeked') or an 'error' (the duration stays
+// unknown, and the video still plays). Then it goes back to the start.
 function knownDuration(video) {
   return new Promise((resolve) => {
     if (video.duration !== Infinity) {
       resolve();
       return;
     }
+    const events = ['durationchange', 'seeked', 'error'];
     const finish = () => {
-      clearTimeout(timer);
-      video.removeEventListener('durationchange', changed);
+      clearTimeout(limit);
+      for (const name of events) video.removeEventListener(name, changed);
       video.currentTime = 0;
       resolve();
     };
-    const changed = () => {
-      if (Number.isFinite(video.duration)) finish();
+    const changed = (event) => {
+      if (event.type !== 'durationchange' || Number.isFinite(video.duration)) finish();
     };
-    const timer = setTimeout(finish, DURATION_PROBE_MS);
-    video.addEventListener('durationchange', changed);
+    const limit = setTimeout(finish, DURATION_PROBE_LIMIT_MS);
+    for (const name of events) video.addEventListener(name, changed);
     video.currentTime = Number.MAX_SAFE_INTEGER;
   });
 }
@@ -228,6 +239,7 @@ async function play(recording) {
       if (recording.format === 'webm') await knownDuration(video);
     }
     if (selectedId !== recording.id) return; // another one was chosen meanwhile
+    if (recording.format !== 'hls') announceDuration(video);
     await video.play().catch(() => {
       // autoplay refused: the controls are there to start it
     });

@@ -9,11 +9,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from livescreen.sse import EventStream
 
-Response = tuple[int, dict[str, str], "bytes | EventStream"]
+
+class FileBody:
+    """A body read from ``file`` (from where it stands) while it is sent, ``length`` bytes in
+    all, so that a large file is never held in memory; ``file`` None: the headers only (HEAD).
+    Whoever sends it closes it."""
+
+    def __init__(self, file: BinaryIO | None, length: int) -> None:
+        self.file = file
+        self.length = length
+        self._left = length if file is not None else 0
+
+    def read(self, size: int) -> bytes:
+        """At most ``size`` more bytes; b"" at the end (or when the file is shorter)."""
+        if self.file is None or self._left <= 0:
+            return b""
+        data = self.file.read(min(size, self._left))
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+Response = tuple[int, dict[str, str], "bytes | EventStream | FileBody"]
 State = TypeVar("State")
 Route = Callable[[State, Mapping[str, str], Mapping[str, str], bytes], Response]
 

@@ -4,7 +4,8 @@ Every request to ``/<function>`` becomes the same API Gateway HTTP API (2.0) eve
 receive and goes through the same adapter (``runtime.api_gateway.handle_event``), on a worker
 thread: handlers are synchronous. ``/local/...`` (the ``local`` provider's signalling) and
 ``/chat/...`` (the ``local`` chat) exist only here; their event streams are written from the
-event loop, so an open stream holds no thread while it waits.
+event loop, so an open stream holds no thread while it waits. A relay may answer with a file
+(a local recording), which is read and sent a chunk at a time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl
 from livescreen.chat import chat_provider_name
 from livescreen.config import Settings
 from livescreen.content_types import content_type
-from livescreen.relay_http import Response
+from livescreen.relay_http import FileBody, Response
 from livescreen.runtime.api_gateway import handle_event
 from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
@@ -35,6 +36,8 @@ LOCAL_PREFIX = "/local/"
 CHAT_PREFIX = "/chat/"
 RELAY_PREFIXES = (LOCAL_PREFIX, CHAT_PREFIX)
 MAX_REQUEST_BODY = 1024 * 1024
+#: A file answered by a relay (a local recording) is read and sent this much at a time.
+FILE_CHUNK_BYTES = 256 * 1024
 #: Requests handled on worker threads at once (function calls, asset reads, signalling posts);
 #: more wait their turn in a queue, which costs no thread. A viewer's offer holds its thread
 #: while it waits for the host's answer, so this stays well above ``Limits.max_pending_offers``.
@@ -49,6 +52,17 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+class _FileReply:
+    """An answer whose body is read from a file while it is sent."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: FileBody) -> None:
+        self.status = status
+        self.headers = list(headers)
+        self.body = body
 
 
 class _Reply:
@@ -133,6 +147,8 @@ class DevApp:
             answer = await self._in_thread(self._relay, scope, prefix, path, body)
             if isinstance(answer, EventStream):
                 await self._send_event_stream(send, receive, answer)
+            elif isinstance(answer, _FileReply):
+                await self._send_file(send, receive, method, answer)
             else:
                 await _send_reply(send, method, answer)
             return
@@ -204,7 +220,9 @@ class DevApp:
 
     # -- the local provider's signalling --------------------------------------------------------
 
-    def _relay(self, scope: Scope, prefix: str, path: str, body: bytes) -> _Reply | EventStream:
+    def _relay(
+        self, scope: Scope, prefix: str, path: str, body: bytes
+    ) -> _Reply | _FileReply | EventStream:
         """``/local/...`` (the local provider's signalling and recording uploads) or
         ``/chat/...`` (local chat)."""
         settings = self.settings()
@@ -231,7 +249,39 @@ class DevApp:
         status, out_headers, out_body = handle(scope["method"], sub_path, query, headers, body)
         if isinstance(out_body, EventStream):
             return out_body
+        if isinstance(out_body, FileBody):
+            return _FileReply(status, out_headers.items(), out_body)
         return _Reply(status, out_headers.items(), out_body)
+
+    async def _send_file(
+        self, send: Send, receive: Receive, method: str, reply: _FileReply
+    ) -> None:
+        """Send ``reply``'s file a chunk at a time (read on a worker thread), so that memory
+        stays bounded whatever its size; stop early when the client goes away."""
+        file = reply.body
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        raw = [(k, v) for k, v in raw if k != b"content-length"]
+        raw.append((b"content-length", str(file.length).encode()))
+        gone = asyncio.Event()
+
+        async def watch_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch_disconnect())
+        try:
+            await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+            if method != "HEAD":
+                while not gone.is_set():
+                    chunk = await self._in_thread(file.read, FILE_CHUNK_BYTES)
+                    if not chunk:
+                        break
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+            await self._in_thread(file.close)
 
     async def _send_event_stream(self, send: Send, receive: Receive, stream: EventStream) -> None:
         """Write ``stream`` until it ends, the client goes away or the server stops."""

@@ -162,6 +162,13 @@ class Hub:
             self._expire()
             return self._live
 
+    def end_expired(self) -> None:
+        """End the live room if its host has been gone past the grace period (and drop viewers
+        past their deadline): what every call into the hub does first, for a caller (the
+        recordings list) that needs nothing else from it."""
+        with self._lock:
+            self._expire()
+
     def reset(self) -> None:
         """End every room (tests, and a dev-server restart)."""
         with self._lock:

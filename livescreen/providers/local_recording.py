@@ -82,7 +82,13 @@ class LocalRecordings:
             return active.id, size
 
     def is_recording(self, recording_id: str) -> bool:
-        """Whether ``recording_id`` is the recording of a live room of this process."""
+        """Whether ``recording_id`` is the recording of a live room of this process.
+
+        The hub first ends a room whose host has been gone past its grace period (a tab that
+        died without a word): otherwise nothing might call into the hub, and that recording
+        would stay ``recording`` for ever. Called without this object's lock held, since the
+        hub calls ``_room_ended`` with its own lock held."""
+        self._hub.end_expired()
         with self._lock:
             return any(active.id == recording_id for active in self._active.values())
 

@@ -4,15 +4,20 @@
     The host's next piece of its recording (webm, at most ``CHUNK_BYTES``); answers
     ``{"id", "size"}``. 401 without a valid host token (a viewer's token is not one), 403 when the
     room is not live or ``RECORDING=off``, 409 for an offset that does not continue the file,
-    413 beyond ``MAX_RECORDING_MB`` (the file keeps what it had), 410 when the recording was
-    deleted. A repeated upload (its answer was lost) is accepted without writing twice.
+    413 beyond ``MAX_RECORDING_MB`` megabytes of 1,000,000 bytes (the file keeps what it had),
+    410 when the recording was deleted, 507 when ``RECORDINGS_DIR`` cannot be written (missing
+    permission, not a folder, disk full: the error says which, and it is logged). A repeated
+    upload (its answer was lost) is accepted without writing twice.
 ``GET|HEAD /recording/files/<id>.webm``
     The recording, for playback; one ``Range: bytes=...`` is answered 206 (at most
-    ``MAX_RANGE_BYTES`` at a time), so that a ``<video>`` can seek. 404 for anything else.
+    ``MAX_RANGE_BYTES`` at a time), so that a ``<video>`` can seek. Without one (or with one
+    that is not a single byte range) the whole file is answered 200, read from the disk as it
+    is sent; ``HEAD`` reads none of it. 404 for anything else.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,11 +32,22 @@ from livescreen.providers.local_recording import (
 from livescreen.recordings import RecordingNotFoundError, recording_enabled
 from livescreen.recordings.local_files import (
     MEDIA_SUFFIX,
+    MEGABYTE,
     OffsetMismatchError,
     RecordingLimitError,
+    is_disk_full,
     recordings_folder,
 )
-from livescreen.relay_http import RelayError, Response, Route, dispatch, json_response
+from livescreen.relay_http import (
+    FileBody,
+    RelayError,
+    Response,
+    Route,
+    dispatch,
+    json_response,
+)
+
+logger = logging.getLogger("livescreen.recordings")
 
 UPLOAD_PATH = "/recording/upload"
 FILES_PREFIX = "/recording/files/"
@@ -40,7 +56,6 @@ TOKEN_HEADER = "x-host-token"  # noqa: S105 - a header name, not a secret
 CHUNK_BYTES = 512 * 1024
 #: The most one ranged answer carries; the player asks again for the rest.
 MAX_RANGE_BYTES = 8 * 1024 * 1024
-_MEBIBYTE = 1024 * 1024
 _OFFSET = re.compile(r"[0-9]{1,15}")
 _RANGE = re.compile(r"bytes=([0-9]{0,15})-([0-9]{0,15})")
 
@@ -75,7 +90,7 @@ def handle(
             status, out, data = json_response(405, {"error": f"{method} is not allowed here"})
             return status, {**out, "Allow": "GET, HEAD"}, data
         try:
-            return _file(context, path[len(FILES_PREFIX) :], headers)
+            return _file(context, method.upper(), path[len(FILES_PREFIX) :], headers)
         except RelayError as exc:
             status, out, data = json_response(exc.status, {"error": exc.message})
             if isinstance(exc, _UnsatisfiableRangeError):
@@ -106,7 +121,7 @@ def _upload(
         raise RelayError(400, "The upload is empty: send the recorded bytes")
     if len(body) > CHUNK_BYTES:
         raise RelayError(413, f"One upload may carry at most {CHUNK_BYTES} bytes: split it")
-    max_bytes = context.settings.get_int("MAX_RECORDING_MB", minimum=1) * _MEBIBYTE
+    max_bytes = context.settings.get_int("MAX_RECORDING_MB", minimum=1) * MEGABYTE
     folder = recordings_folder(context.settings)
     try:
         recording_id, size = context.recordings.append(
@@ -122,10 +137,24 @@ def _upload(
         raise RelayError(
             410, "This stream's recording was deleted: the rest is not recorded"
         ) from None
+    except OSError as exc:
+        raise _unwritable(context.settings, exc) from None
     return json_response(200, {"id": recording_id, "size": size})
 
 
-def _file(context: _Context, name: str, headers: Mapping[str, str]) -> Response:
+def _unwritable(settings: Settings, error: OSError) -> RelayError:
+    """507 for a recording the dev server could not write; logged for whoever runs it."""
+    configured = settings.get("RECORDINGS_DIR") or ""
+    logger.error("Could not write a recording to RECORDINGS_DIR=%s: %s", configured, error)
+    reason = error.strerror or type(error).__name__
+    if is_disk_full(error):
+        message = f"The disk holding RECORDINGS_DIR ({configured}) is full"
+    else:
+        message = f"The dev server cannot write to RECORDINGS_DIR ({configured}): {reason}"
+    return RelayError(507, message)
+
+
+def _file(context: _Context, method: str, name: str, headers: Mapping[str, str]) -> Response:
     not_found = RelayError(404, "No such recording")
     if not name.endswith(MEDIA_SUFFIX):
         raise not_found
@@ -136,17 +165,23 @@ def _file(context: _Context, name: str, headers: Mapping[str, str]) -> Response:
         raise not_found from None
     out = {"Content-Type": "video/webm", "Accept-Ranges": "bytes", "Cache-Control": "no-cache"}
     wanted = _byte_range(headers.get("range"), size)
+    start, end = wanted if wanted is not None else (0, size - 1)
+    length = max(0, end - start + 1)
+    if wanted is not None:
+        out["Content-Range"] = f"bytes {start}-{end}/{size}"
+    status = 200 if wanted is None else 206
+    if method == "HEAD" or length == 0:
+        return status, out, FileBody(None, length)
     try:
-        with path.open("rb") as media:
-            if wanted is None:
-                return 200, out, media.read()
-            start, end = wanted
-            media.seek(start)
-            data = media.read(end - start + 1)
+        media = path.open("rb")  # the open file is still read if it is deleted meanwhile
     except OSError:  # deleted meanwhile
         raise not_found from None
-    out["Content-Range"] = f"bytes {start}-{start + len(data) - 1}/{size}"
-    return 206, out, data
+    try:
+        media.seek(start)
+    except OSError:
+        media.close()
+        raise not_found from None
+    return status, out, FileBody(media, length)
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:

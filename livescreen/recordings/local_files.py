@@ -8,6 +8,8 @@ listed cannot be guessed, and no id can name a path outside the folder.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -25,6 +27,8 @@ MEDIA_SUFFIX = ".webm"
 METADATA_SUFFIX = ".json"
 #: Where the dev server serves ``<id>.webm`` (``local_recording_routes``).
 PLAYBACK_PATH = "/local/recording/files"
+#: ``MAX_RECORDING_MB`` counts megabytes of 1,000,000 bytes, as its name says.
+MEGABYTE = 1_000_000
 
 
 class OffsetMismatchError(Exception):
@@ -37,7 +41,7 @@ class RecordingLimitError(Exception):
     @classmethod
     def of(cls, max_bytes: int) -> RecordingLimitError:
         return cls(
-            f"The recording reached its limit of {max_bytes // (1024 * 1024)} MB "
+            f"The recording reached its limit of {max_bytes // MEGABYTE} MB "
             "(MAX_RECORDING_MB): the rest of the stream is not recorded"
         )
 
@@ -60,20 +64,23 @@ class RecordingFolder:
     def create(self, *, title: str, room: str, started_at: float) -> str:
         """A new, empty recording; its id."""
         recording_id = secrets.token_hex(16)
+        metadata = {
+            "title": title,
+            "room": room,
+            "startedAt": started_at,
+            "duration": 0.0,
+            "complete": False,
+            "size": 0,
+        }
         with self._lock:
             self.root.mkdir(parents=True, exist_ok=True)
-            self.media_path(recording_id).touch(exist_ok=False)
-            self._write_metadata(
-                recording_id,
-                {
-                    "title": title,
-                    "room": room,
-                    "startedAt": started_at,
-                    "duration": 0.0,
-                    "complete": False,
-                    "size": 0,
-                },
-            )
+            media = self.media_path(recording_id)
+            media.touch(exist_ok=False)
+            try:
+                self._write_metadata(recording_id, metadata)
+            except OSError:  # no sidecar, no recording: leave no empty file behind
+                media.unlink(missing_ok=True)
+                raise
         return recording_id
 
     def append(
@@ -97,8 +104,11 @@ class RecordingFolder:
                 )
             if size + len(data) > max_bytes:
                 raise RecordingLimitError.of(max_bytes)
-            with path.open("ab") as media:
-                media.write(data)
+            try:
+                _append_bytes(path, data)
+            except OSError:
+                _truncate(path, size)  # a partial write would make the next offset a 409
+                raise
             metadata.update(size=size + len(data), duration=max(0.0, duration))
             self._write_metadata(recording_id, metadata)
             return size + len(data)
@@ -155,6 +165,22 @@ class RecordingFolder:
         partial = target.with_name(target.name + ".tmp")
         partial.write_text(json.dumps(metadata), "utf-8")
         os.replace(partial, target)
+
+
+def _append_bytes(path: Path, data: bytes) -> None:
+    with path.open("ab") as media:
+        media.write(data)
+        media.flush()  # a full disk fails here, inside the try, rather than on close
+
+
+def _truncate(path: Path, size: int) -> None:
+    with contextlib.suppress(OSError):  # the write error is what the caller reports
+        os.truncate(path, size)
+
+
+def is_disk_full(error: OSError) -> bool:
+    """Whether ``error`` says the disk (or the user's quota) has no room left."""
+    return error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _holds(path: Path, offset: int, data: bytes) -> bool:

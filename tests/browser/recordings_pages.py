@@ -32,6 +32,12 @@ class RecordingsPage:
     def play(self, index: int = 0) -> None:
         self.page.locator(".recording-item").nth(index).click()
 
+    def wait_for_duration(self, timeout: float = 30_000) -> str:
+        """Waits until the page says it is done learning the player's duration (its
+        ``data-duration``: seconds, or "unknown"); returns what it says."""
+        self.page.locator("#player[data-duration]").wait_for(state="attached", timeout=timeout)
+        return str(self.page.get_attribute("#player", "data-duration"))
+
     def wait_until_playing(self, timeout: float = 15_000) -> dict[str, Any]:
         """Waits until the player's time has advanced by a second; returns what it plays."""
         self.page.wait_for_function(

@@ -4,6 +4,7 @@ lists and plays what it recorded, and the pages link to the list."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from browser_pages import PASSWORD, HostPage, ViewerPage, screenshot
@@ -11,16 +12,32 @@ from recordings_pages import RecordingsPage
 
 from livescreen.providers import clear_provider_cache
 
+#: How long the main test records: long enough that the player's time can advance by a second
+#: well before the end, however long the page takes to learn the duration.
+RECORDED_SECONDS = 7
+
 
 def test_a_stream_is_recorded_and_plays_on_the_recordings_page(server: Any, open_page: Any) -> None:
-    # GIVEN a host live for three seconds, recording
+    # GIVEN a host live and recording for at least RECORDED_SECONDS, by the server's own count:
+    # its clock on the page, and that many one-second pieces uploaded and accepted
     host = HostPage(open_page(), server.url).open()
+    uploads: list[int] = []
+    host.page.on(
+        "response",
+        lambda response: (
+            uploads.append(response.status) if "/local/recording/upload" in response.url else None
+        ),
+    )
     grant = host.go_live(PASSWORD)
     assert grant["recording"]["upload"] == "/local/recording/upload"
     host.page.locator("#recordingBadge").wait_for()
     host.page.wait_for_function(
-        "() => document.getElementById('onAir').textContent >= '0:00:03'", timeout=10_000
+        "s => document.getElementById('onAir').textContent >= s",
+        arg=f"0:00:{RECORDED_SECONDS:02d}",
+        timeout=60_000,
     )
+    while len(uploads) < RECORDED_SECONDS:
+        host.page.wait_for_event("response", timeout=30_000)
     screenshot(host.page, "host-recording")
 
     # WHEN the host switches the stream off
@@ -28,24 +45,30 @@ def test_a_stream_is_recorded_and_plays_on_the_recordings_page(server: Any, open
         host.page.click("#liveSwitch")
     assert stopped.value.ok
     assert host.page.locator("#recordingBadge").is_hidden()
+    assert set(uploads) == {200}
 
-    # THEN the recordings page asks for the host password, then lists the stream, ready
+    # THEN the recordings page asks for the host password, then lists the stream, ready, as
+    # long as it was recorded
     recordings = RecordingsPage(open_page(), server.url).open()
     recordings.sign_in(PASSWORD)
     [item] = recordings.items()
     assert grant["room"] in item
     assert "Ready" in item
-    assert "0:00:0" in item  # a few seconds long
+    [(minutes, seconds)] = re.findall(r"0:(\d\d):(\d\d)", item)
+    assert int(minutes) * 60 + int(seconds) >= RECORDED_SECONDS - 1
 
     # WHEN the host plays it
     recordings.play()
 
-    # THEN the video plays: its time advances and it has a picture
+    # THEN the page learns how long it is (MediaRecorder's webm does not say), so it can seek
+    duration = recordings.wait_for_duration()
+    assert duration != "unknown"
+    assert float(duration) >= RECORDED_SECONDS - 1
+    # AND the video plays: its time advances and it has a picture
     playing = recordings.wait_until_playing()
     assert playing["width"] > 0 and playing["height"] > 0
     assert playing["src"].endswith(".webm")
-    # AND the player knows how long it is (MediaRecorder's webm does not say), so it can seek
-    assert 2.0 < playing["duration"] < 10.0
+    assert playing["duration"] == float(duration)
     path = screenshot(recordings.page, "recordings-playing")
     assert path.stat().st_size > 0
 
@@ -96,6 +119,36 @@ def test_the_host_sees_when_the_recording_stops_and_the_stream_goes_on(
     assert host.page.evaluate("() => document.body.dataset.state") == "live"
 
 
+def test_a_server_that_cannot_write_the_recording_stops_it_at_once_and_says_why(
+    server: Any, open_page: Any
+) -> None:
+    # GIVEN a dev server whose RECORDINGS_DIR cannot be written (its answer: 507)
+    page = open_page()
+    refusal = {"error": "The dev server cannot write to RECORDINGS_DIR (rec): Permission denied"}
+    tries: list[str] = []
+
+    def unwritable(route: Any) -> None:
+        tries.append(route.request.url)
+        route.fulfill(status=507, content_type="application/json", body=json.dumps(refusal))
+
+    page.route("**/local/recording/upload**", unwritable)
+    host = HostPage(page, server.url).open()
+
+    # WHEN the host goes live and the first piece is uploaded
+    host.go_live(PASSWORD)
+    alert = host.page.locator("#recordingAlert")
+    alert.wait_for()
+
+    # THEN the host sees the server's reason at once (no retries), and is still live
+    assert alert.inner_text() == (
+        "Recording stopped: The dev server cannot write to RECORDINGS_DIR (rec): "
+        "Permission denied. The stream goes on."
+    )
+    assert len(tries) == 1
+    assert host.page.locator("#recordingBadge").is_hidden()
+    assert host.page.evaluate("() => document.body.dataset.state") == "live"
+
+
 def test_the_host_page_always_links_to_the_recordings_in_a_new_tab(
     server: Any, open_page: Any
 ) -> None:
@@ -129,10 +182,10 @@ def test_the_audience_page_links_to_the_recordings_only_when_they_are_public(
     assert recordings.page.locator("#passwordForm").is_hidden()
 
 
-def test_an_upload_lost_on_the_network_is_sent_again_and_nothing_is_missing(
+def test_an_upload_that_never_reached_the_server_is_sent_again_and_nothing_is_missing(
     server: Any, open_page: Any, tmp_path: Any
 ) -> None:
-    # GIVEN a network that drops the first upload of the recording
+    # GIVEN a network that drops the first upload of the recording before it reaches the server
     page = open_page()
     dropped: list[str] = []
 
@@ -165,3 +218,53 @@ def test_an_upload_lost_on_the_network_is_sent_again_and_nothing_is_missing(
     media = sidecar.with_suffix(".webm").read_bytes()
     assert media[:4] == b"\x1a\x45\xdf\xa3"
     assert len(media) == metadata["size"] > 0
+
+
+def test_an_upload_written_but_whose_answer_was_lost_is_not_written_twice(
+    server: Any, open_page: Any, tmp_path: Any
+) -> None:
+    # GIVEN a network that delivers the first upload to the server (which writes it) and then
+    # loses the server's answer: the page sees a network error
+    page = open_page()
+    sent: list[tuple[str, bytes]] = []
+    lost: list[int] = []
+
+    def lose_first_answer(route: Any) -> None:
+        offset = route.request.url.rsplit("offset=", 1)[1]
+        sent.append((offset, route.request.post_data_buffer or b""))
+        if lost:
+            route.continue_()
+            return
+        answer = route.fetch()  # the server receives and writes the piece
+        lost.append(answer.status)
+        route.abort("connectionreset")  # its answer never reaches the page
+
+    page.route("**/local/recording/upload**", lose_first_answer)
+    host = HostPage(page, server.url).open()
+
+    # WHEN the host is live for three seconds, then stops
+    grant = host.go_live(PASSWORD)
+    host.page.wait_for_function(
+        "() => document.getElementById('onAir').textContent >= '0:00:03'", timeout=30_000
+    )
+    with host.page.expect_response("**/stream_stop"):
+        host.page.click("#liveSwitch")
+
+    # THEN the server had written the first piece, and the page sent the same piece again
+    assert lost == [200]
+    (first_offset, first_piece), (again_offset, again_piece) = sent[:2]
+    assert (first_offset, again_offset) == ("0", "0") and again_piece == first_piece
+    # AND the file holds it once: every piece once, in order
+    folder = tmp_path / "recordings"
+    [sidecar] = folder.glob("*.json")
+    metadata = json.loads(sidecar.read_text())
+    assert (metadata["title"], metadata["complete"]) == (grant["room"], True)
+    media = sidecar.with_suffix(".webm").read_bytes()
+    expected = first_piece + b"".join(piece for _, piece in sent[2:])
+    assert [int(offset) for offset, _ in sent[2:]] == [
+        len(first_piece) + sum(len(piece) for _, piece in sent[2:i]) for i in range(2, len(sent))
+    ]
+    assert media == expected
+    assert media[:4] == b"\x1a\x45\xdf\xa3"  # webm's header (EBML), once at the start
+    assert len(media) == metadata["size"]
+    assert host.page.locator("#recordingAlert").is_hidden()

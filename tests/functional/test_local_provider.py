@@ -15,6 +15,7 @@ from livescreen.providers import ProviderError, ProviderUnavailableError
 from livescreen.providers import local_signalling as signalling
 from livescreen.providers.local import LocalProvider, create_provider
 from livescreen.providers.local_hub import Hub, Limits
+from livescreen.relay_http import FileBody
 
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=viewer offer\r\n"
 ANSWER = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=host answer\r\n"
@@ -40,8 +41,8 @@ class FakeClock:
 class EventReader:
     """Reads an SSE iterator on a thread, like the dev server writing it to a socket."""
 
-    def __init__(self, body: bytes | Iterator[bytes]) -> None:
-        assert not isinstance(body, bytes)
+    def __init__(self, body: bytes | Iterator[bytes] | FileBody) -> None:
+        assert not isinstance(body, (bytes, FileBody))
         self._body = body
         self.events: queue.Queue[tuple[str, dict[str, object]]] = queue.Queue()
         self.finished = threading.Event()

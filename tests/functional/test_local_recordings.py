@@ -3,8 +3,11 @@ playback with byte ranges, the ``/recordings`` list and ``livescreen recordings`
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
+import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,16 +20,19 @@ from devserver_support import fresh_state
 from livescreen import cli
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
+from livescreen.devserver.app import FILE_CHUNK_BYTES
 from livescreen.password_guard import MAX_FAILURES
 from livescreen.providers.local_hub import HUB
-from livescreen.recordings import clear_store_cache
+from livescreen.providers.local_recording_routes import MAX_RANGE_BYTES
+from livescreen.recordings import clear_store_cache, local_files
+from livescreen.relay_http import FileBody
 
 __all__ = ["fresh_state"]  # an autouse fixture, used by name
 
 PASSWORD = "recordings-test-password"
 UPLOAD = "/local/recording/upload"
 FILES = "/local/recording/files"
-MIB = 1024 * 1024
+MB = 1_000_000
 CHUNK = 512 * 1024
 
 
@@ -199,13 +205,13 @@ def test_a_repeated_upload_is_not_written_twice_and_a_gap_is_a_409(dev: Dev) -> 
 
 
 def test_a_recording_is_bounded_by_max_recording_mb(dev: Dev) -> None:
-    # GIVEN MAX_RECORDING_MB=1 and a recording that has reached exactly 1 MiB
+    # GIVEN MAX_RECORDING_MB=1 and a recording that has reached exactly 1 MB (1,000,000 bytes)
     grant = dev.go_live()
     assert dev.upload(grant["token"], 0, webm_bytes(CHUNK)).status == 200
-    assert dev.upload(grant["token"], CHUNK, webm_bytes(CHUNK, seed=3)).status == 200
+    assert dev.upload(grant["token"], CHUNK, webm_bytes(MB - CHUNK, seed=3)).status == 200
 
-    # WHEN one more byte comes
-    reply = dev.upload(grant["token"], MIB, b"x")
+    # WHEN one more byte comes (far below 1 MiB)
+    reply = dev.upload(grant["token"], MB, b"x")
 
     # THEN it is refused with a clear 413, and the file keeps what it had
     assert reply.status == 413
@@ -214,10 +220,59 @@ def test_a_recording_is_bounded_by_max_recording_mb(dev: Dev) -> None:
         "the rest of the stream is not recorded"
     }
     [listed] = dev.recordings()
-    assert listed["sizeBytes"] == MIB
-    assert (dev.folder / f"{listed['id']}.webm").stat().st_size == MIB
+    assert listed["sizeBytes"] == MB
+    assert (dev.folder / f"{listed['id']}.webm").stat().st_size == MB
     # AND the stream itself goes on
     assert dev.post("/audience_token", {}).json()["token"] is not None
+
+
+def test_an_unwritable_recordings_dir_is_a_507_that_names_it_and_is_logged(
+    dev: Dev, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN RECORDINGS_DIR under a file: the folder cannot be made
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    dev.use(RECORDINGS_DIR=str(blocker / "recordings"))
+    grant = dev.go_live()
+
+    # WHEN the host uploads
+    with caplog.at_level(logging.ERROR, logger="livescreen.recordings"):
+        reply = dev.upload(grant["token"], 0, b"data")
+
+    # THEN a 507 says which folder cannot be written (not a bare 500), and it is logged
+    assert reply.status == 507
+    error = reply.json()["error"]
+    assert error.startswith("The dev server cannot write to RECORDINGS_DIR (")
+    assert str(blocker / "recordings") in error
+    assert any("RECORDINGS_DIR" in record.getMessage() for record in caplog.records)
+    # AND the stream goes on
+    assert dev.post("/audience_token", {}).json()["token"] is not None
+
+
+def test_a_full_disk_is_a_507_and_the_file_keeps_what_it_had(
+    dev: Dev, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a recording of 500 bytes, then a disk that fills up halfway through the next write
+    grant = dev.go_live()
+    first = webm_bytes(500)
+    recording_id = dev.upload(grant["token"], 0, first).json()["id"]
+
+    def half_then_full(path: Path, data: bytes) -> None:
+        with path.open("ab") as media:
+            media.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(local_files, "_append_bytes", half_then_full)
+        reply = dev.upload(grant["token"], 500, webm_bytes(300, seed=5))
+
+    # THEN the host is told the disk is full, and the half-written piece is gone
+    assert reply.status == 507
+    assert reply.json()["error"] == f"The disk holding RECORDINGS_DIR ({dev.folder}) is full"
+    media = dev.folder / f"{recording_id}.webm"
+    assert media.read_bytes() == first
+    # AND once there is room again, the same piece continues the file
+    assert dev.upload(grant["token"], 500, webm_bytes(300, seed=5)).json()["size"] == 800
 
 
 def test_one_upload_over_512_kib_is_refused(dev: Dev) -> None:
@@ -306,14 +361,20 @@ def test_a_host_whose_tab_closed_has_its_recording_finished_when_the_hub_ends_th
     clock.now += 2
     assert dev.upload(grant["token"], 12, b" third").status == 200
 
-    # WHEN its tab is gone (no signalling connection) past the hub's grace period
-    clock.now += HUB.limits.host_grace_seconds + 1
-    assert dev.post("/audience_token", {}).json()["token"] is None
+    [listed] = dev.recordings()
+    assert listed["status"] == "recording"
 
-    # THEN the recording is finished with the duration that was recorded, and is ready
+    # WHEN its tab is gone (no signalling connection) past the hub's grace period, and nothing
+    # but the recordings list calls the server afterwards
+    clock.now += HUB.limits.host_grace_seconds + 1
+
+    # THEN listing ends the stream first: the recording is finished with the duration that
+    # was recorded, and is ready
     [listed] = dev.recordings()
     assert (listed["status"], listed["duration"], listed["sizeBytes"]) == ("ready", 3.0, 18)
     assert json.loads((dev.folder / f"{listed['id']}.json").read_text())["complete"] is True
+    # AND the stream is over for the audience too
+    assert dev.post("/audience_token", {}).json()["token"] is None
 
 
 def test_a_stream_replaced_by_another_has_its_recording_finished(dev: Dev) -> None:
@@ -394,6 +455,45 @@ def test_head_gives_the_headers_only(recorded: tuple[Dev, str, bytes]) -> None:
     reply = dev.request("HEAD", path)
 
     assert (reply.status, reply.body, reply.headers["Content-Length"]) == (200, b"", "1000")
+
+
+def test_a_large_recording_is_sent_whole_a_chunk_at_a_time_and_head_reads_none_of_it(
+    recorded: tuple[Dev, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a recording of three ranges and a bit (24 MiB)
+    dev, path, _ = recorded
+    big = os.urandom(3 * MAX_RANGE_BYTES + 123)
+    (dev.folder / path.rsplit("/", 1)[1]).write_bytes(big)
+    opened: list[bool] = []
+    reads: list[int] = []
+    init, read = FileBody.__init__, FileBody.read
+
+    def spy_init(body: FileBody, file: Any, length: int) -> None:
+        opened.append(file is not None)
+        init(body, file, length)
+
+    def spy_read(body: FileBody, size: int) -> bytes:
+        data = read(body, size)
+        reads.append(len(data))
+        return data
+
+    monkeypatch.setattr(FileBody, "__init__", spy_init)
+    monkeypatch.setattr(FileBody, "read", spy_read)
+
+    # WHEN it is asked for with HEAD
+    head = dev.request("HEAD", path)
+
+    # THEN the headers say its size, and the file was not even opened
+    assert (head.status, head.body, head.headers["Content-Length"]) == (200, b"", str(len(big)))
+    assert (opened, reads) == ([False], [])
+
+    # WHEN it is asked for whole (no Range), as curl or a download does
+    whole = dev.request("GET", path)
+
+    # THEN all of it comes, read from the disk a bounded chunk at a time
+    assert (whole.status, whole.headers["Content-Length"]) == (200, str(len(big)))
+    assert whole.body == big
+    assert sum(reads) == len(big) and max(reads) <= FILE_CHUNK_BYTES
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,25 @@ def test_a_recording_lasts_from_going_live_to_its_last_piece(
     assert json.loads((folder.root / f"{recording_id}.json").read_text())["complete"] is True
 
 
+def test_listing_ends_a_stream_whose_host_has_been_gone_past_the_grace_period(
+    hub: Hub, clock: FakeClock, recordings: LocalRecordings, folder: RecordingFolder
+) -> None:
+    # GIVEN a live room whose host never connected, with one piece recorded at t=102
+    room = hub.create_room()
+    hub.start(room.name)
+    clock.now = 102.0
+    recordings.append(room, folder, 0, b"abc", max_bytes=LIMIT)
+
+    # WHEN nothing calls into the hub until the list is asked for, past the grace period
+    clock.now = 100.0 + hub.limits.host_grace_seconds + 1
+
+    # THEN the list ends the room first: the recording is finished and ready
+    [listed] = store(folder, recordings).list()
+    assert (listed.status, listed.duration) == ("ready", 2.0)
+    assert room.ended
+    assert folder.read(listed.id)["complete"] is True
+
+
 def test_nothing_is_recorded_for_a_room_that_is_not_live(
     hub: Hub, recordings: LocalRecordings, folder: RecordingFolder
 ) -> None:
