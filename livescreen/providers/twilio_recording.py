@@ -109,8 +109,8 @@ class RoomRecorder:
         with self._lock:  # one at a time in this process; other containers: see below
             existing = self._compositions(room_sid)
             if existing:
-                kept = [c for c in existing if c.get("status") != "deleted"] or existing
-                return str(kept[0]["sid"])
+                remaining = [c for c in existing if c.get("status") != "deleted"] or existing
+                return str(remaining[0]["sid"])
             if not self._has_recordings(room_sid):
                 log.info("Room %s recorded nothing: no composition", room_sid)
                 return None
