@@ -23,17 +23,26 @@ def register(subparsers: Any) -> None:
         "the stack's S3 bucket for ivs, Twilio compositions for twilio), or delete one with "
         "`livescreen recordings delete ID`.",
     )
-    parser.add_argument(
-        "--provider",
-        choices=config.PROVIDERS,
-        help="whose recordings (default: the STREAM_PROVIDER setting)",
-    )
-    parser.add_argument("--env-file", default=".env", help="settings file (default .env)")
+    _settings_options(parser, default_provider=None, default_env_file=".env")
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
     actions = parser.add_subparsers(dest="action")
     delete = actions.add_parser("delete", help="delete one recording and its files")
     delete.add_argument("id", help="the recording's ID, as the list shows it")
+    # also accepted after `delete ID`; there they leave what was given before untouched
+    _settings_options(
+        delete, default_provider=argparse.SUPPRESS, default_env_file=argparse.SUPPRESS
+    )
     parser.set_defaults(func=run)
+
+
+def _settings_options(parser: Any, *, default_provider: Any, default_env_file: Any) -> None:
+    parser.add_argument(
+        "--provider",
+        choices=config.PROVIDERS,
+        default=default_provider,
+        help="whose recordings (default: the STREAM_PROVIDER setting)",
+    )
+    parser.add_argument("--env-file", default=default_env_file, help="settings file (default .env)")
 
 
 def _duration(seconds: float | None) -> str:
