@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from dev_calls import call, post, settled
 from twilio_credentials import API_KEY_SECRET, AUTH_TOKEN, HOST_SESSION_SECRET
 
 from livescreen.config import Settings
@@ -69,30 +68,6 @@ def server(recording_settings: Settings) -> Iterator[DevServer]:
         clear_provider_cache()
         clear_store_cache()
         throttle.reset()
-
-
-def post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def call(server: DevServer, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    status, answer = post(f"{server.url}/{name}", body or {})
-    assert status == 200, answer
-    return dict(answer)
-
-
-def settled(emulator: EmulatorServer) -> None:
-    assert emulator.callbacks.wait_idle(timeout=10), "room callbacks still pending"
 
 
 def go_live(server: DevServer, emulator: EmulatorServer) -> tuple[dict[str, Any], Participant]:

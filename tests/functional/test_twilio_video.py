@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import socket
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import jwt
 import pytest
+from dev_calls import call, post, settled
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
@@ -54,29 +53,6 @@ def server(twilio_video_settings: Settings) -> Iterator[DevServer]:
         dev.shutdown()
         clear_provider_cache()
         throttle.reset()
-
-
-def post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, headers={"content-type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def call(server: DevServer, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    status, answer = post(f"{server.url}/{name}", body or {})
-    assert status == 200, answer
-    return dict(answer)
-
-
-def settled(emulator: EmulatorServer) -> None:
-    """Every room callback queued so far was delivered and answered."""
-    assert emulator.callbacks.wait_idle(timeout=10), "room callbacks still pending"
 
 
 def deliveries(emulator: EmulatorServer, event: str) -> list[Any]:
