@@ -8,7 +8,6 @@ on only when a test says so (``auto_compose`` off), so "processing" and "ready" 
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 from dev_calls import call, post, settled
+from devserver_support import free_port
 from twilio_credentials import API_KEY_SECRET, AUTH_TOKEN, HOST_SESSION_SECRET
 
 from livescreen.config import Settings
@@ -34,12 +34,6 @@ from livescreen.twilio_emulator.resources import Participant
 HOST_ONLY = [{"type": "include", "publisher": "host"}]
 RECORDING_RULES = ("POST", "/video/v1/Rooms/{Sid}/RecordingRules")
 COMPOSITION_CREATE = ("POST", "/video/v1/Compositions")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(settings: Settings) -> DevServer:

@@ -7,7 +7,6 @@ signed callbacks to ``PUBLIC_API_URL/room_events`` on the dev server, as Twilio 
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from devserver_support import free_port
 from twilio.request_validator import RequestValidator
 
 from livescreen.config import Settings
@@ -28,12 +28,6 @@ NOTHING_RUNNING: dict[str, list[str]] = {
     "player_streamers": [],
     "rooms": [],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ would on AWS.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import jwt
 import pytest
 from dev_calls import call, post, settled
+from devserver_support import free_port
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
@@ -27,12 +27,6 @@ from livescreen.twilio_emulator.resources import Participant
 RULES = ("POST", "/video/v1/Rooms/{Sid}/Participants/{ParticipantSid}/SubscribeRules")
 HOST_ONLY = [{"type": "include", "publisher": "host"}]
 NOTHING = [{"type": "exclude", "all": True}]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
