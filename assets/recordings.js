@@ -58,6 +58,25 @@ function formatStart(iso) {
   return Number.isNaN(date.getTime()) ? '' : date.toLocaleString();
 }
 
+// The start, in the viewer's own locale and time zone; its datetime attribute says the instant.
+function startElement(iso) {
+  const start = document.createElement('time');
+  start.className = 'recording-start';
+  start.textContent = formatStart(iso);
+  if (start.textContent) start.dateTime = new Date(iso).toISOString();
+  return start;
+}
+
+// The length, h:mm:ss; its data-seconds attribute says it in whole seconds ("" when unknown).
+function durationElement(seconds) {
+  const duration = document.createElement('span');
+  duration.className = 'recording-duration';
+  duration.textContent = formatDuration(seconds);
+  duration.dataset.seconds =
+    typeof seconds === 'number' && Number.isFinite(seconds) ? String(Math.round(seconds)) : '';
+  return duration;
+}
+
 function askForPassword() {
   ui.content.hidden = true;
   ui.refresh.hidden = true;
@@ -86,7 +105,7 @@ function recordingItem(recording) {
 
   const details = document.createElement('small');
   details.className = 'text-body-secondary';
-  details.textContent = `${formatStart(recording.startedAt)} · ${formatDuration(recording.duration)}`;
+  details.append(startElement(recording.startedAt), ' · ', durationElement(recording.duration));
 
   item.append(top, details);
   item.addEventListener('click', () => play(recording));

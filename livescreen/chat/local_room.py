@@ -87,7 +87,8 @@ class ChatRoom:
         limits: ChatLimits | None = None,
     ) -> None:
         self._clock = clock
-        self._wall_clock = wall_clock
+        # what the times people see are read from: messages' times and tokens' expiry
+        self.wall_clock = wall_clock
         self.limits = limits or ChatLimits()
         self._lock = threading.RLock()
         self._chatters: OrderedDict[str, Chatter] = OrderedDict()
@@ -115,7 +116,7 @@ class ChatRoom:
                 allowance_at=self._clock(),
             )
             self._chatters[chatter.token] = chatter
-            return chatter, self._wall_clock() + lifetime
+            return chatter, self.wall_clock() + lifetime
 
     def chatter(self, token: str) -> Chatter:
         """The chatter holding ``token``, or 401 for an unknown, expired or disconnected one."""
@@ -148,7 +149,7 @@ class ChatRoom:
             message = {
                 "id": secrets.token_hex(8),
                 "text": checked,
-                "sentAt": round(self._wall_clock() * 1000),
+                "sentAt": round(self.wall_clock() * 1000),
                 "sender": chatter.sender,
             }
             self._history.append(message)

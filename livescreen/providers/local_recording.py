@@ -46,7 +46,8 @@ class LocalRecordings:
 
     def __init__(self, hub: Hub = HUB, wall_clock: WallClock = time.time) -> None:
         self._hub = hub
-        self._wall_clock = wall_clock
+        # what the times people see are read from: recordings' start times
+        self.wall_clock = wall_clock
         self._lock = threading.Lock()
         self._active: dict[str, _Active] = {}
         hub.add_end_listener(self._room_ended)
@@ -71,7 +72,7 @@ class LocalRecordings:
                     raise OffsetMismatchError("A recording must begin at offset 0")
                 if len(data) > max_bytes:  # refused before a file is made for it
                     raise RecordingLimitError.of(max_bytes)
-                began = self._wall_clock() - (now - room.started_at)
+                began = self.wall_clock() - (now - room.started_at)
                 recording_id = folder.create(title=room.name, room=room.name, started_at=began)
                 active = _Active(recording_id, folder, room.started_at, now)
                 self._active[room.name] = active

@@ -85,6 +85,14 @@ class HostPage:
         return settings
 
 
+def polls_after(page: Any, count: int) -> None:
+    """Waits until the audience page has asked /audience_token ``count`` more times (each ask
+    starts only once the page has acted on the previous answer)."""
+    for _ in range(count):
+        with page.expect_response("**/audience_token", timeout=10_000):
+            pass
+
+
 class ViewerPage:
     def __init__(self, page: Any, base_url: str) -> None:
         self.page = page

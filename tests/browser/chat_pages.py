@@ -13,6 +13,8 @@ MESSAGES = """() => [...document.querySelectorAll('#chat .chat-message')].map((i
   sender: item.querySelector('.chat-sender').textContent,
   hostBadge: Boolean(item.querySelector('.chat-host')),
   time: item.querySelector('.chat-time').textContent,
+  sentAt: item.querySelector('.chat-time').dateTime,
+  timeTitle: item.querySelector('.chat-time').title,
   text: item.querySelector('.chat-text').textContent,
   mine: item.classList.contains('is-mine'),
   actions: [...item.querySelectorAll('.chat-actions button')].map((b) => b.dataset.action),

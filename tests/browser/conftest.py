@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 from browser_pages import PASSWORD
+from page_world import PageWorld, WorldClock, world_from_environment
 
 from livescreen.chat import clear_chat_cache
 from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.providers import clear_provider_cache
 from livescreen.providers.local_hub import HUB
+from livescreen.providers.local_recording import LOCAL_RECORDINGS
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,9 +77,27 @@ def settings_for(provider: str = "local", **extra: str) -> Settings:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Any]:
+def page_world() -> PageWorld:
+    """The locale, time zone and clock this test runs in (see ``page_world.py``); a test
+    parametrizes ``page_world`` to choose its own."""
+    return world_from_environment()
+
+
+@pytest.fixture
+def world_clock(page_world: PageWorld, monkeypatch: pytest.MonkeyPatch) -> WorldClock:
+    """The test's clock: the pages' and the dev server's wall clocks (recording start times,
+    chat times) both read it."""
+    clock = WorldClock(page_world)
+    monkeypatch.setattr(LOCAL_RECORDINGS, "wall_clock", clock)
+    monkeypatch.setattr(CHAT_ROOM, "wall_clock", clock)
+    return clock
+
+
+@pytest.fixture
+def server(tmp_path: Path, world_clock: WorldClock) -> Iterator[Any]:
     """A dev server on a free port with the ``local`` provider and chat, an empty hub, an
-    empty chat room and its recordings in a folder of its own."""
+    empty chat room and its recordings in a folder of its own, its wall clock in the test's
+    world."""
     from livescreen.devserver import DevServer
 
     HUB.reset()
@@ -96,8 +116,9 @@ def server(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_page(chromium_browser: Any) -> Iterator[Any]:
-    """Opens a page in its own browser context (own cookies and connection pool)."""
+def open_page(chromium_browser: Any, world_clock: WorldClock) -> Iterator[Any]:
+    """Opens a page in its own browser context (own cookies and connection pool), in the
+    test's world: its locale, time zone and clock."""
     contexts: list[Any] = []
 
     def open_(
@@ -107,7 +128,13 @@ def open_page(chromium_browser: Any) -> Iterator[Any]:
         viewport: tuple[int, int] = (1280, 720),
     ) -> Any:
         width, height = viewport
-        context = chromium_browser.new_context(viewport={"width": width, "height": height})
+        world = world_clock.world
+        context = chromium_browser.new_context(
+            viewport={"width": width, "height": height},
+            locale=world.locale,
+            timezone_id=world.timezone_id,
+        )
+        world_clock.install(context)
         context.set_default_timeout(10_000)
         contexts.append(context)
         if init_script:

@@ -48,8 +48,7 @@ def token_claims(token: str) -> dict[str, Any]:
 SDK = r"""
 const service = (window.__ivschat = window.__ivschat || { rooms: [], throttled: 0, denied: 0 });
 const channel = new BroadcastChannel('ivschat-double');
-let sequence = 0;
-const newId = (prefix) => `${prefix}-${Date.now().toString(36)}-${(sequence += 1)}`;
+const newId = (prefix) => `${prefix}-${crypto.randomUUID()}`;
 const newRequestId = () => crypto.randomUUID();
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 

@@ -24,6 +24,27 @@ class RecordingsPage:
         self.page.locator("#content").wait_for()
         return [str(text) for text in self.page.locator(".recording-item").all_inner_texts()]
 
+    def listed(self) -> list[dict[str, Any]]:
+        """Each recording in the list as a person reads it (``title``, ``status``, ``start`` and
+        ``duration`` text), with what the page says they mean: ``startedAt`` (the start's
+        ``datetime``, ISO 8601) and ``seconds`` (the duration's ``data-seconds``)."""
+        self.page.locator("#content").wait_for()
+        found: list[dict[str, Any]] = self.page.evaluate(
+            """() => [...document.querySelectorAll('.recording-item')].map((item) => {
+              const start = item.querySelector('.recording-start');
+              const duration = item.querySelector('.recording-duration');
+              return {
+                title: item.querySelector('strong').textContent,
+                status: item.querySelector('.badge').textContent,
+                start: start.textContent,
+                startedAt: start.dateTime,
+                duration: duration.textContent,
+                seconds: duration.dataset.seconds === '' ? null : Number(duration.dataset.seconds),
+              };
+            })"""
+        )
+        return found
+
     def error(self) -> str:
         locator = self.page.locator("#error")
         locator.wait_for(state="visible")

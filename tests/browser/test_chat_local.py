@@ -4,11 +4,23 @@ on the real pages, the dev server relaying their messages."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import datetime
+from datetime import time as time_of_day
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from browser_pages import PASSWORD, HostPage, ViewerPage, screenshot
 from chat_pages import ChatPanel
 from conftest import settings_for
+from page_world import (
+    PageWorld,
+    WorldClock,
+    date_time_text,
+    hours_minutes_text,
+    plain_spaces,
+)
 
 from livescreen.chat.local_room import CHAT_ROOM
 
@@ -44,10 +56,12 @@ def test_a_host_and_two_viewers_chat_markup_stays_text_and_the_host_moderates(
     for chat in everyone:
         chat.page.on("request", lambda request: requested.append(request.url))
 
-    # WHEN each of them writes, one of them in HTML
-    assert ada.send("Hello from Ada") == 200
-    assert host_chat.send("Welcome, everyone") == 200
-    assert bob.send(MARKUP) == 200
+    # WHEN each of them writes in turn, once the previous message has reached everyone (so
+    # that every panel shows them in one order), one of them in HTML
+    for sender, text in ((ada, "Hello from Ada"), (host_chat, "Welcome, everyone"), (bob, MARKUP)):
+        assert sender.send(text) == 200
+        for chat in everyone:
+            chat.wait_for_message(text)
 
     # THEN everyone sees the three messages with their senders, the host marked as host, and
     # the markup as the characters Bob typed: no element made of it, no dialog, no request
@@ -103,8 +117,11 @@ def test_a_host_and_two_viewers_chat_markup_stays_text_and_the_host_moderates(
 
 
 def test_flooding_is_answered_429_and_the_chat_stays_usable_for_the_others(
-    server: Any, open_page: Any
+    server: Any, open_page: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # GIVEN a room whose senders earn a message back only every minute (however slowly this
+    # machine sends, the burst is spent before one is earned)
+    monkeypatch.setattr(CHAT_ROOM, "limits", replace(CHAT_ROOM.limits, seconds_per_message=60))
     _, host_chat = live_host_in_chat(open_page, server)
     flooder = viewer_in_chat(open_page, server, "Flood")
     calm = viewer_in_chat(open_page, server, "Calm")
@@ -118,8 +135,7 @@ def test_flooding_is_answered_429_and_the_chat_stays_usable_for_the_others(
 
     # THEN the server answers 429 once the burst of 5 is spent, and the page says to slow down,
     # keeping the message that was not sent
-    assert statuses[:5] == [200] * 5
-    assert statuses[-1] == 429
+    assert statuses == [200] * 5 + [429]
     assert "Slow down" in flooder.wait_for_alert("slow")
     assert flooder.page.input_value("#chatText") == f"spam {len(statuses) - 1}"
     screenshot(flooder.page, "chat-slow-down")
@@ -337,3 +353,34 @@ def test_a_message_with_control_characters_is_refused_by_the_page(
     assert chat.page.input_value("#chatText") == "evil \u202eoverride"
     assert chat.send("plain") == 200
     assert len(sent) == 1  # only the plain message went to the server
+
+
+#: A 12-hour and a 24-hour locale, at hours whose text holds another time's digits.
+MESSAGE_TIME_WORLDS = [
+    PageWorld("en-US", "America/Los_Angeles", time_of_day(10, 27)),
+    PageWorld("en-US", "Pacific/Kiritimati", time_of_day(22, 27)),
+    PageWorld("de-DE", "Europe/Berlin", time_of_day(20, 0)),
+    PageWorld("de-DE", "Pacific/Kiritimati", time_of_day(0, 27)),
+]
+
+
+@pytest.mark.parametrize("page_world", MESSAGE_TIME_WORLDS, ids=lambda world: world.id)
+def test_a_message_shows_when_it_was_sent_by_each_readers_own_clock(
+    server: Any, open_page: Any, world_clock: WorldClock
+) -> None:
+    # GIVEN a viewer in the chat, whose clock reads the world's time (a minute that the test
+    # does not outlast)
+    chat = viewer_in_chat(open_page, server, "Punctual")
+    world = world_clock.world
+    assert world.starts_at is not None
+
+    # WHEN they send a message
+    assert chat.send("What time is it?") == 200
+    message = chat.wait_for_message("What time is it?")
+
+    # THEN it shows the hour and minute it was sent, in the reader's time zone and locale, and
+    # the full date and time when pointed at
+    sent = datetime.fromisoformat(message["sentAt"]).astimezone(ZoneInfo(world.timezone_id))
+    assert (sent.hour, sent.minute) == (world.starts_at.hour, world.starts_at.minute)
+    assert plain_spaces(message["time"]) == hours_minutes_text(world.locale, sent)
+    assert plain_spaces(message["timeTitle"]) == date_time_text(world.locale, sent)

@@ -238,7 +238,7 @@ def test_a_viewer_watches_the_host_subscribe_only_until_the_host_leaves(
     viewer.page.evaluate("() => window.__ivs.remoteLeaves('host-participant')")
 
     # THEN the viewer says so at once and has left the stage
-    assert viewer.wait_for_status("The stream has ended.", timeout=3_000) < 3.0
+    viewer.wait_for_status("The stream has ended.", timeout=3_000)
     assert viewer.page.evaluate("() => window.__ivs.stages[0].left") is True
     assert viewer.page.locator(VIDEO).count() == 0
 
@@ -257,4 +257,4 @@ def test_a_viewer_is_told_when_the_stage_is_deleted(
     backend.live = False
     viewer.page.evaluate("() => window.__ivs.deleteStage()")
 
-    assert viewer.wait_for_status("The stream has ended.", timeout=3_000) < 3.0
+    viewer.wait_for_status("The stream has ended.", timeout=3_000)

@@ -57,7 +57,7 @@ def test_viewers_before_and_after_going_live_watch_until_the_host_stops(
 
     # THEN both viewers say so within 3 s, and nothing is live any more
     for viewer in (early, late):
-        assert viewer.wait_for_status("The stream has ended.", timeout=3_000) < 3.0
+        viewer.wait_for_status("The stream has ended.", timeout=3_000)
         assert viewer.video() is None
     assert host.is_offline()
     assert audience_token(host.page, server.url)["token"] is None

@@ -4,10 +4,14 @@ lists and plays what it recorded, and the pages link to the list."""
 from __future__ import annotations
 
 import json
-import re
+from datetime import datetime
+from datetime import time as time_of_day
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from browser_pages import PASSWORD, HostPage, ViewerPage, screenshot
+from page_world import PageWorld, WorldClock, date_time_text, plain_spaces
 from recordings_pages import RecordingsPage
 
 from livescreen.providers import clear_provider_cache
@@ -16,8 +20,23 @@ from livescreen.providers import clear_provider_cache
 #: well before the end, however long the page takes to learn the duration.
 RECORDED_SECONDS = 7
 
+#: Clocks at which a start time in the list holds a duration-like "0:mm:ss" (10:27, 20:00, 22:27
+#: hold "0:27:ss" or "0:00:ss"), in a 12-hour and a 24-hour locale.
+LIST_WORLDS = [
+    PageWorld(locale, zone, starts_at)
+    for locale, zone in (("en-US", "America/New_York"), ("de-DE", "Europe/Berlin"))
+    for starts_at in (time_of_day(10, 27), time_of_day(22, 27), time_of_day(20, 0))
+]
 
-def test_a_stream_is_recorded_and_plays_on_the_recordings_page(server: Any, open_page: Any) -> None:
+
+def duration_text(seconds: int) -> str:
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+@pytest.mark.parametrize("page_world", LIST_WORLDS, ids=lambda world: world.id)
+def test_a_stream_is_recorded_and_plays_on_the_recordings_page(
+    server: Any, open_page: Any, world_clock: WorldClock
+) -> None:
     # GIVEN a host live and recording for at least RECORDED_SECONDS, by the server's own count:
     # its clock on the page, and that many one-second pieces uploaded and accepted
     host = HostPage(open_page(), server.url).open()
@@ -48,14 +67,19 @@ def test_a_stream_is_recorded_and_plays_on_the_recordings_page(server: Any, open
     assert set(uploads) == {200}
 
     # THEN the recordings page asks for the host password, then lists the stream, ready, as
-    # long as it was recorded
+    # long as it was recorded, started when the host went live by the viewer's own clock, in
+    # the viewer's time zone and locale
     recordings = RecordingsPage(open_page(), server.url).open()
     recordings.sign_in(PASSWORD)
-    [item] = recordings.items()
-    assert grant["room"] in item
-    assert "Ready" in item
-    [(minutes, seconds)] = re.findall(r"0:(\d\d):(\d\d)", item)
-    assert int(minutes) * 60 + int(seconds) >= RECORDED_SECONDS - 1
+    [item] = recordings.listed()
+    assert (item["title"], item["status"]) == (grant["room"], "Ready")
+    assert item["seconds"] >= RECORDED_SECONDS - 1
+    assert item["duration"] == duration_text(item["seconds"])
+    world = world_clock.world
+    started = datetime.fromisoformat(item["startedAt"]).astimezone(ZoneInfo(world.timezone_id))
+    assert world.starts_at is not None
+    assert (started.hour, started.minute) == (world.starts_at.hour, world.starts_at.minute)
+    assert plain_spaces(item["start"]) == date_time_text(world.locale, started)
 
     # WHEN the host plays it
     recordings.play()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from browser_pages import VIDEO, HostPage, ViewerPage, screenshot
+from browser_pages import VIDEO, HostPage, ViewerPage, polls_after, screenshot
 from twilio_doubles import serve_doubles
 
 HOST_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJncmFudHMiOnt9fQ.host-signature"
@@ -138,9 +138,9 @@ def test_audience_plays_the_twilio_live_stream_and_sees_it_end(server: Any, open
     back_end.live = False
     page.evaluate("() => window.__twilio.players[0]._setState('ended')")
 
-    # THEN the viewer is told, and the page keeps waiting
+    # THEN the viewer is told, and the page keeps waiting: it still says so after asking again
     viewer.wait_for_status("The stream has ended.", timeout=3_000)
-    page.wait_for_timeout(2_500)
+    polls_after(page, 2)
     assert viewer.status() == "The stream has ended."
 
 
