@@ -142,9 +142,10 @@ async function start(password) {
     }
     return;
   }
-  attempt.startedAt = Date.now();
+  // time on air, on the page's monotonic clock: setting the computer's clock does not change it
+  attempt.startedAt = performance.now();
   attempt.timer = setInterval(() => {
-    ui.onAir.textContent = formatDuration(Date.now() - attempt.startedAt);
+    ui.onAir.textContent = formatDuration(performance.now() - attempt.startedAt);
   }, 500);
   ui.onAir.textContent = formatDuration(0);
   state = 'live';

@@ -23,7 +23,9 @@ class SecretRedactingFilter(logging.Filter):
     def remember(self, settings: Settings) -> None:
         values = {settings.get(key, "") for key in SECRET_KEYS}
         self._secrets = tuple(
-            sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+            # longest first, so a secret inside another is masked after it; then by text, so
+            # the order never depends on the set's
+            sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=lambda v: (-len(v), v))
         )
 
     def redact(self, text: str) -> str:

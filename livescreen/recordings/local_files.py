@@ -203,7 +203,10 @@ class LocalRecordingStore:
                 recordings.append(self._recording(recording_id, self.folder.read(recording_id)))
             except (RecordingNotFoundError, KeyError, TypeError, ValueError):
                 continue  # deleted meanwhile, or a sidecar this app did not write
-        return sorted(recordings, key=lambda recording: recording.started_at, reverse=True)
+        # newest first; two that started at the same instant keep one order (by id)
+        return sorted(
+            recordings, key=lambda recording: (recording.started_at, recording.id), reverse=True
+        )
 
     def delete(self, recording_id: str) -> None:
         self.folder.delete(recording_id)

@@ -10,6 +10,16 @@ from typing import Any
 
 _TEXT_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/")
 
+#: API Gateway writes the month in English whatever the locale (``%b`` would follow LC_TIME).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def request_time(epoch_seconds: float) -> str:
+    """``requestContext.time`` as API Gateway writes it: ``06/Dec/2026:22:15:03 +0000`` (UTC)."""
+    moment = time.gmtime(epoch_seconds)
+    month = _MONTHS[moment.tm_mon - 1]
+    return f"{moment.tm_mday:02d}/{month}/{time.strftime('%Y:%H:%M:%S', moment)} +0000"
+
 
 def build_http_api_v2_event(
     *,
@@ -69,7 +79,7 @@ def build_http_api_v2_event(
             "requestId": uuid.uuid4().hex,
             "routeKey": route_key or f"{method.upper()} {path}",
             "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "time": request_time(now),
             "timeEpoch": int(now * 1000),
         },
         "isBase64Encoded": not is_text,

@@ -207,7 +207,7 @@ class ParticipantsMixin:
             and (after is None or (iso(p.created) or "") > after)
             and (before is None or (iso(p.created) or "") < before)
         ]
-        return sorted(found, key=lambda p: p.created)
+        return sorted(found, key=lambda p: (p.created, p.sid))
 
     def participant(self, room_sid: str, participant_sid: str, path: str) -> Participant:
         room = self.room(room_sid, path)

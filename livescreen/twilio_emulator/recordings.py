@@ -251,4 +251,4 @@ def _filtered(
         and (after is None or (iso(r.created) or "") >= after)
         and (before is None or (iso(r.created) or "") < before)
     ]
-    return sorted(found, key=lambda r: r.created, reverse=True)
+    return sorted(found, key=lambda r: (r.created, r.sid), reverse=True)

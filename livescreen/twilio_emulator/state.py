@@ -261,7 +261,7 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
             if (status is None or room.status == status)
             and (name is None or room.unique_name == name)
         ]
-        return sorted(rooms, key=lambda room: room.created, reverse=True)
+        return sorted(rooms, key=lambda room: (room.created, room.sid), reverse=True)
 
     def update_room(self, name_or_sid: str, path: str, params: Params) -> Room:
         room = self.room(name_or_sid, path)
@@ -496,4 +496,4 @@ def _require_ended(params: Params) -> None:
 
 def _ordered(resources: list[Any], params: Params) -> list[Any]:
     order = _choice(params, "Order", ("asc", "desc"), "desc")
-    return sorted(resources, key=lambda r: r.created, reverse=order == "desc")
+    return sorted(resources, key=lambda r: (r.created, r.sid), reverse=order == "desc")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from datetime import time as time_of_day
 from typing import Any
 
+import pytest
 from browser_pages import (
     PASSWORD,
     RECORD_CAPTURES,
@@ -13,6 +16,7 @@ from browser_pages import (
     audience_token,
     screenshot,
 )
+from page_world import PageWorld, WorldClock
 
 from livescreen.providers.local_hub import HUB
 
@@ -171,3 +175,25 @@ def test_a_viewer_reconnects_after_losing_the_stream(server: Any, open_page: Any
     viewer.page.wait_for_function("() => window.__videos.size >= 1", timeout=20_000)
     assert viewer.wait_for_video((1280, 720), timeout=20_000)["width"] == 1280
     host.page.locator("#viewerCount").filter(has_text="1 viewer").wait_for()
+
+
+ON_AIR_AT_LEAST = "s => document.getElementById('onAir').textContent >= s"
+
+
+@pytest.mark.parametrize(
+    "page_world", [PageWorld("en-GB", "Europe/London", time_of_day(0, 59, 58))], ids=lambda w: w.id
+)
+def test_the_time_on_air_goes_on_when_the_computers_clock_is_set(
+    server: Any, open_page: Any, world_clock: WorldClock
+) -> None:
+    # GIVEN a host on air for a second
+    host = HostPage(open_page(), server.url).open()
+    host.go_live(PASSWORD)
+    host.page.wait_for_function(ON_AIR_AT_LEAST, arg="0:00:01")
+
+    # WHEN the computer's clock is put an hour forward (by hand, or by a time sync)
+    host.page.context.clock.set_system_time(datetime.fromtimestamp(world_clock() + 3600, UTC))
+
+    # THEN the time on air counts on from where it was instead of jumping an hour
+    host.page.wait_for_function(ON_AIR_AT_LEAST, arg="0:00:02")
+    assert host.page.inner_text("#onAir").startswith("0:00:")

@@ -220,4 +220,6 @@ def test_ctrl_c_with_viewers_connected_ends_their_streams_and_exits_promptly(
             process.kill()
             process.wait()
     assert process.returncode == 0
-    assert stopped_after < 5.0, f"took {stopped_after:.1f} s to stop"
+    # promptly: within the server's 2 s grace plus room for a busy machine, not after the
+    # long-lived streams would have ended by themselves
+    assert stopped_after < 10.0, f"took {stopped_after:.1f} s to stop"

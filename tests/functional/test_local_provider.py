@@ -120,7 +120,8 @@ class Signalling:
         thread.start()
 
         def reply() -> Reply:
-            thread.join(3.0)
+            thread.join(10.0)
+            assert not thread.is_alive(), "the offer got no reply within 10 s"
             return replies[0]
 
         return reply
@@ -343,8 +344,10 @@ def test_an_oversized_offer_is_refused_before_it_reaches_the_host(
 
 
 def test_offers_beyond_the_pending_limit_are_refused(
-    provider: LocalProvider, sig: Signalling, hub: Hub
+    provider: LocalProvider, sig: Signalling, hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # (offers wait for their answer longer than this test can take: only the stop ends them)
+    monkeypatch.setattr(signalling, "ANSWER_TIMEOUT_SECONDS", 60.0)
     # GIVEN a live stream whose host has as many offers to answer as it takes at once
     room, host_token, host = go_live(provider, sig)
     viewer_token = str(provider.audience_grant().token)

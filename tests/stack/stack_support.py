@@ -19,12 +19,17 @@ def sam_executable() -> str | None:
     return shutil.which("sam")
 
 
+def _version_of_bin(path: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in Path(path).parent.name.split(".") if part.isdigit())
+
+
 def sam_environment() -> dict[str, str]:
     """SAM needs a region to validate; the builds need a python3 with pip and npm on PATH."""
     env = dict(os.environ)
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env["SAM_CLI_TELEMETRY"] = "0"
-    pythons = sorted(glob.glob("/root/.pyenv/versions/3.12.*/bin"))
+    # by version, not by text (3.12.10 is newer than 3.12.9)
+    pythons = sorted(glob.glob("/root/.pyenv/versions/3.12.*/bin"), key=_version_of_bin)
     if shutil.which("python3") is None and pythons:
         env["PATH"] = f"{pythons[-1]}{os.pathsep}{env.get('PATH', '')}"
     return env

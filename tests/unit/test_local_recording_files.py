@@ -150,6 +150,23 @@ def test_the_list_is_newest_first_and_skips_what_this_app_did_not_write(
     assert {r.status for r in listed} == {"ready"}  # not live in this process
 
 
+def test_recordings_that_started_at_the_same_instant_are_always_listed_in_one_order(
+    folder: RecordingFolder, recordings: LocalRecordings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN three recordings that started at one instant
+    ids = [folder.create(title=f"r{n}", room="a", started_at=WALL) for n in range(3)]
+    listings = []
+    for found in (ids, ids[::-1]):
+        # WHEN the folder lists their files in one order, then in the other (as two
+        # filesystems, or one after a rename, may)
+        monkeypatch.setattr(folder, "ids", lambda found=found: list(found))
+        listings.append([r.id for r in store(folder, recordings).list()])
+
+    # THEN the page and the command line list them in the same order both times
+    assert listings[0] == listings[1]
+    assert sorted(listings[0]) == sorted(ids)
+
+
 @pytest.mark.parametrize("bad", ["", "../x", "F" * 32, "0" * 31, "0" * 32 + "/"])
 def test_bad_or_unknown_ids_are_not_found(folder: RecordingFolder, bad: str) -> None:
     with pytest.raises(RecordingNotFoundError):

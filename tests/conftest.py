@@ -1,0 +1,25 @@
+"""Every test runs with the process in a time zone far from UTC, with daylight saving and an
+offset that is not a whole hour (``Pacific/Chatham``: UTC+12:45, or +13:45 in summer), so that a
+time written or read in local time instead of UTC shows up as a failure whatever the machine's
+own zone. ``TEST_TZ`` picks another zone for a run (``TEST_TZ=UTC make test``).
+
+The browser tests set their pages' zone and clock themselves (``tests/browser/page_world.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+DEFAULT_TEST_TZ = "Pacific/Chatham"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["TZ"] = os.environ.get("TEST_TZ") or DEFAULT_TEST_TZ
+    time.tzset()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"time zone: TZ={os.environ.get('TZ')} ({time.strftime('%z')})"
