@@ -100,31 +100,31 @@ class WorldClock:
             context.clock.install(time=datetime.fromtimestamp(self(), UTC))
 
 
-def _hour_12(moment: datetime) -> tuple[int, str]:
-    return (moment.hour % 12 or 12), ("AM" if moment.hour < 12 else "PM")
+def _clock_text(locale: str, moment: datetime, *, seconds: bool, two_digit_hour: bool) -> str:
+    if locale == "en-US":
+        hour = moment.hour % 12 or 12
+        text = f"{hour:02d}" if two_digit_hour else str(hour)
+        half = "AM" if moment.hour < 12 else "PM"
+    elif locale == "de-DE":
+        text, half = f"{moment.hour:02d}", ""
+    else:
+        raise ValueError(f"no expected format for {locale}")
+    text += f":{moment:%M}" + (f":{moment:%S}" if seconds else "")
+    return f"{text} {half}" if half else text
 
 
 def date_time_text(locale: str, moment: datetime) -> str:
     """``moment`` (aware, in the viewer's zone) as ``Date.toLocaleString()`` shows it in
-    ``locale``: the recordings list's start times."""
-    date = f"{moment.month}/{moment.day}/{moment.year}"
-    if locale == "en-US":
-        hour, half = _hour_12(moment)
-        return f"{date}, {hour}:{moment:%M:%S} {half}"
-    if locale == "de-DE":
-        return f"{moment.day}.{moment.month}.{moment.year}, {moment:%H:%M:%S}"
-    raise ValueError(f"no expected format for {locale}")
+    ``locale`` (en-US or de-DE): the recordings list's start times."""
+    day, month, year = moment.day, moment.month, moment.year
+    date = f"{month}/{day}/{year}" if locale == "en-US" else f"{day}.{month}.{year}"
+    return f"{date}, {_clock_text(locale, moment, seconds=True, two_digit_hour=False)}"
 
 
 def hours_minutes_text(locale: str, moment: datetime) -> str:
     """``moment`` as ``toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'})`` shows it
-    in ``locale``: the chat's message times."""
-    if locale == "en-US":
-        hour, half = _hour_12(moment)
-        return f"{hour:02d}:{moment:%M} {half}"
-    if locale == "de-DE":
-        return f"{moment:%H:%M}"
-    raise ValueError(f"no expected format for {locale}")
+    in ``locale`` (en-US or de-DE): the chat's message times."""
+    return _clock_text(locale, moment, seconds=False, two_digit_hour=True)
 
 
 def plain_spaces(text: str) -> str:
