@@ -24,6 +24,7 @@ from faults_support import (
     use_ivs_client,
 )
 from ivs_support import APP_TAG, StubbedIvs, ivs_settings, stage_arn, summary
+from twilio_faults import CLIENT_TIMEOUT
 
 from livescreen.config import Settings
 from livescreen.providers import ivs as ivs_module
@@ -61,7 +62,7 @@ def test_twilio_composer_create_fails_and_the_new_player_streamer_is_ended(
 def test_twilio_composer_created_but_its_answer_lost_is_found_by_room_and_ended(
     twilio_settings: Settings, emulator: EmulatorServer
 ) -> None:
-    settings = twilio_settings.with_values(UPSTREAM_TIMEOUT="0.5")
+    settings = twilio_settings.with_values(UPSTREAM_TIMEOUT=CLIENT_TIMEOUT)
     host = sign_in(twilio_settings)
     # WHEN Twilio starts the composer but the answer never arrives
     emulator.hang_next(*PROCESSOR_CREATE, after_processing=True)
@@ -79,7 +80,7 @@ def test_twilio_composer_created_but_its_answer_lost_is_found_by_room_and_ended(
 def test_twilio_player_streamer_created_but_its_answer_lost_is_ended(
     twilio_settings: Settings, emulator: EmulatorServer
 ) -> None:
-    settings = twilio_settings.with_values(UPSTREAM_TIMEOUT="0.5")
+    settings = twilio_settings.with_values(UPSTREAM_TIMEOUT=CLIENT_TIMEOUT)
     host = sign_in(twilio_settings)
     emulator.hang_next(*STREAMER_CREATE, after_processing=True)
     try:
@@ -115,7 +116,7 @@ def test_twilio_room_ended_during_the_start_is_a_conflict_and_nothing_is_left(
 def test_twilio_room_created_but_its_answer_lost_is_completed(
     twilio_settings: Settings, emulator: EmulatorServer
 ) -> None:
-    settings = twilio_settings.with_values(UPSTREAM_TIMEOUT="0.5")
+    settings = twilio_settings.with_values(UPSTREAM_TIMEOUT=CLIENT_TIMEOUT)
     emulator.hang_next("POST", "/video/v1/Rooms", after_processing=True)
     try:
         answer = call("host_token", settings, {"password": settings["HOST_PASSWORD"]})
