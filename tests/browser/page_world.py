@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as time_of_day
 from typing import Any
 from zoneinfo import ZoneInfo
 
-#: Seconds since the epoch, like ``time.time``.
-WallClock = Callable[[], float]
+from livescreen.providers.local_recording import WallClock
 
 
 @dataclass(frozen=True)
