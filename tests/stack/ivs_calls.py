@@ -7,10 +7,9 @@ every module function it calls or references, across the
 ``livescreen.providers`` imports. A method called on an object the class built from one of these
 modules (``self._live.get()``) is followed alone, with the constructor's parameters bound to the
 arguments the class passed. Each ``<...client>.<operation>(`` whose operation is in botocore's
-ivs-realtime model is an IAM action the function needs. ``CreateStage`` called with ``tags``
-also needs ``ivs:TagResource``, and with ``participantTokenConfigurations``
-``ivs:CreateParticipantToken`` (IVS does not document whether it checks them; the stack grants
-them).
+ivs-realtime model is an IAM action the function needs. ``CreateStage`` with ``tags`` and
+``participantTokenConfigurations`` is authorised as ``ivs:CreateStage`` alone: AWS's IAM
+reference gives CreateStage the request-tag condition keys itself.
 """
 
 from __future__ import annotations
@@ -25,11 +24,6 @@ from botocore import xform_name
 PACKAGE = "livescreen.providers"
 MODULES = ("ivs", "ivs_stages", "ivs_tokens", "ivs_events", "ivs_reaper")
 PROVIDER_CLASS = "IvsProvider"
-#: keyword of a create_stage call -> the extra action IVS may check for it
-IMPLIED_BY_CREATE_STAGE = {
-    "tags": "TagResource",
-    "participantTokenConfigurations": "CreateParticipantToken",
-}
 
 Node = tuple[str, str]  # (module, "function" or "Class.method")
 #: constructor parameter -> (argument given, and the module and class it was given in)
@@ -123,10 +117,6 @@ class IvsCallGraph:
                 operation = self.operations.get(node.func.attr)
                 if operation and _is_client(node.func.value):
                     found.add(operation)
-                    if operation == "CreateStage":
-                        for keyword in node.keywords:
-                            if keyword.arg in IMPLIED_BY_CREATE_STAGE:
-                                found.add(IMPLIED_BY_CREATE_STAGE[keyword.arg])
                 # self.<attr>.<method>(...) on an object the class built from one of ours: follow
                 # only that method, its constructor's parameters bound to the arguments given
                 target = node.func.value

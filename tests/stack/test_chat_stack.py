@@ -17,6 +17,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
+from cfn_order import created_before
 from stack_support import ROOT
 
 from livescreen.chat import HOST_CAPABILITIES, VIEWER_CAPABILITIES, clear_chat_cache
@@ -86,7 +87,7 @@ def test_every_message_sent_to_the_room_is_reviewed_by_the_stacks_own_function(
     assert "Policies" not in properties
     assert "Events" not in properties
     assert properties["Timeout"] <= 3
-    # AND only IVS Chat may invoke it, and only for this stack's room in this account
+    # AND only IVS Chat may invoke it, and only for this account's rooms
     permission = resources["ChatReviewPermission"]
     assert permission["Condition"] == "HasIvsChat"
     assert permission["Properties"] == {
@@ -94,10 +95,22 @@ def test_every_message_sent_to_the_room_is_reviewed_by_the_stacks_own_function(
         "FunctionName": {"Fn::GetAtt": ["ChatReviewFunction", "Arn"]},
         "Principal": "ivschat.amazonaws.com",
         "SourceAccount": {"Ref": "AWS::AccountId"},
-        "SourceArn": {"Fn::GetAtt": ["ChatRoom", "Arn"]},
+        "SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:ivschat:${AWS::Region}:${AWS::AccountId}:room/*"
+        },
     }
     makefile = (ROOT / "sam" / "Makefile").read_text(encoding="utf-8")
     assert "build-ChatReviewFunction" in makefile
+
+
+def test_the_reviewer_may_be_invoked_before_the_room_names_it(resources: dict[str, Any]) -> None:
+    # IVS Chat's guide: the function must have its resource-based policy before a room uses it
+    # as its message review handler, or creating the room fails. So the permission cannot name
+    # the room's own ARN (CloudFormation would create it after the room): it is scoped to the
+    # account's rooms, and the room waits for it.
+    assert created_before(resources, "ChatReviewPermission", "ChatRoom")
+    assert not created_before(resources, "ChatRoom", "ChatReviewPermission")
+    assert created_before(resources, "ChatReviewFunction", "ChatReviewPermission")
 
 
 def test_the_reviewer_named_by_the_template_answers_ivs_chat(template: dict[str, Any]) -> None:
