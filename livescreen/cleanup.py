@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from livescreen.config import ConfigError, Settings
 from livescreen.providers.base import ProviderError
+from livescreen.providers.twilio_time import parse_time
 
 if TYPE_CHECKING:
     from livescreen.providers.twilio_rest import TwilioApiError, TwilioRest
@@ -66,17 +67,6 @@ class Sweeper(Protocol):
     def find(self) -> Inventory: ...
 
     def end(self, resource: Resource) -> None: ...
-
-
-def parse_time(raw: object) -> datetime | None:
-    """An ISO 8601 timestamp as Twilio writes it (``2024-05-01T10:00:00Z``), or None."""
-    if not isinstance(raw, str) or not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- Twilio ---------------------------------------------------------------------------------

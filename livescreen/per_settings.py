@@ -3,7 +3,9 @@
 Providers, chat providers and recording stores are each chosen by name from a table of
 ``"module:factory"`` strings, imported lazily (a Lambda cold start loads only the SDK it uses),
 and reused while the settings stay the same; new settings (a secret rotated in SSM, a dev
-server's reloaded ``.env``) drop the old instance.
+server's reloaded ``.env``) drop the old instance. A name that only works in the dev server
+(``local``: its modules are not even packaged for Lambda) is refused on Lambda with its own
+message before anything is imported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Hashable, Mapping
 from importlib import import_module
 from typing import Any, Generic, TypeVar
 
-from livescreen.config import ConfigError, Settings
+from livescreen.config import ConfigError, Settings, running_on_lambda
 
 T = TypeVar("T")
 
@@ -21,13 +23,24 @@ T = TypeVar("T")
 class PerSettings(Generic[T]):
     """The instance ``factories[name](settings)``, built once for the same name and settings."""
 
-    def __init__(self, factories: Mapping[str, str], what: str) -> None:
+    def __init__(
+        self,
+        factories: Mapping[str, str],
+        what: str,
+        *,
+        dev_server_only: Mapping[str, Callable[[], Exception]] | None = None,
+    ) -> None:
         self._factories = factories
         self._what = what
+        #: name -> the error a Lambda function raises when asked for it, made afresh each time
+        self._dev_server_only = dict(dev_server_only or {})
         self._cache: dict[Hashable, T] = {}
         self._lock = threading.Lock()
 
     def get(self, name: str, settings: Settings) -> T:
+        refusal = self._dev_server_only.get(name)
+        if refusal is not None and running_on_lambda():
+            raise refusal()
         key = (name, tuple(sorted((k, settings[k]) for k in settings)))
         with self._lock:
             instance = self._cache.get(key)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from livescreen.config import ConfigError, Settings
 from livescreen.per_settings import PerSettings
+from livescreen.providers.base import ProviderUnavailableError
 
 CHAT_PROVIDERS = ("local", "ivschat", "off")
 HOST = "host"
@@ -60,7 +61,15 @@ _FACTORIES = {
     "local": "livescreen.chat.local:create_chat",
     "ivschat": "livescreen.chat.ivschat:create_chat",
 }
-_chats: PerSettings[ChatProvider] = PerSettings(_FACTORIES, "chat provider")
+_chats: PerSettings[ChatProvider] = PerSettings(
+    _FACTORIES,
+    "chat provider",
+    dev_server_only={
+        "local": lambda: ProviderUnavailableError(
+            "CHAT_PROVIDER=local works only in the dev server: use ivschat (or off) on AWS"
+        )
+    },
+)
 
 
 def chat_provider_name(settings: Settings) -> str:

@@ -3,12 +3,10 @@ valid ``CHAT_SESSION_MINUTES`` like an IVS Chat session."""
 
 from __future__ import annotations
 
-import os
-
 from livescreen.chat import HOST, HOST_CAPABILITIES, VIEWER_CAPABILITIES, ChatGrant
 from livescreen.chat.local_room import CHAT_ROOM, ChatRefusedError, ChatRoom
 from livescreen.config import Settings
-from livescreen.providers.base import ProviderError, ProviderUnavailableError
+from livescreen.providers.base import ProviderError
 
 
 class LocalChat:
@@ -38,10 +36,6 @@ class LocalChat:
 
 
 def create_chat(settings: Settings) -> LocalChat:
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-        raise ProviderUnavailableError(
-            "CHAT_PROVIDER=local works only in the dev server: use ivschat (or off) on AWS"
-        )
     return LocalChat(
         session_minutes=settings.get_int("CHAT_SESSION_MINUTES", minimum=1, maximum=180)
     )

@@ -34,7 +34,16 @@ _FACTORIES = {
     "ivs": "livescreen.providers.ivs:create_provider",
 }
 
-_providers: PerSettings[StreamProvider] = PerSettings(_FACTORIES, "provider")
+_providers: PerSettings[StreamProvider] = PerSettings(
+    _FACTORIES,
+    "provider",
+    dev_server_only={
+        "local": lambda: ProviderUnavailableError(
+            "The local provider only runs in the dev server (`livescreen dev`): its rooms live "
+            "in one process's memory. Set STREAM_PROVIDER=ivs (or twilio) for a deployed stack."
+        )
+    },
+)
 
 
 def get_provider(settings: Settings) -> StreamProvider:

@@ -7,12 +7,11 @@ on Lambda, where every container would have its own.
 
 from __future__ import annotations
 
-from livescreen.config import Settings, running_on_lambda
+from livescreen.config import Settings
 from livescreen.providers.base import (
     AudienceGrant,
     HostGrant,
     ProviderError,
-    ProviderUnavailableError,
     StreamState,
 )
 from livescreen.providers.local_hub import HUB, Hub
@@ -69,10 +68,5 @@ class LocalProvider:
 
 
 def create_provider(settings: Settings) -> LocalProvider:
-    """The ``local`` provider; refuses to run on Lambda, where it could not work."""
-    if running_on_lambda():
-        raise ProviderUnavailableError(
-            "The local provider only runs in the dev server (`livescreen dev`): its rooms live in "
-            "one process's memory. Set STREAM_PROVIDER=ivs (or twilio) for a deployed stack."
-        )
+    """The ``local`` provider (``get_provider`` refuses it on Lambda, where it could not work)."""
     return LocalProvider(recording=recording_enabled(settings))

@@ -22,7 +22,6 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from livescreen.cleanup import parse_time
 from livescreen.config import ConfigError, Settings
 from livescreen.providers.base import (
     AudienceGrant,
@@ -34,6 +33,7 @@ from livescreen.providers.base import (
 from livescreen.providers.twilio_playback import Grant, PlaybackGrantCache
 from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError, TwilioRest
 from livescreen.providers.twilio_room_events import ROOM_PREFIX, callback_url, ends_stream
+from livescreen.providers.twilio_time import parse_time
 
 if TYPE_CHECKING:
     from twilio.rest import Client

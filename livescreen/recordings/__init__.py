@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from livescreen.config import Settings
 from livescreen.per_settings import PerSettings
+from livescreen.providers.base import ProviderUnavailableError
 
 #: How a recording is played: ``hls`` with the vendored HLS player, the others in a ``<video>``.
 FORMATS = ("hls", "webm", "mp4")
@@ -96,7 +97,16 @@ _FACTORIES = {
     "ivs": "livescreen.recordings.ivs_s3:create_store",
     "twilio": "livescreen.recordings.twilio_compositions:create_store",
 }
-_stores: PerSettings[RecordingStore] = PerSettings(_FACTORIES, "recording store")
+_stores: PerSettings[RecordingStore] = PerSettings(
+    _FACTORIES,
+    "recording store",
+    dev_server_only={
+        "local": lambda: ProviderUnavailableError(
+            "Local recordings are kept only by the dev server (`livescreen dev`): a deployed "
+            "stack records with STREAM_PROVIDER=ivs or twilio and Recording=on."
+        )
+    },
+)
 
 
 def get_store(settings: Settings, provider: str | None = None) -> RecordingStore:

@@ -24,10 +24,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from livescreen.cleanup import parse_time
 from livescreen.config import Settings
 from livescreen.providers.twilio_rest import TwilioApiError, TwilioRest
 from livescreen.providers.twilio_room_events import ROOM_NAME, callback_url
+from livescreen.providers.twilio_time import parse_time
 from livescreen.recordings import Recording, RecordingNotFoundError, recordings_public
 from livescreen.recordings.playback_links import media_link
 

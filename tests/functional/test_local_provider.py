@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from livescreen.config import Settings
-from livescreen.providers import ProviderError, ProviderUnavailableError
+from livescreen.providers import ProviderError, ProviderUnavailableError, get_provider
 from livescreen.providers import local_signalling as signalling
-from livescreen.providers.local import LocalProvider, create_provider
+from livescreen.providers.local import LocalProvider
 from livescreen.providers.local_hub import Hub, Limits
 from livescreen.relay_http import FileBody
 
@@ -229,9 +229,10 @@ def test_starting_a_forgotten_room_says_what_to_do(provider: LocalProvider) -> N
 
 
 def test_refuses_to_run_on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (refused before its modules are imported: they are not packaged for Lambda)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "stream-start")
     with pytest.raises(ProviderUnavailableError, match="STREAM_PROVIDER=ivs"):
-        create_provider(Settings({"STREAM_PROVIDER": "local"}, "test"))
+        get_provider(Settings({"STREAM_PROVIDER": "local"}, "test"))
 
 
 def test_viewer_and_host_exchange_sdp_and_viewers_are_counted(

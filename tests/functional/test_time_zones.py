@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from livescreen.cleanup import VIDEO_ROOM, Resource, parse_time, table
+from livescreen.cleanup import VIDEO_ROOM, Resource, table
 from livescreen.cli_recordings import table as recordings_table
+from livescreen.providers.twilio_time import parse_time
 from livescreen.recordings import Recording
 from livescreen.recordings.ivs_layout import RecordingPrefix
 from livescreen.runtime.http_api_event import build_http_api_v2_event, request_time

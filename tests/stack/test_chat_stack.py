@@ -16,8 +16,8 @@ import botocore.session
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 from cfn_order import created_before
+from moto import mock_aws
 from stack_support import ROOT
 
 from livescreen.chat import HOST_CAPABILITIES, VIEWER_CAPABILITIES, clear_chat_cache
@@ -60,8 +60,12 @@ def test_the_room_exists_only_with_ivschat_and_has_its_limits(
     # IVS Chat's default; CloudFormation's AWS::IVSChat::Room allows 1 to 10
     assert (rate["Default"], rate["MinValue"], rate["MaxValue"]) == (10, 1, 10)
     assert {"Key": "app", "Value": {"Ref": "AWS::StackName"}} in properties["Tags"]
-    # a room name may hold only letters, digits, - and _ (the stack name's own alphabet)
-    assert re.fullmatch(r"\$\{AWS::StackName\}[a-zA-Z0-9_-]*", properties["Name"]["Fn::Sub"])
+    # a room name may hold only letters, digits, - and _ (test_cfn_lint.py checks it resolved)
+    name, variables = properties["Name"]["Fn::Sub"]
+    assert re.fullmatch(r"lss-\$\{StackId\}-chat", name)
+    assert variables == {
+        "StackId": {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    }
     output = template["Outputs"]["ChatRoomArn"]
     assert output["Condition"] == "HasIvsChat"
     assert output["Value"] == {"Fn::GetAtt": ["ChatRoom", "Arn"]}

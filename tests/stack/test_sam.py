@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from stack_support import ROOT, sam_environment, sam_executable
+from cfn_yaml import load_template
+from lambda_modules import lambda_files
+from stack_support import ROOT, sam, sam_executable
 
 pytestmark = [
     pytest.mark.stack,
@@ -34,30 +35,9 @@ HTTP_FUNCTIONS = (
 #: Functions that ship the library (not HTTP endpoints): IVS stage events, the stage reaper and
 #: the IVS Chat room's message reviewer.
 IVS_FUNCTIONS = ("IvsStageEventsFunction", "IvsStageReaperFunction", "ChatReviewFunction")
-#: Modules the Lambda Python runtime provides.
-RUNTIME_MODULES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
-
-
-def sam(*args: str, timeout: float = 280) -> subprocess.CompletedProcess[str]:
-    executable = sam_executable()
-    assert executable is not None
-    return subprocess.run(
-        [executable, *args],
-        cwd=ROOT,
-        env=sam_environment(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("sam-build") / "build"
-    result = sam("build", "--build-dir", str(target))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return target
+#: Modules the Lambda Python runtime provides that the layer need not: none. The runtime has a
+#: boto3 too, but the layer carries the one the tests check every call against.
+RUNTIME_MODULES: set[str] = set()
 
 
 def tree_size(path: Path) -> int:
@@ -151,3 +131,30 @@ def test_every_project_module_a_package_imports_is_inside_that_package(build_dir
                         missing.add(f"{source.relative_to(package)} -> {module}")
         # THEN nothing it imports from the library was left out of the package
         assert missing == set(), f"{name}: {sorted(missing)}"
+
+
+def test_each_function_package_holds_exactly_the_files_lambda_can_run(
+    build_dir: Path,
+) -> None:
+    # GIVEN what the Lambda entry points can import: the adapter every HTTP function runs, the
+    # function files, and the module handlers the template names (not the publisher's: it has
+    # its own package, checked above)
+    template = load_template(ROOT / "template.yaml")
+    handlers = {
+        r["Properties"]["Handler"].rpartition(".")[0]
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function" and name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS)
+    }
+    function_files = sorted((ROOT / "functions").glob("*.py"))
+    expected = lambda_files(ROOT, sorted(handlers), function_files)
+    # (the walk reaches both providers and the chat, and not the dev server's local ones)
+    assert Path("livescreen/providers/ivs_reaper.py") in expected
+    assert Path("livescreen/providers/twilio_room_events.py") in expected
+    assert Path("livescreen/chat/ivschat.py") in expected
+    assert Path("livescreen/providers/local.py") not in expected
+    # THEN every package holds those files and nothing else
+    for name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS):
+        package = build_dir / name
+        shipped = {p.relative_to(package) for p in package.rglob("*") if p.is_file()}
+        assert sorted(map(str, shipped - expected)) == [], f"{name} ships what Lambda never runs"
+        assert sorted(map(str, expected - shipped)) == [], f"{name} lacks what Lambda runs"
