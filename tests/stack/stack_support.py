@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,3 +34,18 @@ def sam_environment() -> dict[str, str]:
     if shutil.which("python3") is None and pythons:
         env["PATH"] = f"{pythons[-1]}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+def sam(*args: str, timeout: float = 280) -> subprocess.CompletedProcess[str]:
+    """Run the SAM CLI in the project root."""
+    executable = sam_executable()
+    assert executable is not None
+    return subprocess.run(
+        [executable, *args],
+        cwd=ROOT,
+        env=sam_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
