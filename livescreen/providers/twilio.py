@@ -42,7 +42,16 @@ log = logging.getLogger(__name__)
 
 VIDEO = "https://video.twilio.com/v1"
 MEDIA = "https://media.twilio.com/v1"
-ROOM_TYPES = ("go", "peer-to-peer", "group", "group-small")
+#: Twilio's Rooms resource calls ``Type`` a legacy parameter: "the only available Room type is
+#: group". Go and peer-to-peer rooms remain only for accounts that used them before 2024-10-21,
+#: and small group rooms are legacy too; none of them can record or take subscribe rules.
+ROOM_TYPE = "group"
+LEGACY_ROOM_TYPES = ("go", "peer-to-peer", "group-small")
+#: Minutes a room stays open when nobody joins it (the host joins once the screen is picked),
+#: and once everyone has left it (a new stream gets a new room). Twilio allows 1..60 and
+#: defaults to 5 for both.
+UNUSED_ROOM_TIMEOUT = 3
+EMPTY_ROOM_TIMEOUT = 1
 EXTENSION = "video-composer-v1"
 COMPOSER_IDENTITY = "live-stream"
 RESOLUTION = "1280x720"
@@ -88,6 +97,21 @@ def outputs_of(processor: dict[str, Any]) -> list[str]:
     return [sid for sid in outputs or [] if isinstance(sid, str)]
 
 
+def room_type_of(settings: Settings) -> str:
+    """``ROOM_TYPE``: ``group``, the only room type Twilio offers; a legacy one is refused."""
+    room_type = settings["ROOM_TYPE"].strip().lower()
+    if room_type == ROOM_TYPE:
+        return room_type
+    if room_type in LEGACY_ROOM_TYPES:
+        raise ConfigError(
+            f"Setting ROOM_TYPE={room_type} is a room type Twilio no longer offers: group is the "
+            "only room type of Twilio Video today (its legacy types are left only to accounts "
+            "that used them before, and this app needs a group room to record and to keep "
+            "viewers silent). Set ROOM_TYPE=group, or remove the setting."
+        )
+    raise ConfigError(f"Setting ROOM_TYPE must be group, got {room_type!r}")
+
+
 class TwilioProvider:
     """See the module docstring. One instance per process; safe to share between threads."""
 
@@ -99,11 +123,7 @@ class TwilioProvider:
         self.account_sid = settings.require("ACCOUNT_SID")
         self.api_key_sid = settings.require("API_KEY_SID")
         self._api_key_secret = settings.require("API_KEY_SECRET")
-        self.room_type = settings["ROOM_TYPE"].strip().lower()
-        if self.room_type not in ROOM_TYPES:
-            raise ConfigError(
-                f"Setting ROOM_TYPE must be one of {', '.join(ROOM_TYPES)}, got {self.room_type!r}"
-            )
+        self.room_type = room_type_of(settings)
         self.host_identity = settings["HOST_IDENTITY"]
         self.host_token_ttl = settings.get_int("HOST_TOKEN_TTL", minimum=60, maximum=86400)
         self.max_duration = settings.get_int("MAX_DURATION", minimum=60, maximum=90000)
@@ -135,6 +155,8 @@ class TwilioProvider:
             "UniqueName": room,
             "Type": self.room_type,
             "MaxParticipantDuration": str(participant_seconds),
+            "UnusedRoomTimeout": str(UNUSED_ROOM_TIMEOUT),
+            "EmptyRoomTimeout": str(EMPTY_ROOM_TIMEOUT),
             **self._room_limits(),
         }
         if self.room_events_url:
@@ -143,11 +165,6 @@ class TwilioProvider:
         try:
             created = self.rest.call("POST", f"{VIDEO}/Rooms", data=data, idempotent=False)
         except TwilioApiError as error:
-            if error.code == 53126:
-                raise ProviderUnavailableError(
-                    f"Twilio refused a '{self.room_type}' room: this account cannot create "
-                    "WebRTC Go rooms (error 53126). Set ROOM_TYPE=group."
-                ) from None
             if error.maybe_done:
                 # The room may exist although the answer was lost: we know its name, close it.
                 self._complete_room_quietly(room)

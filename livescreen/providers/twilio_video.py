@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from livescreen.config import ConfigError, Settings
+from livescreen.config import Settings
 from livescreen.providers.base import AudienceGrant, HostGrant, ProviderError, StreamState
 from livescreen.providers.twilio import VIDEO, TwilioProvider
 from livescreen.providers.twilio_recording import RoomRecorder
@@ -48,8 +48,11 @@ AUDIENCE = "video"
 VIEWER_PREFIX = "viewer-"
 #: A viewer's token must outlive a reconnection of the SDK (which presents it again).
 VIEWER_TOKEN_TTL = 3600
-#: Participants a room of each type holds, host included (Twilio's limits).
-ROOM_CAPACITY = {"group": 50, "group-small": 4}
+#: Participants a group room holds, host included (Twilio's limit).
+ROOM_CAPACITY = 50
+#: Participant statuses that are still in the room: a ``reconnecting`` one (a network blip)
+#: keeps its place, so the host reconnecting is still live.
+PRESENT = ("connected", "reconnecting")
 #: In-progress rooms of this app checked for a connected host per lookup (newest first).
 MAX_CANDIDATES = 5
 
@@ -122,14 +125,8 @@ class TwilioVideoProvider(TwilioProvider):
         self, settings: Settings, client: Client, *, retry: RetryPolicy | None = None
     ) -> None:
         super().__init__(settings, client, retry=retry)
-        if self.room_type not in ROOM_CAPACITY:
-            raise ConfigError(
-                f"Setting ROOM_TYPE must be group or group-small with TWILIO_AUDIENCE=video "
-                f"(viewers are kept from publishing with subscribe rules, which only group "
-                f"rooms have), got {self.room_type!r}"
-            )
         self.max_viewers = settings.get_int("TWILIO_MAX_VIEWERS", minimum=1, maximum=49)
-        self.max_participants = min(self.max_viewers + 1, ROOM_CAPACITY[self.room_type])
+        self.max_participants = min(self.max_viewers + 1, ROOM_CAPACITY)
         self.live_room = LiveRoomLookup(
             self._find_live_room,
             ttl=settings.get_int("LIVE_LOOKUP_TTL", minimum=0, maximum=60),
@@ -265,23 +262,42 @@ class TwilioVideoProvider(TwilioProvider):
         path = f"{VIDEO}/Rooms/{quote(room_sid)}/Participants/{quote(participant)}"
         if action == KICK:
             log.warning("Viewer %s published a track in room %s: disconnecting it", identity, room)
-            return self._quietly_gone(path, {"Status": "disconnected"})
+            return self._unless_gone(path, path, {"Status": "disconnected"})
         rules = (
             [{"type": "exclude", "all": True}]
             if action == HOST_RULES
             else [{"type": "include", "publisher": self.host_identity}]
         )
-        return self._quietly_gone(f"{path}/SubscribeRules", {"Rules": json.dumps(rules)})
+        return self._unless_gone(path, f"{path}/SubscribeRules", {"Rules": json.dumps(rules)})
 
-    def _quietly_gone(self, url: str, data: dict[str, str]) -> bool:
-        """POST ``data``; False when the participant has left already (nothing to do)."""
+    def _unless_gone(self, participant: str, url: str, data: dict[str, str]) -> bool:
+        """POST ``data`` about ``participant``; False when it has left already (nothing to do).
+
+        Twilio documents no answer for a participant who left a moment ago (53204 is
+        "Participant not found", the HTTP status unsaid): a 404 is taken as gone, and any other
+        4xx but 429 is checked against the participant itself, so only a refusal about someone
+        still in the room fails the webhook.
+        """
         try:
             self.rest.call("POST", url, data=data, idempotent=True)
         except TwilioApiError as error:
-            if error.not_found or error.code == 53204:  # gone, or no longer connected
+            if error.not_found:
+                return False
+            status = error.http_status or 0
+            if not 400 <= status < 500 or status == 429 or self._still_in_room(participant):
+                raise
+            log.info("Twilio answered %s for a participant who has left: nothing to do", status)
+            return False
+        return True
+
+    def _still_in_room(self, participant: str) -> bool:
+        try:
+            answer = self.rest.call("GET", participant, idempotent=True)
+        except TwilioApiError as error:
+            if error.not_found:
                 return False
             raise
-        return True
+        return answer.get("status") in PRESENT
 
     # -- Twilio calls -------------------------------------------------------------------------
 
@@ -294,13 +310,18 @@ class TwilioVideoProvider(TwilioProvider):
             raise
 
     def _host_connected(self, room_sid: str) -> bool:
-        page = self.rest.call(
-            "GET",
-            f"{VIDEO}/Rooms/{quote(room_sid)}/Participants",
-            params={"Status": "connected", "Identity": self.host_identity, "PageSize": 1},
-            idempotent=True,
-        )
-        return bool(page.get("participants"))
+        """Whether the host is in the room: connected, or reconnecting after a blip (Twilio
+        lists one status per call; the second is asked only when the first finds nobody)."""
+        for status in PRESENT:
+            page = self.rest.call(
+                "GET",
+                f"{VIDEO}/Rooms/{quote(room_sid)}/Participants",
+                params={"Status": status, "Identity": self.host_identity, "PageSize": 1},
+                idempotent=True,
+            )
+            if page.get("participants"):
+                return True
+        return False
 
 
 _EVENT_KEYS = ("StatusCallbackEvent", "RoomName", "ParticipantIdentity")

@@ -33,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         "--new-account", action="store_true", help="refuse 'go' rooms with error 53126"
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay added to each call")
+    parser.add_argument(
+        "--tick",
+        type=float,
+        default=1.0,
+        help="seconds between checks of room timeouts and MaxParticipantDuration",
+    )
     args = parser.parse_args(argv)
     server = EmulatorServer(
         host=args.host,
@@ -43,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         media_retired=args.media_retired,
         new_account=args.new_account,
         latency=args.latency_ms / 1000,
+        tick_interval=args.tick,
     )
     print(
         f"Twilio emulator on {server.base_url} (account {args.account_sid}); "

@@ -27,8 +27,8 @@ class TrackRecording:
     def container(self) -> str:
         return "mka" if self.kind == "audio" else "mkv"
 
-    def to_json(self) -> dict[str, Any]:
-        url = f"{VIDEO_URL}/Recordings/{self.sid}"
+    def _common_json(self, url: str) -> dict[str, Any]:
+        """What both renderings share: the Recording and the Room Recording resources."""
         duration = None if self.ended is None else int(self.ended - self.created)
         return {
             "account_sid": self.account_sid,
@@ -49,10 +49,40 @@ class TrackRecording:
             "track_name": self.track_name,
             "offset": 0,
             "media_external_location": None,
-            "status_callback": None,
-            "status_callback_method": "POST",
             "links": {"media": f"{url}/Media"},
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``/v1/Recordings`` renders it."""
+        return {
+            **self._common_json(f"{VIDEO_URL}/Recordings/{self.sid}"),
+            "status_callback": None,
+            "status_callback_method": "POST",
+        }
+
+    def room_json(self) -> dict[str, Any]:
+        """As ``/v1/Rooms/{RoomSid}/Recordings`` renders it: its own URL under the room, the
+        room's SID, and no status callback (the Room Recording resource has none)."""
+        url = f"{VIDEO_URL}/Rooms/{self.room_sid}/Recordings/{self.sid}"
+        return {**self._common_json(url), "room_sid": self.room_sid}
+
+
+@dataclass(frozen=True)
+class RoomRecording:
+    """A track recording seen through its room (Room Recordings resource)."""
+
+    recording: TrackRecording
+
+    @property
+    def sid(self) -> str:
+        return self.recording.sid
+
+    @property
+    def status(self) -> str:
+        return self.recording.status
+
+    def to_json(self) -> dict[str, Any]:
+        return self.recording.room_json()
 
 
 @dataclass

@@ -12,7 +12,9 @@ What Twilio documents (https://www.twilio.com/docs/video/api/recording-rules):
 
 Each recorded track gets one ``RT`` recording, ``processing`` while it records and
 ``completed`` once the track stops being recorded (unpublished, excluded, its participant
-left, or the room ended); data tracks are never recorded.
+left, or the room ended); data tracks are never recorded. ``fail_recording`` plays one that the
+media server loses (``failed``). The Recordings resource and a room's Recordings subresource
+render the same recording each in its own shape (``TrackRecording.to_json``/``room_json``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found
-from livescreen.twilio_emulator.recording_resources import RecordingRules, TrackRecording
+from livescreen.twilio_emulator.recording_resources import (
+    RecordingRules,
+    RoomRecording,
+    TrackRecording,
+)
 from livescreen.twilio_emulator.resources import Participant, Room, iso, new_sid
 
 Params = Mapping[str, str]
@@ -151,6 +157,9 @@ class RecordingsMixin:
             if wanted.pop(recording.track_sid, None) is None:
                 recording.status = "completed"
                 recording.ended = now
+        for recording in self.room_recordings(room.sid):
+            if recording.status == "failed":
+                wanted.pop(recording.track_sid, None)  # lost, and not recorded again
         for track_sid, (participant, kind, name) in wanted.items():
             recording = TrackRecording(
                 sid=new_sid("RT"),
@@ -193,18 +202,17 @@ class RecordingsMixin:
         self._tracks_changed(room)
         return current
 
-    def list_room_recordings(
-        self, room_sid: str, path: str, params: Params
-    ) -> list[TrackRecording]:
+    def list_room_recordings(self, room_sid: str, path: str, params: Params) -> list[RoomRecording]:
         room = self.room(room_sid, path)
-        return _filtered(self.room_recordings(room.sid), params, RECORDING_LIST_PARAMS)
+        found = _filtered(self.room_recordings(room.sid), params, RECORDING_LIST_PARAMS)
+        return [RoomRecording(recording) for recording in found]
 
-    def room_recording(self, room_sid: str, sid: str, path: str) -> TrackRecording:
+    def room_recording(self, room_sid: str, sid: str, path: str) -> RoomRecording:
         room = self.room(room_sid, path)
         recording = self.track_recordings.get(sid)
         if recording is None or recording.room_sid != room.sid:
             raise not_found(path)
-        return recording
+        return RoomRecording(recording)
 
     def list_recordings(self, params: Params) -> list[TrackRecording]:
         found = _filtered(list(self.track_recordings.values()), params, ALL_RECORDINGS_LIST_PARAMS)
@@ -229,6 +237,24 @@ class RecordingsMixin:
         if recording.status == "processing":
             raise ApiError(400, 20001, f"Recording {sid} is still being recorded")
         recording.status = "deleted"
+
+    # -- for tests --------------------------------------------------------------------------
+
+    def fail_recording(self, sid: str) -> None:
+        """The media server loses a track recording: it ends ``failed``, with no size and no
+        duration, no composition uses it, and its track is not recorded again.
+
+        A ``completed`` recording may fail too: the emulator completes a recording the moment
+        its track stops, where Twilio would still be processing it.
+        """
+        with self.lock:
+            recording = self.track_recordings.get(sid)
+            if recording is None:
+                raise not_found(f"/v1/Recordings/{sid}")
+            if recording.status not in ("processing", "completed"):
+                raise ApiError(400, 20001, f"Recording {sid} is {recording.status}")
+            recording.status = "failed"
+            recording.ended = None
 
 
 def _filtered(

@@ -34,6 +34,9 @@ class Room:
     updated: float
     max_participants: int
     max_participant_duration: int = 14400
+    #: Minutes an in-progress room stays open once empty / when nobody ever joined it
+    empty_room_timeout: int = 5
+    unused_room_timeout: int = 5
     status_callback: str | None = None
     status_callback_method: str = "POST"
     status: str = "in-progress"
@@ -45,7 +48,8 @@ class Room:
     participants: dict[str, Participant] = field(default_factory=dict)
 
     def connected(self) -> list[Participant]:
-        return [p for p in self.participants.values() if p.status == "connected"]
+        """Everyone in the room: connected, or reconnecting (Twilio keeps their place)."""
+        return [p for p in self.participants.values() if p.status != "disconnected"]
 
     def to_json(self) -> dict[str, Any]:
         url = f"{VIDEO_URL}/Rooms/{self.sid}"
@@ -70,8 +74,8 @@ class Room:
             "video_codecs": ["VP8", "H264"],
             "media_region": "us1",
             "audio_only": False,
-            "empty_room_timeout": 5,
-            "unused_room_timeout": 5,
+            "empty_room_timeout": self.empty_room_timeout,
+            "unused_room_timeout": self.unused_room_timeout,
             "large_room": False,
             "url": url,
             "links": {

@@ -1,4 +1,10 @@
-"""Which operation answers which ``METHOD /domain/version/Path``, and Twilio's list envelope."""
+"""Which operation answers which ``METHOD /domain/version/Path``, and Twilio's list envelope.
+
+Each operation answers the success status of Twilio's OpenAPI description (``202 Accepted`` for
+Update Room and Update Participant, ``201`` for creates, ``204`` for deletes, ``200``
+otherwise), and ``PageSize`` is capped where the spec caps it (100 for the Recordings and
+Compositions lists, 1000 elsewhere).
+"""
 
 from __future__ import annotations
 
@@ -22,8 +28,13 @@ class Route:
     handlers: dict[str, Handler]
 
 
+#: The largest ``PageSize`` of most lists; the spec caps Recordings and Compositions at 100.
+MAX_PAGE_SIZE = 1000
+SMALL_PAGE_SIZE = 100
+
+
 def _page(
-    items: list[Any], params: Params, key: str, base: str, path: str
+    items: list[Any], params: Params, key: str, base: str, path: str, most: int = MAX_PAGE_SIZE
 ) -> tuple[int, dict[str, Any]]:
     """Twilio's list envelope: ``{key: [...], "meta": {...}}`` with page URLs."""
     size_raw = params.get("PageSize") or "50"
@@ -31,9 +42,9 @@ def _page(
     try:
         size, page = int(size_raw), int(page_raw)
     except ValueError:
-        raise out_of_range("PageSize", size_raw, 1, 1000) from None
-    if not 1 <= size <= 1000:
-        raise out_of_range("PageSize", size_raw, 1, 1000)
+        raise out_of_range("PageSize", size_raw, 1, most) from None
+    if not 1 <= size <= most:
+        raise out_of_range("PageSize", size_raw, 1, most)
     if page < 0:
         raise out_of_range("Page", page_raw, 0, 1_000_000)
     filters = {k: v for k, v in params.items() if k not in ("PageSize", "Page", "PageToken")}
@@ -70,7 +81,7 @@ def _room_fetch(state: EmulatorState, path: str, sid: str, params: Params) -> tu
 
 
 def _room_update(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
-    return 200, state.update_room(sid, path, params).to_json()
+    return 202, state.update_room(sid, path, params).to_json()
 
 
 def _mp_list(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
@@ -134,7 +145,7 @@ def _participant_update(
     state: EmulatorState, path: str, sid: str, params: Params
 ) -> tuple[int, Any]:
     room, participant = sid.split(SEPARATOR, 1)
-    return 200, state.update_participant(room, participant, path, params).to_json()
+    return 202, state.update_participant(room, participant, path, params).to_json()
 
 
 def _rules_fetch(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
@@ -175,7 +186,8 @@ def _room_recording_fetch(
 
 
 def _recordings_list(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
-    return _page(state.list_recordings(params), params, "recordings", VIDEO_URL, "/Recordings")
+    items = state.list_recordings(params)
+    return _page(items, params, "recordings", VIDEO_URL, "/Recordings", SMALL_PAGE_SIZE)
 
 
 def _recording_fetch(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
@@ -191,7 +203,7 @@ def _compositions_list(
     state: EmulatorState, path: str, sid: str, params: Params
 ) -> tuple[int, Any]:
     items = state.list_compositions(params)
-    return _page(items, params, "compositions", VIDEO_URL, "/Compositions")
+    return _page(items, params, "compositions", VIDEO_URL, "/Compositions", SMALL_PAGE_SIZE)
 
 
 def _compositions_create(

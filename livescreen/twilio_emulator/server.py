@@ -21,7 +21,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from livescreen.twilio_emulator.callbacks import CallbackSender
@@ -38,11 +38,22 @@ DEFAULT_API_KEY_SID = "SK" + "0" * 31 + "1"
 DEFAULT_API_KEY_SECRET = "emulator-api-key-secret-not-a-secret-00"  # noqa: S105
 
 _FAILURES = {
+    400: (20001, "Bad Request"),
+    404: (20404, "Not Found"),
+    409: (20409, "Conflict"),
     429: (20429, "Too Many Requests"),
     500: (20500, "Internal Server Error"),
     502: (20502, "Bad Gateway"),
     503: (20503, "Service Unavailable"),
 }
+
+
+class Failure(NamedTuple):
+    """An injected error answer: HTTP status, ``Retry-After`` seconds, Twilio error code."""
+
+    status: int
+    retry_after: int | None = None
+    code: int | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -109,11 +120,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 401, ApiError(401, 20003, "Authenticate").to_json()
             headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
         elif injected := emulator.take_failure(method, route.template if route else ""):
-            status, retry_after = injected
+            status = injected.status
             code, message = _FAILURES.get(status, (20500, "Internal Server Error"))
-            payload = ApiError(status, code, message).to_json()
-            if retry_after is not None:
-                headers["Retry-After"] = str(retry_after)
+            payload = ApiError(status, injected.code or code, message).to_json()
+            if injected.retry_after is not None:
+                headers["Retry-After"] = str(injected.retry_after)
         elif emulator.media_retired and url.path.startswith("/media/"):
             status, payload = 404, not_found("/" + url.path.split("/", 2)[-1]).to_json()
         else:
@@ -178,8 +189,14 @@ class EmulatorServer:
     ``calls`` counts requests per ``(method, route template)``. Rooms created with a
     ``StatusCallback`` get Twilio's signed callbacks (``callbacks.deliveries`` records them;
     ``state.disconnect_participant`` plays a participant leaving). ``connect`` plays a client
-    joining a room with an access token; ``state.publish_track`` and
+    joining a room with an access token; ``state.publish_track``,
+    ``state.participant_reconnecting``/``participant_reconnected`` and
     ``state.participant_leaves`` play what it does next.
+
+    Time: ``clock`` (injectable) is Twilio's. What it decides (rooms ending on their
+    timeouts, participants on ``MaxParticipantDuration``, MaxDuration) is applied before every
+    request and client action, and with ``tick_interval`` also every that many seconds, so a
+    room ends on time with nobody calling.
     """
 
     #: The longest a hung call waits for ``release_hung`` (``stop`` releases it at once).
@@ -197,6 +214,7 @@ class EmulatorServer:
         new_account: bool = False,
         latency: float = 0.0,
         clock: Callable[[], float] = time.time,
+        tick_interval: float | None = None,
     ) -> None:
         self.account_sid = account_sid
         self._credentials = {account_sid: auth_token}
@@ -210,7 +228,7 @@ class EmulatorServer:
             account_sid, new_account=new_account, clock=clock, on_room_event=self.callbacks.send
         )
         self.calls: Counter[tuple[str, str]] = Counter()
-        self._failures: dict[tuple[str, str], deque[tuple[int, int | None]]] = {}
+        self._failures: dict[tuple[str, str], deque[Failure]] = {}
         self._hangs: dict[tuple[str, str], deque[bool]] = {}
         self._refuse_after: set[tuple[str, str]] = set()
         self._after: dict[tuple[str, str], deque[Callable[[], None]]] = {}
@@ -223,6 +241,11 @@ class EmulatorServer:
         self._address: tuple[str, int] = (str(self._httpd.server_address[0]), self.port)
         self.state.media_base = self.base_url
         self._thread: threading.Thread | None = None
+        #: Seconds between checks of what time has decided (rooms timing out...), or None:
+        #: then they are checked before every request and client action only.
+        self.tick_interval = tick_interval
+        self._ticker: threading.Thread | None = None
+        self._ticking = threading.Event()
         self._stopped = False
         #: False while connections are refused (``refuse_connections``), and after ``stop``.
         self.listening = True
@@ -246,13 +269,31 @@ class EmulatorServer:
             target=self._httpd.serve_forever, args=(0.05,), name="twilio-emulator", daemon=True
         )
         self._thread.start()
+        self._start_ticker()
         return self
 
+    def _start_ticker(self) -> None:
+        if self.tick_interval is None or self._ticker is not None:
+            return
+        interval = self.tick_interval
+
+        def tick() -> None:
+            while not self._ticking.wait(interval):
+                with self.state.lock:
+                    self.state.expire()
+
+        self._ticker = threading.Thread(target=tick, name="twilio-emulator-clock", daemon=True)
+        self._ticker.start()
+
     def serve_forever(self) -> None:
+        self._start_ticker()
         self._httpd.serve_forever()
 
     def stop(self) -> None:
         self._released.set()
+        self._ticking.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
         with self._serving_lock:
             self._stopped = True
             self._httpd.shutdown()
@@ -279,16 +320,20 @@ class EmulatorServer:
         count: int = 1,
         status: int = 429,
         retry_after: int | None = 1,
+        code: int | None = None,
     ) -> None:
         """Answer the next ``count`` calls to ``method route`` (a route template) with ``status``.
 
-        ``retry_after`` (seconds) is sent as the ``Retry-After`` header on 429 and 503 answers.
+        ``retry_after`` (seconds) is sent as the ``Retry-After`` header on 429 and 503 answers;
+        ``code`` is the Twilio error code of the answer (Twilio's generic one for the status by
+        default).
         """
         with self._lock:
             queue = self._failures.setdefault((method, route), deque())
-            queue.extend([(status, retry_after if status in (429, 503) else None)] * count)
+            wait = retry_after if status in (429, 503) else None
+            queue.extend([Failure(status, wait, code)] * count)
 
-    def take_failure(self, method: str, route: str) -> tuple[int, int | None] | None:
+    def take_failure(self, method: str, route: str) -> Failure | None:
         with self._lock:
             queue = self._failures.get((method, route))
             return queue.popleft() if queue else None

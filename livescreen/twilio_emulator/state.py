@@ -2,15 +2,14 @@
 
 Every operation takes the request parameters as Twilio names them (``UniqueName``,
 ``MaxDuration``...), validates them the way the REST API does and raises ``ApiError`` otherwise.
-Time-driven transitions (``MaxDuration`` running out) are evaluated lazily against ``clock``.
-A room created with a ``StatusCallback`` reports its events (``room-created``, ``room-ended``,
-``participant-connected``, ``participant-disconnected``, ``track-added``) to
-``on_room_event(url, method, params)`` with Twilio's parameters.
+Each concept has its own module: rooms (``rooms.py``), what time does to them
+(``timeouts.py``), participants (``participants.py``), recordings and compositions; this one
+holds them together, with the (retired) Media v1 resources. Time-driven transitions are
+evaluated against ``clock`` before every request (``expire``).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,128 +17,47 @@ from typing import Any
 from urllib.parse import urlparse
 
 from livescreen.twilio_emulator.compositions import CompositionsMixin, new_media_key
-from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found, out_of_range
-from livescreen.twilio_emulator.participants import ParticipantsMixin, refuse_unknown
+from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found
+from livescreen.twilio_emulator.params import (
+    MEDIA_CALLBACK_METHODS,
+    Params,
+    choice,
+    integer,
+    json_object,
+    status_callback,
+)
+from livescreen.twilio_emulator.participants import ParticipantsMixin
 from livescreen.twilio_emulator.recording_resources import (
     Composition,
     RecordingRules,
     TrackRecording,
 )
-from livescreen.twilio_emulator.recordings import RecordingsMixin, parse_recording_rules
+from livescreen.twilio_emulator.recordings import RecordingsMixin
 from livescreen.twilio_emulator.resources import (
     ACTIVE,
     MediaProcessor,
     PlaybackGrant,
     PlayerStreamer,
     Room,
-    iso,
     new_sid,
 )
+from livescreen.twilio_emulator.rooms import RoomEventSink, RoomsMixin
+from livescreen.twilio_emulator.timeouts import RoomTimersMixin
 
-ROOM_TYPES = ("go", "peer-to-peer", "group", "group-small")
-ROOM_STATUSES = ("in-progress", "completed", "failed")
-MAX_PARTICIPANTS = {"go": 2, "peer-to-peer": 10, "group": 50, "group-small": 4}
-#: The Create Room parameters in Twilio's API reference
-ROOM_CREATE_PARAMS = frozenset(
-    {
-        "EnableTurn",
-        "Type",
-        "UniqueName",
-        "StatusCallback",
-        "StatusCallbackMethod",
-        "MaxParticipants",
-        "RecordParticipantsOnConnect",
-        "TranscribeParticipantsOnConnect",
-        "TranscriptionsConfiguration",
-        "VideoCodecs",
-        "MediaRegion",
-        "RecordingRules",
-        "AudioOnly",
-        "MaxParticipantDuration",
-        "EmptyRoomTimeout",
-        "UnusedRoomTimeout",
-        "LargeRoom",
-    }
-)
-ROOM_LIST_PARAMS = frozenset(
-    {
-        "Status",
-        "UniqueName",
-        "DateCreatedAfter",
-        "DateCreatedBefore",
-        "PageSize",
-        "Page",
-        "PageToken",
-    }
-)
+__all__ = ["EmulatorState", "Params"]
+
 PROCESSOR_STATUSES = ("started", "ended", "failed")
 STREAMER_STATUSES = ("created", "started", "ended", "failed")
-CALLBACK_METHODS = ("HEAD", "GET", "POST", "PATCH", "PUT", "DELETE")
 EXTENSIONS = ("video-composer-v1", "video-composer-v2", "audio-mixer-v1")
 DEFAULT_MAX_DURATION = 300
 MAX_MAX_DURATION = 90000
 DEFAULT_GRANT_TTL = 15
 MAX_GRANT_TTL = 60
 
-Params = Mapping[str, str]
-#: Receives each room status callback: (StatusCallback URL, its method, form parameters).
-RoomEventSink = Callable[[str, str, dict[str, str]], None]
 
-
-def _integer(
-    params: Params, name: str, default: int, low: int, high: int, code: int = 20001
-) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise out_of_range(name, raw, low, high, code) from None
-    if not low <= value <= high:
-        raise out_of_range(name, raw, low, high, code)
-    return value
-
-
-def _choice(params: Params, name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    if value not in allowed:
-        raise invalid(name, value, allowed)
-    return value
-
-
-def _callback(params: Params) -> tuple[str | None, str]:
-    url = params.get("StatusCallback") or None
-    if url is not None and urlparse(url).scheme not in ("http", "https"):
-        raise invalid("StatusCallback", url)
-    return url, _choice(params, "StatusCallbackMethod", CALLBACK_METHODS, "POST") or "POST"
-
-
-def _boolean(params: Params, name: str) -> bool:
-    value = params.get(name)
-    if value in (None, ""):
-        return False
-    if value.lower() not in ("true", "false"):
-        raise invalid(name, value, ("true", "false"))
-    return value.lower() == "true"
-
-
-def _json_object(params: Params, name: str) -> dict[str, Any]:
-    raw = params.get(name)
-    if not raw:
-        raise missing(name)
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, 20001, f"{name} must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise ApiError(400, 20001, f"{name} must be a JSON object")
-    return value
-
-
-class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
+class EmulatorState(
+    RoomsMixin, RoomTimersMixin, RecordingsMixin, CompositionsMixin, ParticipantsMixin
+):
     """Rooms (their participants, recording rules and track recordings), compositions,
     MediaProcessors and PlayerStreamers of one account.
 
@@ -174,8 +92,10 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
     # -- time -----------------------------------------------------------------------------
 
     def expire(self) -> None:
-        """End every MediaProcessor/PlayerStreamer whose MaxDuration has run out."""
+        """Apply everything time has decided by now: rooms and participants (``timeouts.py``),
+        then every MediaProcessor/PlayerStreamer whose MaxDuration has run out."""
         now = self.clock()
+        self.expire_rooms(now)
         resources: list[MediaProcessor | PlayerStreamer] = [
             *self.media_processors.values(),
             *self.player_streamers.values(),
@@ -187,145 +107,6 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
                 resource.ended_reason = "max-duration-exceeded"
                 resource.updated = deadline
 
-    # -- Video rooms ----------------------------------------------------------------------
-
-    def create_room(self, params: Params) -> Room:
-        refuse_unknown(params, ROOM_CREATE_PARAMS)
-        room_type = params.get("Type") or "group"
-        if room_type not in ROOM_TYPES:
-            raise ApiError(400, 53108, f"RoomType is not valid: {room_type!r}")
-        if room_type == "go" and self.new_account:
-            raise ApiError(
-                400, 53126, "Room type 'go' is not available for new accounts; use 'group'"
-            )
-        max_participants = _integer(
-            params,
-            "MaxParticipants",
-            MAX_PARTICIPANTS[room_type],
-            1,
-            MAX_PARTICIPANTS[room_type],
-            code=53107,
-        )
-        max_participant_duration = _integer(
-            params, "MaxParticipantDuration", 14400, 600, 86400, code=53123
-        )
-        callback, callback_method = _callback(params)
-        on_connect = _boolean(params, "RecordParticipantsOnConnect")
-        rules = params.get("RecordingRules")
-        initial_rules = parse_recording_rules(rules) if rules else None
-        now = self.clock()
-        sid = new_sid("RM")
-        name = params.get("UniqueName") or sid
-        if len(name) > 128:
-            raise ApiError(400, 53101, "Room name is too long")
-        if self._room_in_progress(name) is not None:
-            raise ApiError(400, 53113, f"Room exists: {name} is already in progress")
-        room = Room(
-            sid=sid,
-            account_sid=self.account_sid,
-            unique_name=name,
-            type=room_type,
-            created=now,
-            updated=now,
-            max_participants=max_participants,
-            max_participant_duration=max_participant_duration,
-            status_callback=callback,
-            status_callback_method=callback_method,
-            record_participants_on_connect=on_connect,
-        )
-        self.rooms[sid] = room
-        if initial_rules is not None:
-            self.recording_rules[sid] = RecordingRules(sid, initial_rules, now, now)
-        self._room_event(room, "room-created")
-        return room
-
-    def _room_in_progress(self, name: str) -> Room | None:
-        for room in self.rooms.values():
-            if room.unique_name == name and room.status == "in-progress":
-                return room
-        return None
-
-    def room(self, name_or_sid: str, path: str) -> Room:
-        room = self.rooms.get(name_or_sid) or self._room_in_progress(name_or_sid)
-        if room is None:
-            raise not_found(path)
-        return room
-
-    def list_rooms(self, params: Params) -> list[Room]:
-        refuse_unknown(params, ROOM_LIST_PARAMS)
-        status = _choice(params, "Status", ROOM_STATUSES, None)
-        name = params.get("UniqueName") or None
-        rooms = [
-            room
-            for room in self.rooms.values()
-            if (status is None or room.status == status)
-            and (name is None or room.unique_name == name)
-        ]
-        return sorted(rooms, key=lambda room: (room.created, room.sid), reverse=True)
-
-    def update_room(self, name_or_sid: str, path: str, params: Params) -> Room:
-        room = self.room(name_or_sid, path)
-        refuse_unknown(params, {"Status"})
-        status = params.get("Status")
-        if not status:
-            raise missing("Status")
-        if status != "completed" or room.status != "in-progress":
-            raise ApiError(
-                400, 53112, "Status is invalid: only an in-progress Room can be completed"
-            )
-        for participant in room.connected():  # everyone is disconnected, then the room ends
-            self._leave(room, participant)
-        now = self.clock()
-        room.status = "completed"
-        room.end_time = now
-        room.updated = now
-        self._tracks_changed(room)  # every recording of the room is complete
-        self._room_event(room, "room-ended", RoomDuration=str(int(now - room.created)))
-        return room
-
-    def disconnect_participant(self, room_name_or_sid: str, identity: str) -> None:
-        """``identity`` leaves the in-progress room (tab closed, network lost); the room stays.
-
-        Twilio's ``participant-disconnected`` callback goes to the room's StatusCallback. An
-        identity that never connected through ``connect_participant`` is reported all the same
-        (the Live flow's tests play a host who joined through the SDK alone).
-        """
-        with self.lock:
-            room = self.room(room_name_or_sid, f"/v1/Rooms/{room_name_or_sid}")
-            if room.status != "in-progress":
-                raise ApiError(
-                    400, 20001, f"Room {room.unique_name} is {room.status}: nobody is in it"
-                )
-            for participant in room.connected():
-                if participant.identity == identity:
-                    self._leave(room, participant)
-                    return
-            self._room_event(
-                room,
-                "participant-disconnected",
-                ParticipantSid=new_sid("PA"),
-                ParticipantIdentity=identity,
-                ParticipantStatus="disconnected",
-                ParticipantDuration=str(int(self.clock() - room.created)),
-            )
-
-    def _room_event(self, room: Room, event: str, **extra: str) -> None:
-        if room.status_callback is None or self.on_room_event is None:
-            return
-        params = {
-            "AccountSid": self.account_sid,
-            "RoomName": room.unique_name,
-            "RoomSid": room.sid,
-            "RoomStatus": room.status,
-            "RoomType": room.type,
-            "StatusCallbackEvent": event,
-            "Timestamp": iso(self.clock()) or "",
-            "SequenceNumber": str(room.next_sequence),
-            **extra,
-        }
-        room.next_sequence += 1
-        self.on_room_event(room.status_callback, room.status_callback_method, params)
-
     # -- MediaProcessors ------------------------------------------------------------------
 
     def create_media_processor(self, params: Params) -> MediaProcessor:
@@ -334,11 +115,11 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
             raise missing("Extension")
         if extension not in EXTENSIONS and urlparse(extension).scheme != "https":
             raise invalid("Extension", extension, EXTENSIONS)
-        context = _json_object(params, "ExtensionContext")
+        context = json_object(params, "ExtensionContext")
         if params.get("ExtensionEnvironment"):
-            _json_object(params, "ExtensionEnvironment")
-        max_duration = _integer(params, "MaxDuration", DEFAULT_MAX_DURATION, 1, MAX_MAX_DURATION)
-        callback, callback_method = _callback(params)
+            json_object(params, "ExtensionEnvironment")
+        max_duration = integer(params, "MaxDuration", DEFAULT_MAX_DURATION, 1, MAX_MAX_DURATION)
+        callback, callback_method = status_callback(params, MEDIA_CALLBACK_METHODS)
         outputs = self._outputs(extension, context)
         now = self.clock()
         processor = MediaProcessor(
@@ -388,7 +169,7 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
         return processor
 
     def list_media_processors(self, params: Params) -> list[MediaProcessor]:
-        status = _choice(params, "Status", PROCESSOR_STATUSES, None)
+        status = choice(params, "Status", PROCESSOR_STATUSES, None)
         found = [p for p in self.media_processors.values() if status in (None, p.status)]
         return _ordered(found, params)
 
@@ -404,9 +185,9 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
     # -- PlayerStreamers ------------------------------------------------------------------
 
     def create_player_streamer(self, params: Params) -> PlayerStreamer:
-        video = _choice(params, "Video", ("true", "false", "True", "False"), "true") or "true"
-        max_duration = _integer(params, "MaxDuration", DEFAULT_MAX_DURATION, 1, MAX_MAX_DURATION)
-        callback, callback_method = _callback(params)
+        video = choice(params, "Video", ("true", "false", "True", "False"), "true") or "true"
+        max_duration = integer(params, "MaxDuration", DEFAULT_MAX_DURATION, 1, MAX_MAX_DURATION)
+        callback, callback_method = status_callback(params, MEDIA_CALLBACK_METHODS)
         now = self.clock()
         streamer = PlayerStreamer(
             sid=new_sid("VJ"),
@@ -428,7 +209,7 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
         return streamer
 
     def list_player_streamers(self, params: Params) -> list[PlayerStreamer]:
-        status = _choice(params, "Status", STREAMER_STATUSES, None)
+        status = choice(params, "Status", STREAMER_STATUSES, None)
         found = [s for s in self.player_streamers.values() if status in (None, s.status)]
         return _ordered(found, params)
 
@@ -443,7 +224,7 @@ class EmulatorState(RecordingsMixin, CompositionsMixin, ParticipantsMixin):
 
     def create_playback_grant(self, sid: str, path: str, params: Params) -> PlaybackGrant:
         streamer = self.player_streamer(sid, path)
-        ttl = _integer(params, "Ttl", DEFAULT_GRANT_TTL, 1, MAX_GRANT_TTL)
+        ttl = integer(params, "Ttl", DEFAULT_GRANT_TTL, 1, MAX_GRANT_TTL)
         origin = params.get("AccessControlAllowOrigin") or None
         if streamer.status != "started":
             raise ApiError(400, 20001, f"PlayerStreamer {sid} is {streamer.status}, not started")
@@ -495,5 +276,5 @@ def _require_ended(params: Params) -> None:
 
 
 def _ordered(resources: list[Any], params: Params) -> list[Any]:
-    order = _choice(params, "Order", ("asc", "desc"), "desc")
+    order = choice(params, "Order", ("asc", "desc"), "desc")
     return sorted(resources, key=lambda r: (r.created, r.sid), reverse=order == "desc")

@@ -13,17 +13,10 @@ from typing import Any, Literal
 
 import pytest
 import requests
+from twilio_clock import FakeClock
 
 from livescreen.config import Settings
 from livescreen.twilio_emulator import EmulatorServer
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Api:
@@ -174,7 +167,7 @@ def test_unique_name_of_an_in_progress_room_cannot_be_reused(api: Api) -> None:
 def test_completing_a_room_twice_answers_53112(api: Api) -> None:
     api.post("/video/v1/Rooms", {"UniqueName": "r"})
     first = api.post("/video/v1/Rooms/r", {"Status": "completed"})
-    assert first.status_code == 200
+    assert first.status_code == 202  # Accepted, as the spec answers Update Room
     assert first.json()["status"] == "completed" and first.json()["end_time"]
     # WHEN completed again by SID (the name no longer resolves once completed)
     again = api.post(f"/video/v1/Rooms/{first.json()['sid']}", {"Status": "completed"})
@@ -362,3 +355,34 @@ def test_injected_failures_answer_then_clear(api: Api) -> None:
 def test_latency_is_added_to_every_call(api: Api) -> None:
     api.emulator.latency = 0.2
     assert api.get("/video/v1/Rooms").elapsed.total_seconds() >= 0.2
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD"])
+def test_a_room_calls_back_with_get_or_post_only(api: Api, method: str) -> None:
+    answer = api.post(
+        "/video/v1/Rooms",
+        {
+            "UniqueName": "r",
+            "StatusCallback": "https://example.com/e",
+            "StatusCallbackMethod": method,
+        },
+    )
+    assert answer.status_code == 400 and "StatusCallbackMethod" in answer.json()["message"]
+    assert api.emulator.state.rooms == {}
+    # Media v1 documents all six methods for its own callbacks
+    assert api.post("/media/v1/PlayerStreamers", {"StatusCallbackMethod": method}).ok
+
+
+@pytest.mark.parametrize(
+    ("path", "most"),
+    [
+        ("/video/v1/Rooms", 1000),
+        ("/video/v1/Recordings", 100),
+        ("/video/v1/Compositions", 100),
+        ("/media/v1/PlayerStreamers", 1000),
+    ],
+)
+def test_page_size_is_capped_where_the_spec_caps_it(api: Api, path: str, most: int) -> None:
+    assert api.get(path, PageSize=most).status_code == 200
+    too_many = api.get(path, PageSize=most + 1)
+    assert too_many.status_code == 400 and "PageSize" in too_many.json()["message"]

@@ -224,3 +224,96 @@ def test_completing_a_room_disconnects_everyone_then_reports_it_ended(
         ("participant-disconnected", "viewer-1"),
         ("room-ended", None),
     ]
+
+
+def test_a_reconnecting_participant_keeps_its_place_and_is_listed_by_that_status(
+    client: Any, emulator: EmulatorServer, events: list[dict[str, str]]
+) -> None:
+    # GIVEN a room for two whose host loses its network for a moment
+    room = new_room(client, max_participants=2)
+    host = emulator.connect(token("host", room.unique_name))
+    emulator.state.participant_reconnecting(host.sid)
+    participants = client.video.v1.rooms(room.sid).participants
+    # THEN the API lists it by that status, which the spec's enum names
+    (found,) = participants.list(status="reconnecting")
+    assert (found.sid, found.status) == (host.sid, "reconnecting")
+    assert participants(host.sid).fetch().status == "reconnecting"
+    assert participants.list(status="connected") == []
+    # AND it keeps its seat: one more client fits, a second does not
+    emulator.connect(token("viewer-1", room.unique_name))
+    with pytest.raises(ApiError) as full:
+        emulator.connect(token("viewer-2", room.unique_name))
+    assert full.value.code == 53105
+    # AND its subscribe rules can be set as for anyone in the room
+    rules = [{"type": "exclude", "all": True}]
+    assert participants(host.sid).subscribe_rules.update(rules=rules).rules == rules
+    # WHEN it reconnects, THEN it is the same participant, connected again
+    emulator.state.participant_reconnected(host.sid)
+    assert participants(host.sid).fetch().status == "connected"
+    # AND Twilio's room events have no reconnecting event: none was sent
+    names = [e["StatusCallbackEvent"] for e in events]
+    assert names == ["room-created", "participant-connected", "participant-connected"]
+
+
+def test_subscribe_rules_for_a_participant_who_left_are_53204_participant_not_found(
+    client: Any, emulator: EmulatorServer
+) -> None:
+    room = new_room(client)
+    guest = emulator.connect(token("viewer-1", room.unique_name))
+    emulator.state.participant_leaves(guest.sid)
+    rules_api = client.video.v1.rooms(room.sid).participants(guest.sid).subscribe_rules
+    error = refusal(lambda: rules_api.update(rules=[{"type": "include", "publisher": "host"}]))
+    assert (error.status, error.code) == (404, 53204)
+    assert "Participant not found" in error.msg
+
+
+def test_the_participant_list_defaults_to_connected_participants(
+    client: Any, emulator: EmulatorServer
+) -> None:
+    room = new_room(client)
+    stayed = emulator.connect(token("host", room.unique_name))
+    left = emulator.connect(token("viewer-1", room.unique_name))
+    emulator.state.participant_leaves(left.sid)
+    participants = client.video.v1.rooms(room.sid).participants
+    # an in-progress room lists its connected participants unless told otherwise
+    assert [p.sid for p in participants.list()] == [stayed.sid]
+    assert [p.sid for p in participants.list(status="disconnected")] == [left.sid]
+    # a completed room lists only disconnected participants, whatever the filter
+    client.video.v1.rooms(room.sid).update(status="completed")
+    assert sorted(p.sid for p in participants.list()) == sorted([stayed.sid, left.sid])
+    assert participants.list(status="connected") == []
+
+
+def test_updates_answer_the_status_codes_of_the_spec(client: Any, emulator: EmulatorServer) -> None:
+    room = new_room(client)
+    guest = emulator.connect(token("viewer-1", room.unique_name))
+    base = f"https://video.twilio.com/v1/Rooms/{room.sid}"
+    rules = '[{"type": "include", "all": true}]'
+    answers = {
+        "subscribe rules": client.request(
+            "POST", f"{base}/Participants/{guest.sid}/SubscribeRules", data={"Rules": rules}
+        ),
+        "recording rules": client.request("POST", f"{base}/RecordingRules", data={"Rules": rules}),
+        "participant": client.request(
+            "POST", f"{base}/Participants/{guest.sid}", data={"Status": "disconnected"}
+        ),
+        "room": client.request("POST", base, data={"Status": "completed"}),
+    }
+    assert {name: answer.status_code for name, answer in answers.items()} == {
+        "subscribe rules": 200,
+        "recording rules": 200,
+        "participant": 202,
+        "room": 202,
+    }
+
+
+@pytest.mark.parametrize("status", ["connected", "reconnecting"])
+def test_a_participant_update_to_anything_but_disconnected_is_53209(
+    client: Any, emulator: EmulatorServer, status: str
+) -> None:
+    room = new_room(client)
+    guest = emulator.connect(token("viewer-1", room.unique_name))
+    participant = client.video.v1.rooms(room.sid).participants(guest.sid)
+    error = refusal(lambda: participant.update(status=status))
+    assert (error.status, error.code) == (400, 53209)
+    assert guest.status == "connected"

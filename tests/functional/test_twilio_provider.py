@@ -13,8 +13,9 @@ from typing import Any
 
 import jwt
 import pytest
+from twilio_clock import FakeClock
 
-from livescreen.config import Settings
+from livescreen.config import ConfigError, Settings
 from livescreen.providers import ProviderError, ProviderUnavailableError, get_provider
 from livescreen.providers.twilio import TwilioProvider, room_of
 from livescreen.providers.twilio_playback import PlaybackGrantCache
@@ -110,13 +111,40 @@ def test_each_host_grant_gets_its_own_room(provider: TwilioProvider) -> None:
     assert provider.create_host_grant().room != provider.create_host_grant().room
 
 
-def test_go_room_refused_for_a_new_account_names_the_fix(
-    make_provider: MakeProvider, emulator: EmulatorServer
+@pytest.mark.parametrize("room_type", ["go", "peer-to-peer", "group-small"])
+def test_a_room_type_twilio_no_longer_offers_is_refused_by_name_at_start_up(
+    make_provider: MakeProvider, emulator: EmulatorServer, room_type: str
 ) -> None:
-    emulator.state.new_account = True
-    with pytest.raises(ProviderUnavailableError, match="ROOM_TYPE=group") as caught:
-        make_provider(ROOM_TYPE="go").create_host_grant()
-    assert "53126" in caught.value.message
+    # GIVEN a setting left from the days of legacy room types
+    # WHEN the provider is built, THEN it names the setting, the reason and the fix
+    with pytest.raises(ConfigError, match="ROOM_TYPE") as caught:
+        make_provider(ROOM_TYPE=room_type)
+    message = str(caught.value)
+    assert room_type in message and "only room type" in message
+    assert "Set ROOM_TYPE=group," in message
+    # AND nothing was asked of Twilio
+    assert emulator.total_calls() == 0
+
+
+def test_rooms_end_by_themselves_soon_after_nobody_is_left(
+    provider: TwilioProvider, emulator: EmulatorServer
+) -> None:
+    """Without room events (no PUBLIC_API_URL) Twilio's own timeouts are the bound."""
+    clock = FakeClock()
+    emulator.state.clock = clock
+    # WHEN the host signs in, THEN its room asks Twilio to end it 3 minutes after its creation
+    # if nobody joins, and 1 minute after everyone left (Twilio's default: 5 and 5)
+    grant = provider.create_host_grant()
+    (room,) = emulator.state.rooms.values()
+    assert (room.unused_room_timeout, room.empty_room_timeout) == (3, 1)
+    # AND once the host was in it and left, the room ends one minute later
+    host = emulator.connect(grant.token or "")
+    clock.now += 3600
+    emulator.state.participant_leaves(host.sid)
+    clock.now += 59
+    assert emulator.state.running()["rooms"] == [grant.room]
+    clock.now += 1
+    assert emulator.state.running()["rooms"] == []
 
 
 # -- start / stop -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import jwt
 import pytest
 from dev_calls import call, post, settled
 from devserver_support import free_port
+from twilio_clock import FakeClock
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
@@ -293,3 +294,118 @@ def test_livescreen_cleanup_lists_and_ends_a_live_room_with_its_audience(
     settled(emulator)
     assert participant.status == watcher.status == "disconnected"
     assert emulator.state.running()["rooms"] == []
+
+
+def test_a_host_who_waits_too_long_to_join_finds_the_room_ended_and_goes_live_again(
+    server: DevServer, emulator: EmulatorServer
+) -> None:
+    clock = FakeClock()
+    emulator.state.clock = clock
+    # GIVEN a host who signed in, then lingers (the screen picker) before joining
+    host = call(server, "host_token", {"password": server.settings["HOST_PASSWORD"]})
+    # WHEN 3 minutes pass with nobody in the room
+    clock.now += 180
+    # THEN Twilio ended it by itself and reported it; /room_events answered
+    with pytest.raises(ApiError) as refused:
+        emulator.connect(host["token"])
+    assert refused.value.code == 53106  # the page shows Twilio's "Room not found"
+    (ended,) = deliveries(emulator, "room-ended")
+    assert ended.status == 200
+    # AND going live with that session is refused with the way out: go live again
+    status, answer = post(f"{server.url}/stream_start", {"session": host["session"]})
+    assert status == 409 and "go live again" in answer["error"]
+    # AND going live again works: a new room, joined in time
+    go_live(server, emulator)
+
+
+def test_a_host_reconnecting_is_still_live_for_going_live_and_for_viewers(
+    server: DevServer, emulator: EmulatorServer
+) -> None:
+    # GIVEN a host in its room whose network blips before it goes live
+    host = call(server, "host_token", {"password": server.settings["HOST_PASSWORD"]})
+    participant = emulator.connect(host["token"])
+    emulator.state.participant_reconnecting(participant.sid)
+    # WHEN it goes live during the blip, THEN that works: it is still in the room
+    started = call(server, "stream_start", {"session": host["session"]})
+    assert started["live"] is True
+    # AND a viewer asking meanwhile is told the stream is live, and can join it
+    answer = call(server, "audience_token")
+    assert answer["room"] == host["room"]
+    emulator.connect(answer["token"])
+    # AND when the host is back, nothing changed for anyone
+    emulator.state.participant_reconnected(participant.sid)
+    assert call(server, "audience_token")["room"] == host["room"]
+    assert emulator.state.running()["rooms"] == [host["room"]]
+
+
+def test_a_host_connected_for_max_duration_is_disconnected_and_the_stream_ends(
+    server: DevServer, emulator: EmulatorServer
+) -> None:
+    clock = FakeClock()
+    emulator.state.clock = clock
+    # GIVEN a host streaming to a viewer, in a room that keeps participants MAX_DURATION
+    _, host = go_live(server, emulator)
+    _, watcher = viewer(server, emulator)
+    room = emulator.state.rooms[host.room_sid]
+    # WHEN the host has been connected that long
+    clock.now += room.max_participant_duration
+    emulator.state.expire()
+    # THEN Twilio disconnected it, /room_events heard it and ended the stream for everyone
+    settled(emulator)
+    assert host.status == watcher.status == "disconnected"
+    assert room.status == "completed"
+    assert call(server, "audience_token")["token"] is None
+
+
+#: 4xx answers that can mean "that participant has just left": Twilio documents none of them
+#: for a subscribe-rules update or a kick, so any of them is checked against the participant.
+GONE_ANSWERS = [(404, 20404), (404, 53204), (400, 53204), (400, 53209), (400, 20001), (409, 20409)]
+KICK = ("POST", "/video/v1/Rooms/{Sid}/Participants/{ParticipantSid}")
+
+
+def leave_every_viewer(emulator: EmulatorServer, room_sid: str) -> None:
+    for participant in emulator.state.rooms[room_sid].connected():
+        if participant.identity.startswith("viewer-"):
+            emulator.state.participant_leaves(participant.sid)
+
+
+@pytest.mark.parametrize(("status", "code"), GONE_ANSWERS)
+@pytest.mark.parametrize("event", ["participant-connected", "track-added"])
+def test_a_viewer_that_left_before_its_rules_or_its_kick_is_answered_200(
+    server: DevServer, emulator: EmulatorServer, event: str, status: int, code: int
+) -> None:
+    # GIVEN a host streaming
+    _, host = go_live(server, emulator)
+    route = RULES if event == "participant-connected" else KICK
+    # AND a viewer who leaves just as the server acts on its event: Twilio answers a 4xx
+    emulator.fail_next(*route, status=status, code=code, retry_after=None)
+    emulator.after_call(*route, lambda: leave_every_viewer(emulator, host.room_sid))
+    _, guest = viewer(server, emulator)
+    if event == "track-added":
+        settled(emulator)
+        emulator.state.publish_track(guest.sid, "video", "camera")
+    # THEN the webhook is answered 200: nothing left to do
+    (report,) = [
+        d for d in deliveries(emulator, event) if d.params["ParticipantIdentity"] == guest.identity
+    ]
+    assert (report.status, json.loads(report.body)) == (200, {"handled": False})
+    assert guest.status == "disconnected"
+    assert emulator.state.rooms[host.room_sid].status == "in-progress"
+
+
+def test_a_refusal_about_a_viewer_still_in_the_room_fails_the_webhook(
+    server: DevServer, emulator: EmulatorServer
+) -> None:
+    # GIVEN a host streaming, and Twilio refusing a viewer's rules although it is still there
+    go_live(server, emulator)
+    emulator.fail_next(*RULES, status=400, code=53215, retry_after=None)
+    # WHEN the viewer connects
+    _, guest = viewer(server, emulator)
+    # THEN the webhook fails loudly (Twilio's refusal is a 502, in the log), nothing is hidden
+    (report,) = [
+        d
+        for d in deliveries(emulator, "participant-connected")
+        if d.params["ParticipantIdentity"] == guest.identity
+    ]
+    assert report.status == 502
+    assert guest.status == "connected"

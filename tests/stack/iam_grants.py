@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from policy_sentry.querying.actions import get_action_data
+from role_policies import as_list, function_statements
 
 #: botocore service name -> IAM prefix, where they differ.
 IAM_PREFIX = {"ivs-realtime": "ivs"}
@@ -145,31 +146,13 @@ class Grant:
     sid: str
 
 
-def _statements(resources: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for policy in resources[logical_id]["Properties"].get("Policies", []):
-        if isinstance(policy, dict) and set(policy) == {"Ref"}:
-            managed = resources[policy["Ref"]]
-            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
-            found += managed["Properties"]["PolicyDocument"]["Statement"]
-        elif isinstance(policy, dict) and "Statement" in policy:
-            found += policy["Statement"]
-        else:
-            raise AssertionError(f"{logical_id}: a policy the test cannot read: {policy!r}")
-    return found
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def role_grants(resources: dict[str, Any], logical_id: str) -> list[Grant]:
     """Every (action, resource) a deployed function's role allows (conditions resolved)."""
     grants = []
-    for statement in _statements(resources, logical_id):
+    for statement in function_statements(resources, logical_id):
         assert statement["Effect"] == "Allow", statement
-        for action in _as_list(statement["Action"]):
-            for resource in _as_list(statement["Resource"]):
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
                 sid = statement.get("Sid", "?")
                 grants.append(Grant(action, render(resource, resources), sid))
     return grants

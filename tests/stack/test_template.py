@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from ivs_calls import IvsCallGraph, provider_methods_called
+from role_policies import NO_VALUE, as_list, function_statements, policy_documents
 from stack_support import ROOT
 
-from livescreen.config import DEFAULTS
+from livescreen.config import DEFAULTS, Settings
 from livescreen.providers import ivs_events, ivs_reaper
+from livescreen.providers.twilio import room_type_of
 from livescreen.runtime.loader import DEFAULT_METHODS, discover
 
 pytestmark = pytest.mark.stack
@@ -45,22 +47,6 @@ def http_functions(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-NO_VALUE = {"Ref": "AWS::NoValue"}
-
-
-def policy_documents(function: dict[str, Any]) -> list[Any]:
-    """A function's policies, a conditional one (``!If [cond, policy, !Ref AWS::NoValue]``)
-    counted as the policy it grants when its condition holds."""
-    found: list[Any] = []
-    for policy in function["Properties"].get("Policies", []):
-        if isinstance(policy, dict) and set(policy) == {"Fn::If"}:
-            _, granted, otherwise = policy["Fn::If"]
-            assert otherwise == NO_VALUE, policy
-            policy = granted
-        found.append(policy)
-    return found
-
-
 def statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
     """Every IAM statement granted to a function (managed and inline policies)."""
     found: list[dict[str, Any]] = []
@@ -70,21 +56,6 @@ def statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
         for policy in policy_documents(function):
             if isinstance(policy, dict) and "Statement" in policy:
                 found += policy["Statement"]
-    return found
-
-
-def function_statements(resources: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
-    """The IAM statements one function's role gets (its managed and inline policies)."""
-    found: list[dict[str, Any]] = []
-    for policy in policy_documents(resources[logical_id]):
-        if isinstance(policy, dict) and set(policy) == {"Ref"}:
-            managed = resources[policy["Ref"]]
-            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
-            found += managed["Properties"]["PolicyDocument"]["Statement"]
-        elif isinstance(policy, dict) and "Statement" in policy:
-            found += policy["Statement"]
-        else:
-            raise AssertionError(f"{logical_id}: a policy the test cannot read: {policy!r}")
     return found
 
 
@@ -109,10 +80,6 @@ def ivs_entry_points(function: dict[str, Any]) -> list[tuple[str, str]]:
     if module.startswith("livescreen.providers.ivs"):
         return [(module.rsplit(".", 1)[-1], attribute)]
     return []
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def unconditional(items: list[Any]) -> list[Any]:
@@ -487,6 +454,9 @@ def test_parameters_and_outputs_a_user_needs(template: dict[str, Any]) -> None:
     parameters = template["Parameters"]
     assert parameters["StreamProvider"]["AllowedValues"] == ["ivs", "twilio"]
     assert parameters["RoomType"]["Default"] == "group"
+    # the stack offers only the room types the functions accept (Twilio offers only group)
+    for room_type in parameters["RoomType"]["AllowedValues"]:
+        assert room_type_of(Settings({"ROOM_TYPE": room_type}, "the stack")) == room_type
     assert parameters["TwilioAudience"]["Default"] == "video"
     assert parameters["TwilioAudience"]["AllowedValues"] == ["video", "live"]
     # Twilio's group rooms hold 50 participants: the host and at most 49 viewers

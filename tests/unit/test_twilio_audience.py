@@ -47,7 +47,9 @@ def test_video_is_the_default_and_live_keeps_the_retired_flow() -> None:
         ({"TWILIO_AUDIENCE": "hls"}, "TWILIO_AUDIENCE must be one of video, live"),
         ({"TWILIO_MAX_VIEWERS": "50"}, "TWILIO_MAX_VIEWERS must be at most 49"),
         ({"TWILIO_MAX_VIEWERS": "0"}, "TWILIO_MAX_VIEWERS must be at least 1"),
-        ({"ROOM_TYPE": "peer-to-peer"}, "ROOM_TYPE must be group or group-small"),
+        ({"ROOM_TYPE": "peer-to-peer"}, "ROOM_TYPE=peer-to-peer is a room type Twilio no longer"),
+        ({"ROOM_TYPE": "group-small"}, "ROOM_TYPE=group-small is a room type Twilio no longer"),
+        ({"ROOM_TYPE": "large"}, "ROOM_TYPE must be group, got 'large'"),
     ],
 )
 def test_a_wrong_setting_is_named_at_start_up(values: dict[str, str], named: str) -> None:
@@ -55,10 +57,10 @@ def test_a_wrong_setting_is_named_at_start_up(values: dict[str, str], named: str
         twilio_module.create_provider(settings(**values))
 
 
-def test_a_small_group_room_caps_the_audience_at_its_size() -> None:
-    provider = twilio_module.create_provider(settings(ROOM_TYPE="group-small"))
+def test_the_room_holds_the_host_and_twilio_max_viewers() -> None:
+    provider = twilio_module.create_provider(settings(ROOM_TYPE="Group", TWILIO_MAX_VIEWERS="9"))
     assert isinstance(provider, TwilioVideoProvider)
-    assert provider.max_participants == 4
+    assert (provider.room_type, provider.max_participants) == ("group", 10)
 
 
 @pytest.mark.parametrize(
