@@ -54,6 +54,16 @@ IMPLIED = (
         "kms:Decrypt",
         "SSM decrypts the SecureStrings with KMS as the caller",
     ),
+    # Tags given at creation: AWS's CloudFormation resource schema for AWS::IVS::Stage marks its
+    # tags tagOnCreate and lists ivs:TagResource among the tagging permissions (checked in
+    # test_iam_matches_calls.py against cfn-lint's copy of the schema).
+    Implied(
+        "ivs-realtime",
+        "CreateStage",
+        lambda params: bool(params.get("tags")),
+        "ivs:TagResource",
+        "a stage created with tags is tagged with ivs:TagResource",
+    ),
 )
 
 #: Made-up values for the pseudo parameters and the stack's resources in rendered ARNs.

@@ -7,9 +7,10 @@ every module function it calls or references, across the
 ``livescreen.providers`` imports. A method called on an object the class built from one of these
 modules (``self._live.get()``) is followed alone, with the constructor's parameters bound to the
 arguments the class passed. Each ``<...client>.<operation>(`` whose operation is in botocore's
-ivs-realtime model is an IAM action the function needs. ``CreateStage`` with ``tags`` and
-``participantTokenConfigurations`` is authorised as ``ivs:CreateStage`` alone: AWS's IAM
-reference gives CreateStage the request-tag condition keys itself.
+ivs-realtime model is an IAM action the function needs. ``CreateStage`` with ``tags`` also
+needs ``ivs:TagResource`` (AWS's resource schema for AWS::IVS::Stage lists it for tags set at
+creation); its ``participantTokenConfigurations`` need nothing more (AWS documents no
+permission for them beyond CreateStage).
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ class IvsCallGraph:
                 operation = self.operations.get(node.func.attr)
                 if operation and _is_client(node.func.value):
                     found.add(operation)
+                    if operation == "CreateStage" and any(k.arg == "tags" for k in node.keywords):
+                        found.add("TagResource")
                 # self.<attr>.<method>(...) on an object the class built from one of ours: follow
                 # only that method, its constructor's parameters bound to the arguments given
                 target = node.func.value

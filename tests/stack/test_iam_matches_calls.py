@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from cfn_conditions import deployed
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from iam_grants import IMPLIED, Grant, action_of, allows, arn_formats, arn_matches, role_grants
 from iam_grants import scoped_formats as scoped
 from ivs_calls import IvsCallGraph, provider_methods_called
@@ -196,6 +197,32 @@ def test_every_recorded_and_granted_action_exists_in_awss_iam_data(
     assert not unknown, f"not actions in AWS's IAM data: {unknown}"
 
 
+#: the CloudFormation resource each implied tagging permission is published for
+TAGGED_ON_CREATE = {("ivs-realtime", "CreateStage"): "AWS::IVS::Stage"}
+
+
+def test_every_tagging_permission_implied_by_a_create_is_aws_s_own(
+    recorded: list[Call],
+) -> None:
+    # GIVEN the creates that carry tags, and the tag permission counted for them
+    for implied in IMPLIED:
+        if not implied.action.endswith(":TagResource"):
+            continue
+        resource_type = TAGGED_ON_CREATE[(implied.service, implied.operation)]
+        # THEN AWS's resource schema says tags are set on create with that permission
+        tagging = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema[
+            "tagging"
+        ]
+        assert tagging["tagOnCreate"] is True
+        assert implied.action in tagging["permissions"]
+        # AND the code does create with tags
+        assert any(
+            (c.service, c.operation) == (implied.service, implied.operation)
+            and implied.applies(c.params)
+            for c in recorded
+        )
+
+
 def test_every_call_a_function_makes_is_allowed_by_its_role(
     template: dict[str, Any], needs: Needs
 ) -> None:
@@ -298,3 +325,20 @@ def test_every_call_validates_against_the_botocore_the_layer_ships(
         # AND every call validates against its service models
         problems += [entry["error"] for entry in answer["invalid"]]
     assert problems == [], "\n".join(problems)
+
+
+def test_every_function_that_calls_aws_runs_with_the_layers_botocore(
+    template: dict[str, Any], recorded: list[Call]
+) -> None:
+    # GIVEN the functions whose code calls AWS
+    callers = set(lambda_calls(recorded))
+    assert "AssetPublisherFunction" in callers and "HostTokenFunction" in callers
+    # THEN each runs with the dependency layer, whose botocore the test above validates every
+    # call against, not with whatever botocore the Lambda runtime has
+    resources = template["Resources"]
+    without = sorted(
+        name
+        for name in callers
+        if {"Ref": "DependenciesLayer"} not in resources[name]["Properties"].get("Layers", [])
+    )
+    assert without == []

@@ -14,6 +14,7 @@ from stack_support import ROOT
 
 from livescreen.config import DEFAULTS, Settings
 from livescreen.providers import ivs_events, ivs_reaper
+from livescreen.providers.ivs_stages import room_tags
 from livescreen.providers.twilio import room_type_of
 from livescreen.runtime.loader import DEFAULT_METHODS, discover
 
@@ -27,8 +28,12 @@ UNSCOPABLE_ACTIONS: set[str] = set()
 #: IVS actions that change or delete an existing stage: allowed only on the stack's own stages.
 STAGE_CHANGING_ACTIONS = {"ivs:DeleteStage", "ivs:TagResource", "ivs:UntagResource"}
 OWN_STAGES = {"StringEquals": {"aws:ResourceTag/app": {"Ref": "AWS::StackName"}}}
-#: a stage may be created only with the stack's app tag
-CREATED_AS_OWN = {"StringEquals": {"aws:RequestTag/app": {"Ref": "AWS::StackName"}}}
+#: a stage may be created only with the stack's app tag and the tag keys the app creates it with
+CREATED_AS_OWN = {
+    "StringEquals": {"aws:RequestTag/app": {"Ref": "AWS::StackName"}},
+    "StringEqualsIfExists": {"aws:ResourceTag/app": {"Ref": "AWS::StackName"}},
+    "ForAllValues:StringEquals": {"aws:TagKeys": sorted(room_tags("app", "room", 0))},
+}
 
 
 def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -250,11 +255,10 @@ def test_each_function_gets_exactly_the_ivs_actions_its_own_code_path_calls(
     assert needs["HostTokenFunction"] >= {"ivs:CreateStage", "ivs:DeleteStage"}
     assert needs["IvsStageReaperFunction"] >= {"ivs:ListStages", "ivs:DeleteStage"}
     # (host_token's CreateStage tags the stage and issues the host's token in the same call:
-    # AWS's IAM reference authorises that as CreateStage, whose condition keys include the
-    # request's tags, so no function needs CreateParticipantToken, and only the ones that tag
-    # an existing stage need TagResource)
+    # the tags need ivs:TagResource, as AWS's resource schema for a stage says; the token
+    # needs no CreateParticipantToken, which no function calls)
     assert "ivs:CreateParticipantToken" not in set().union(*needs.values())
-    assert "ivs:TagResource" not in needs["HostTokenFunction"]
+    assert "ivs:TagResource" in needs["HostTokenFunction"]
     # THEN each function's role is granted those IVS actions and no other: a function that
     # never deletes a stage cannot delete one
     granted = {
@@ -278,13 +282,14 @@ def test_ivs_calls_that_change_a_stage_are_allowed_only_on_the_stacks_own_stages
             for resource in as_list(statement["Resource"]):
                 assert ":ivs:${AWS::Region}:${AWS::AccountId}:stage/*" in sub_text(resource)
             # deleting or retagging needs the stage's app tag to be this stack's (the APP_TAG
-            # the functions run with); a stage being created has no tags yet, so creating needs
-            # the request to carry that tag
-            if actions & STAGE_CHANGING_ACTIONS:
-                assert statement.get("Condition") == OWN_STAGES, (name, statement["Sid"])
+            # the functions run with); a stage being created has no tags yet, so creating (and
+            # the tagging it implies) needs the request to carry that tag and only the app's
+            # own tag keys, and may never retag a stage another app tagged
             if "ivs:CreateStage" in actions:
-                assert actions == {"ivs:CreateStage"}, (name, statement["Sid"])
+                assert actions == {"ivs:CreateStage", "ivs:TagResource"}, (name, statement["Sid"])
                 assert statement.get("Condition") == CREATED_AS_OWN, (name, statement["Sid"])
+            elif actions & STAGE_CHANGING_ACTIONS:
+                assert statement.get("Condition") == OWN_STAGES, (name, statement["Sid"])
 
 
 def test_the_assets_bucket_is_private_and_readable_only_by_the_distribution(
