@@ -32,7 +32,12 @@ from livescreen.providers.base import (
 )
 from livescreen.providers.twilio_playback import Grant, PlaybackGrantCache
 from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError, TwilioRest
-from livescreen.providers.twilio_room_events import ROOM_PREFIX, callback_url, ends_stream
+from livescreen.providers.twilio_room_events import (
+    ROOM_NAME,
+    ROOM_PREFIX,
+    callback_url,
+    ends_stream,
+)
 from livescreen.providers.twilio_time import parse_time
 
 if TYPE_CHECKING:
@@ -52,6 +57,14 @@ LEGACY_ROOM_TYPES = ("go", "peer-to-peer", "group-small")
 #: defaults to 5 for both.
 UNUSED_ROOM_TIMEOUT = 3
 EMPTY_ROOM_TIMEOUT = 1
+#: What tells a room ``/host_token`` created from one a client's ``connect()`` made
+#: (``_is_own_room``): Create Room parameter -> the Room resource's property.
+OWN_ROOM_FIELDS = {
+    "StatusCallback": "status_callback",
+    "UnusedRoomTimeout": "unused_room_timeout",
+    "EmptyRoomTimeout": "empty_room_timeout",
+    "MaxParticipants": "max_participants",
+}
 EXTENSION = "video-composer-v1"
 COMPOSER_IDENTITY = "live-stream"
 RESOLUTION = "1280x720"
@@ -148,20 +161,7 @@ class TwilioProvider:
         from twilio.jwt.access_token.grants import VideoGrant
 
         room = f"{ROOM_PREFIX}{secrets.token_hex(8)}"
-        # A room disconnects its participants after MaxParticipantDuration (default 4 h, at
-        # most 24 h): keep the host (and the composer) in it for as long as the stream may run.
-        participant_seconds = min(max(self.max_duration, 600), 86400)
-        data = {
-            "UniqueName": room,
-            "Type": self.room_type,
-            "MaxParticipantDuration": str(participant_seconds),
-            "UnusedRoomTimeout": str(UNUSED_ROOM_TIMEOUT),
-            "EmptyRoomTimeout": str(EMPTY_ROOM_TIMEOUT),
-            **self._room_limits(),
-        }
-        if self.room_events_url:
-            # Twilio reports the host leaving: the stream stops even if the page never says so.
-            data.update(StatusCallback=self.room_events_url, StatusCallbackMethod="POST")
+        data = {"UniqueName": room, "Type": self.room_type, **self._room_settings()}
         try:
             created = self.rest.call("POST", f"{VIDEO}/Rooms", data=data, idempotent=False)
         except TwilioApiError as error:
@@ -179,6 +179,43 @@ class TwilioProvider:
             grants=[VideoGrant(room=room)],
         )
         return HostGrant(room=room, token=token.to_jwt())
+
+    def _room_settings(self) -> dict[str, str]:
+        """The Create Room parameters of every room of this app, besides its name and type."""
+        # A room disconnects its participants after MaxParticipantDuration (default 4 h, at
+        # most 24 h): keep the host (and the composer) in it for as long as the stream may run.
+        participant_seconds = min(max(self.max_duration, 600), 86400)
+        data = {
+            "MaxParticipantDuration": str(participant_seconds),
+            "UnusedRoomTimeout": str(UNUSED_ROOM_TIMEOUT),
+            "EmptyRoomTimeout": str(EMPTY_ROOM_TIMEOUT),
+            **self._room_limits(),
+        }
+        if self.room_events_url:
+            # Twilio reports the host leaving: the stream stops even if the page never says so.
+            data.update(StatusCallback=self.room_events_url, StatusCallbackMethod="POST")
+        return data
+
+    def _is_own_room(self, room: dict[str, Any]) -> bool:
+        """Whether a Room resource is one ``/host_token`` created: named as this app names rooms,
+        and carrying the room events URL (when set), timeouts and ``MaxParticipants`` it was
+        created with.
+
+        Where the account has Twilio's client-side ("ad-hoc") room creation on (a Video
+        setting in the Console), a client's ``connect()`` to a name with no room in progress
+        (ours ended unused) makes a new room of that name with the account's defaults: no status
+        callback, 5-minute timeouts, the largest ``MaxParticipants``. Such a room is not
+        this app's: nothing reports on it, and viewers in it would be unchecked.
+        """
+        name = room.get("unique_name")
+        if not isinstance(name, str) or not ROOM_NAME.fullmatch(name):
+            return False
+        settings = self._room_settings()
+        return all(
+            str(room.get(field)) == settings[param]
+            for param, field in OWN_ROOM_FIELDS.items()
+            if param in settings
+        )
 
     def _room_limits(self) -> dict[str, str]:
         """Extra Create Room parameters (none here: the composer and the host)."""

@@ -6,8 +6,12 @@ access token signed here (no Twilio call per viewer) and publish nothing.
 
 State of record: Twilio. A stream is live while its room is in progress with the host
 connected to it; ``stream_start`` checks exactly that (the page connects first, then goes live),
-``stream_stop`` completes the room. Viewers find the live room through one lookup per
-``LIVE_LOOKUP_TTL`` per container (list in-progress rooms, then the host's participant).
+``stream_stop`` completes the room. A room of the session's name is ours only if it carries what
+``/host_token`` created it with (``_is_own_room``): a host who joins after the room ended unused
+makes a new one with Twilio's defaults (client-side room creation), which ``stream_start``
+completes, answering 409 "go live again", and viewers are never sent to. Viewers find the live
+room through one lookup per ``LIVE_LOOKUP_TTL`` per container (list in-progress rooms, then
+the host's participant).
 
 A Video access token has no subscribe-only grant, so viewers are kept from publishing by the
 server, driven by the signed room status callbacks (``room_events``):
@@ -33,7 +37,7 @@ from urllib.parse import quote
 
 from livescreen.config import Settings
 from livescreen.providers.base import AudienceGrant, HostGrant, ProviderError, StreamState
-from livescreen.providers.twilio import VIDEO, TwilioProvider
+from livescreen.providers.twilio import UNUSED_ROOM_TIMEOUT, VIDEO, TwilioProvider
 from livescreen.providers.twilio_recording import RoomRecorder
 from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError
 from livescreen.providers.twilio_room_events import HOST_LEFT, ROOM_ENDED, ROOM_NAME
@@ -155,6 +159,16 @@ class TwilioVideoProvider(TwilioProvider):
             raise ProviderError(
                 f"The room {room} has ended; go live again to get a new room", status=409
             )
+        if not self._is_own_room(answer):
+            # Ours ended unused; the host's late connect() made a new room of that name with
+            # Twilio's defaults. Close it now (it bills, and the host is in it) and start over.
+            log.warning("Room %s was made by the host's connect, not by us: completing it", room)
+            self._complete_room_quietly(str(answer.get("sid") or room))
+            raise ProviderError(
+                f"The room {room} expired while you were getting ready: nobody joined it within "
+                f"{UNUSED_ROOM_TIMEOUT} minutes of signing in. Go live again to get a new room",
+                status=409,
+            )
         if not self._host_connected(str(answer["sid"])):
             raise ProviderError(
                 f"The host is not connected to the room {room}: connect to it, then go live",
@@ -231,13 +245,10 @@ class TwilioVideoProvider(TwilioProvider):
         for room in self.rest.pages(
             f"{VIDEO}/Rooms", "rooms", {"Status": "in-progress", "PageSize": 50}, max_pages=2
         ):
-            name = room.get("unique_name")
-            if not isinstance(name, str) or not ROOM_NAME.fullmatch(name):
-                continue
-            # With room events on, the callback URL tells this stack's rooms from another's.
-            if self.room_events_url and room.get("status_callback") != self.room_events_url:
-                continue
-            candidates.append(room)
+            # The callback URL (with room events on) tells this stack's rooms from another's,
+            # and the settings tell ours from one a client's connect() made under its name.
+            if self._is_own_room(room):
+                candidates.append(room)
         candidates.sort(key=lambda r: str(r.get("date_created") or ""), reverse=True)
         for room in candidates[:MAX_CANDIDATES]:
             if self._host_connected(str(room["sid"])):

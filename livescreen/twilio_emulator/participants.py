@@ -15,6 +15,7 @@ have no reconnecting event).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 
@@ -27,6 +28,8 @@ Params = Mapping[str, str]
 
 #: The spec's ``room_participant_enum_status``
 PARTICIPANT_STATUSES = ("connected", "disconnected", "reconnecting")
+#: A Room SID (the spec's pattern): a client naming one never creates a room.
+ROOM_SID = re.compile(r"^RM[0-9a-fA-F]{32}$")
 LIST_PARAMS = frozenset(
     {"Status", "Identity", "DateCreatedAfter", "DateCreatedBefore", "PageSize", "Page", "PageToken"}
 )
@@ -53,11 +56,15 @@ class ParticipantsMixin:
     lock: threading.RLock
     rooms: dict[str, Room]
     clock: Callable[[], float]
+    client_room_creation: bool
 
     def room(self, name_or_sid: str, path: str) -> Room:  # pragma: no cover - RoomsMixin
         raise NotImplementedError
 
     def _room_in_progress(self, name: str) -> Room | None:  # pragma: no cover - RoomsMixin
+        raise NotImplementedError
+
+    def ad_hoc_room(self, name: str) -> Room:  # pragma: no cover - RoomsMixin
         raise NotImplementedError
 
     def _room_event(
@@ -76,13 +83,17 @@ class ParticipantsMixin:
     def connect_participant(self, room_name_or_sid: str, identity: str) -> Participant:
         """``identity`` connects to the in-progress room its token grants.
 
-        A full room refuses with 53105; a room that is not in progress with 53106 (rooms are
-        created through the REST API only; client-side room creation is off). A second
+        A name with no room in progress gets a new one, as Twilio's client-side ("ad-hoc")
+        room creation does, with the account's defaults and none of what a REST-created room
+        was given (``ad_hoc_room``); with ``client_room_creation`` off it is refused with 53106,
+        as is a Room SID that is not in progress. A full room refuses with 53105. A second
         connection with an identity already in the room replaces the first, as Twilio does.
         """
         with self.lock:
             self.expire()
             room = self.rooms.get(room_name_or_sid) or self._room_in_progress(room_name_or_sid)
+            if room is None and self.client_room_creation and not ROOM_SID.match(room_name_or_sid):
+                room = self.ad_hoc_room(room_name_or_sid)
             if room is None or room.status != "in-progress":
                 raise room_not_found(room_name_or_sid)
             for older in room.connected():

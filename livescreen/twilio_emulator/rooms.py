@@ -6,7 +6,9 @@ Create Room is validated as Twilio's API reference describes it (the parameters 
 GET or POST). A room created with a ``StatusCallback`` reports ``room-created``,
 ``room-ended`` and its participants' events to ``on_room_event(url, method, params)`` with
 Twilio's parameters. A room ends when completed through the API, or by itself on its timeouts
-(``timeouts.py``): either way everyone still in it is disconnected first.
+(``timeouts.py``): either way everyone still in it is disconnected first. A client connecting
+to a name with no room in progress creates one with the account's defaults (``ad_hoc_room``,
+Twilio's client-side room creation), unless the state's ``client_room_creation`` is off.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ MAX_PARTICIPANTS = {"go": 2, "peer-to-peer": 10, "group": 50, "group-small": 4}
 #: ``EmptyRoomTimeout`` and ``UnusedRoomTimeout``: 1..60 whole minutes, 5 by default.
 ROOM_TIMEOUT_MINUTES = (1, 60)
 DEFAULT_ROOM_TIMEOUT = 5
+#: ``MaxParticipantDuration``: 600..86400 seconds, 14400 (4 hours) by default.
+DEFAULT_MAX_PARTICIPANT_DURATION = 14400
 #: The Create Room parameters in Twilio's API reference
 ROOM_CREATE_PARAMS = frozenset(
     {
@@ -110,7 +114,12 @@ class RoomsMixin:
         most = MAX_PARTICIPANTS[room_type]
         max_participants = integer(params, "MaxParticipants", most, 1, most, code=53107)
         max_participant_duration = integer(
-            params, "MaxParticipantDuration", 14400, 600, 86400, code=53123
+            params,
+            "MaxParticipantDuration",
+            DEFAULT_MAX_PARTICIPANT_DURATION,
+            600,
+            86400,
+            code=53123,
         )
         empty_timeout, unused_timeout = (
             integer(params, name, DEFAULT_ROOM_TIMEOUT, *ROOM_TIMEOUT_MINUTES)
@@ -146,6 +155,35 @@ class RoomsMixin:
         if initial_rules is not None:
             self.recording_rules[sid] = RecordingRules(sid, initial_rules, now, now)
         self._room_event(room, "room-created")
+        return room
+
+    # -- what a client's connect does (client-side room creation) -----------------------------
+
+    def ad_hoc_room(self, name: str) -> Room:
+        """A new in-progress room named ``name``, made by a client connecting to that name.
+
+        Twilio's client-side ("ad-hoc") room creation gives it the account's default room
+        settings, none of a REST-created room's: a group room of ``MAX_PARTICIPANTS``, the
+        default ``MaxParticipantDuration`` and 5-minute timeouts, no StatusCallback (so no
+        room event is ever reported) and nobody recorded. The caller checked
+        ``client_room_creation`` and that no room of that name is in progress.
+        """
+        if len(name) > 128:
+            raise ApiError(400, 53101, "Room name is too long")
+        now = self.clock()
+        room = Room(
+            sid=new_sid("RM"),
+            account_sid=self.account_sid,
+            unique_name=name,
+            type="group",
+            created=now,
+            updated=now,
+            max_participants=MAX_PARTICIPANTS["group"],
+            max_participant_duration=DEFAULT_MAX_PARTICIPANT_DURATION,
+            empty_room_timeout=DEFAULT_ROOM_TIMEOUT,
+            unused_room_timeout=DEFAULT_ROOM_TIMEOUT,
+        )
+        self.rooms[room.sid] = room
         return room
 
     def room(self, name_or_sid: str, path: str) -> Room:

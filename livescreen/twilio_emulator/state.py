@@ -83,6 +83,10 @@ class EmulatorState(
         self.recording_rules: dict[str, RecordingRules] = {}
         self.track_recordings: dict[str, TrackRecording] = {}
         self.compositions: dict[str, Composition] = {}
+        #: The account's "client-side room creation" setting, on by default as in Twilio: a
+        #: client connecting to a name with no room in progress creates one (``ad_hoc_room``);
+        #: off, it is refused with 53106 (``participants.py``).
+        self.client_room_creation = True
         #: A composition moves one status further each time it is read (see compositions.py).
         self.auto_compose = True
         #: Where composition media URLs point (the server sets its own base URL).

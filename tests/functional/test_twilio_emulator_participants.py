@@ -188,6 +188,8 @@ def test_max_participants_is_enforced_at_connect_and_checked_at_create(
 def test_a_connect_needs_a_valid_token_for_a_room_in_progress(
     client: Any, emulator: EmulatorServer
 ) -> None:
+    # GIVEN an account with client-side room creation off (the Console's Video settings)
+    emulator.state.client_room_creation = False
     room = new_room(client)
     cases = {
         20101: token(
@@ -204,11 +206,59 @@ def test_a_connect_needs_a_valid_token_for_a_room_in_progress(
         with pytest.raises(ApiError) as refused:
             emulator.connect(bad)
         assert refused.value.code == code
-    # AND a completed room takes nobody (client-side room creation is off)
+    # AND a completed room takes nobody (client-side room creation is off: no new one either)
     client.video.v1.rooms(room.sid).update(status="completed")
     with pytest.raises(ApiError) as gone:
         emulator.connect(token("viewer-1", room.unique_name))
     assert gone.value.code == 53106
+    assert [r.status for r in emulator.state.rooms.values()] == ["completed"]
+
+
+def test_a_connect_to_a_name_with_no_room_in_progress_creates_one_with_twilios_defaults(
+    client: Any, emulator: EmulatorServer, events: list[dict[str, str]]
+) -> None:
+    # GIVEN an account as Twilio opens it (client-side room creation on) and a REST room that
+    # was created with our settings, then completed
+    assert emulator.state.client_room_creation is True
+    room = new_room(client, max_participants=10, unused_room_timeout=3, empty_room_timeout=1)
+    client.video.v1.rooms(room.sid).update(status="completed")
+    events.clear()
+    # WHEN a client connects with a token for that name
+    host = emulator.connect(token("host", room.unique_name))
+    # THEN it is in a new in-progress room of that name, which has none of the REST room's
+    # settings but the account's defaults
+    adhoc = client.video.v1.rooms(room.unique_name).fetch()
+    assert adhoc.sid != room.sid and adhoc.sid == host.room_sid
+    assert (adhoc.status, adhoc.type, adhoc.unique_name) == (
+        "in-progress",
+        "group",
+        room.unique_name,
+    )
+    assert adhoc.status_callback is None
+    assert (adhoc.max_participants, adhoc.max_participant_duration) == (50, 14400)
+    assert (adhoc.unused_room_timeout, adhoc.empty_room_timeout) == (5, 5)
+    assert adhoc.record_participants_on_connect is False
+    assert [p.identity for p in client.video.v1.rooms(adhoc.sid).participants.list()] == ["host"]
+    # AND nothing is reported: the room has no StatusCallback
+    assert events == []
+    # AND a token naming a Room SID that is not in progress still creates nothing
+    with pytest.raises(ApiError) as refused:
+        emulator.connect(token("viewer-1", room.sid))
+    assert refused.value.code == 53106
+    assert emulator.state.running()["rooms"] == [room.unique_name]
+
+
+def test_with_client_room_creation_off_a_connect_to_a_name_with_no_room_is_53106(
+    emulator: EmulatorServer,
+) -> None:
+    # GIVEN an account whose client-side room creation is turned off
+    emulator.state.client_room_creation = False
+    # WHEN a client connects to a name no room in progress has
+    with pytest.raises(ApiError) as refused:
+        emulator.connect(token("host", "livestream-00000000000000ab"))
+    # THEN it is refused with "Room not found", and no room was made
+    assert refused.value.code == 53106
+    assert emulator.state.rooms == {}
 
 
 def test_completing_a_room_disconnects_everyone_then_reports_it_ended(

@@ -126,10 +126,24 @@ def test_a_room_nobody_joins_ends_after_its_unused_room_timeout(
     (report,) = ended(events)
     assert report["RoomSid"] == room.sid and report["RoomStatus"] == "completed"
     assert (report["RoomDuration"], report["Timestamp"]) == ("120", iso(START + 120))
-    # AND a client can no longer join it (client-side room creation is off)
+    # AND a client can no longer join it: with client-side room creation off, it is refused
+    twilio.state.client_room_creation = False
     with pytest.raises(ApiError) as refused:
         twilio.connect(token("host", room.unique_name))
     assert refused.value.code == 53106
+    # AND with it on (Twilio's default) the client gets a new room, not this one
+    twilio.state.client_room_creation = True
+    host = twilio.connect(token("host", room.unique_name))
+    adhoc = client.video.v1.rooms(room.unique_name).fetch()
+    assert adhoc.sid == host.room_sid != room.sid
+    assert (adhoc.unused_room_timeout, adhoc.status_callback) == (5, None)
+    # AND that room ends on Twilio's default EmptyRoomTimeout, 5 minutes, reporting nothing
+    twilio.state.participant_leaves(host.sid)
+    clock.now += 299
+    assert client.video.v1.rooms(adhoc.sid).fetch().status == "in-progress"
+    clock.now += 1
+    assert client.video.v1.rooms(adhoc.sid).fetch().status == "completed"
+    assert ended(events) == [report]
 
 
 def test_a_room_that_stays_empty_ends_after_its_empty_room_timeout(

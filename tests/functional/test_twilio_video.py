@@ -301,7 +301,9 @@ def test_a_host_who_waits_too_long_to_join_finds_the_room_ended_and_goes_live_ag
 ) -> None:
     clock = FakeClock()
     emulator.state.clock = clock
-    # GIVEN a host who signed in, then lingers (the screen picker) before joining
+    # GIVEN an account with client-side room creation turned off (the Console's Video settings)
+    emulator.state.client_room_creation = False
+    # AND a host who signed in, then lingers (the screen picker) before joining
     host = call(server, "host_token", {"password": server.settings["HOST_PASSWORD"]})
     # WHEN 3 minutes pass with nobody in the room
     clock.now += 180
@@ -316,6 +318,74 @@ def test_a_host_who_waits_too_long_to_join_finds_the_room_ended_and_goes_live_ag
     assert status == 409 and "go live again" in answer["error"]
     # AND going live again works: a new room, joined in time
     go_live(server, emulator)
+
+
+def test_a_host_who_joins_after_the_room_expired_is_refused_and_the_ad_hoc_room_completed(
+    server: DevServer, emulator: EmulatorServer
+) -> None:
+    clock = FakeClock()
+    emulator.state.clock = clock
+    # GIVEN an account as Twilio opens it (client-side room creation on), and a host who
+    # signed in, then left the screen picker open for 4 minutes: the room ended unused
+    assert emulator.state.client_room_creation is True
+    host = call(server, "host_token", {"password": server.settings["HOST_PASSWORD"]})
+    clock.now += 240
+    assert emulator.state.running()["rooms"] == []
+    (ours,) = emulator.state.rooms.values()
+    assert ours.status == "completed"
+    (ended,) = deliveries(emulator, "room-ended")  # reported, and answered, before the connect
+    assert ended.status == 200
+    # WHEN the host's page connects: Twilio makes a new room of that name, with its defaults
+    participant = emulator.connect(host["token"])
+    emulator.state.publish_track(participant.sid, "video", "screen")
+    adhoc = emulator.state.rooms[participant.room_sid]
+    assert adhoc.unique_name == host["room"] and adhoc.sid != ours.sid
+    assert (adhoc.status_callback, adhoc.unused_room_timeout) == (None, 5)
+    # AND it goes live
+    status, answer = post(f"{server.url}/stream_start", {"session": host["session"]})
+    # THEN that is refused, saying what happened and the way out
+    assert status == 409, answer
+    assert "expired" in answer["error"] and "go live again" in answer["error"].lower()
+    # AND the room the host's connect made is completed at once: the host is out, nothing bills
+    assert (adhoc.status, participant.status) == ("completed", "disconnected")
+    assert emulator.state.running()["rooms"] == []
+    # AND viewers are told nothing is live
+    assert call(server, "audience_token")["token"] is None
+    # AND going live again works: a new room of ours, joined in time, and viewers get it
+    again, _ = go_live(server, emulator)
+    watching = call(server, "audience_token")
+    assert watching["room"] == again["room"] != host["room"]
+
+
+def test_viewers_are_never_sent_to_a_room_the_hosts_late_connect_made(
+    twilio_video_settings: Settings, emulator: EmulatorServer
+) -> None:
+    clock = FakeClock()
+    emulator.state.clock = clock
+    # GIVEN a stack without room events (no PUBLIC_API_URL), and a host whose room ended
+    # unused before its page connected, so the connect made a new room of that name
+    clear_provider_cache()
+    throttle.reset()
+    port = free_port()
+    dev = DevServer(twilio_video_settings.with_values(LIVE_LOOKUP_TTL="0"), port=port)
+    dev.start_background()
+    try:
+        host = call(dev, "host_token", {"password": dev.settings["HOST_PASSWORD"]})
+        clock.now += 240
+        participant = emulator.connect(host["token"])
+        assert emulator.state.rooms[participant.room_sid].unique_name == host["room"]
+        # WHEN a viewer asks for a token before the host's page goes live
+        answer = call(dev, "audience_token")
+        # THEN there is nothing to watch: that room is not one this app created
+        assert answer["token"] is None and "room" not in answer
+        # AND going live is refused, and completes that room
+        status, refusal = post(f"{dev.url}/stream_start", {"session": host["session"]})
+        assert status == 409 and "go live again" in refusal["error"].lower()
+        assert emulator.state.running()["rooms"] == []
+    finally:
+        dev.shutdown()
+        clear_provider_cache()
+        throttle.reset()
 
 
 def test_a_host_reconnecting_is_still_live_for_going_live_and_for_viewers(
