@@ -12,6 +12,7 @@ from twilio_credentials import (
     AUTH_TOKEN,
     HOST_PASSWORD,
     HOST_SESSION_SECRET,
+    emulated_account,
 )
 
 from livescreen.config import Settings
@@ -21,13 +22,8 @@ from livescreen.twilio_emulator import EmulatorServer
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
     """A fresh Twilio emulator on 127.0.0.1 (free port), served from a thread."""
-    server = EmulatorServer(
-        account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, api_keys={API_KEY_SID: API_KEY_SECRET}
-    ).start()
-    try:
+    with emulated_account() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,11 @@ from typing import Any
 import pytest
 import requests
 from twilio_clock import FakeClock
-from twilio_credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN
+from twilio_credentials import (
+    API_KEY_SECRET,
+    API_KEY_SID,
+    emulated_account,
+)
 
 from livescreen.twilio_emulator import EmulatorServer
 from livescreen.twilio_emulator.resources import Participant
@@ -29,17 +33,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def twilio(clock: FakeClock) -> Iterator[EmulatorServer]:
-    server = EmulatorServer(
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
-        api_keys={API_KEY_SID: API_KEY_SECRET},
-        clock=clock,
-    ).start()
-    server.state.auto_compose = False
-    try:
+    with emulated_account(clock) as server:
+        server.state.auto_compose = False
         yield server
-    finally:
-        server.stop()
 
 
 def api(

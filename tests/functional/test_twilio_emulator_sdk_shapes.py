@@ -46,7 +46,12 @@ from twilio.rest.video.v1.room.participant.subscribe_rules import SubscribeRules
 from twilio.rest.video.v1.room.recording_rules import RecordingRulesInstance
 from twilio.rest.video.v1.room.room_recording import RoomRecordingInstance
 from twilio_clock import FakeClock
-from twilio_credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN
+from twilio_credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    emulated_account,
+)
 
 from livescreen.twilio_client import rewrite_url
 from livescreen.twilio_emulator import EmulatorServer
@@ -468,23 +473,15 @@ class Twilio:
 @pytest.fixture
 def twilio() -> Iterator[Twilio]:
     clock = FakeClock()
-    emulator = EmulatorServer(
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
-        api_keys={API_KEY_SID: API_KEY_SECRET},
-        clock=clock,
-    ).start()
-    checker = Checker()
-    client = Client(
-        username=API_KEY_SID,
-        password=API_KEY_SECRET,
-        account_sid=ACCOUNT_SID,
-        http_client=RecordingHttpClient(emulator.base_url, checker),
-    )
-    try:
+    with emulated_account(clock) as emulator:
+        checker = Checker()
+        client = Client(
+            username=API_KEY_SID,
+            password=API_KEY_SECRET,
+            account_sid=ACCOUNT_SID,
+            http_client=RecordingHttpClient(emulator.base_url, checker),
+        )
         yield Twilio(emulator, client, checker, clock)
-    finally:
-        emulator.stop()
 
 
 # -- the flows ------------------------------------------------------------------------------------

@@ -18,7 +18,12 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VideoGrant
 from twilio_clock import START, FakeClock
-from twilio_credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN
+from twilio_credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    emulated_account,
+)
 
 from livescreen.config import Settings
 from livescreen.twilio_client import make_twilio_client
@@ -33,16 +38,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def twilio(clock: FakeClock) -> Iterator[EmulatorServer]:
-    server = EmulatorServer(
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
-        api_keys={API_KEY_SID: API_KEY_SECRET},
-        clock=clock,
-    ).start()
-    try:
+    with emulated_account(clock) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
