@@ -26,15 +26,20 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlencode
 
 from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found
+from livescreen.twilio_emulator.params import (
+    VIDEO_CALLBACK_METHODS,
+    Params,
+    boolean,
+    choice,
+    status_callback,
+)
 from livescreen.twilio_emulator.recording_resources import Composition, TrackRecording
 from livescreen.twilio_emulator.resources import Room, iso, new_sid
-
-Params = Mapping[str, str]
 
 COMPOSITION_STATUSES = ("enqueued", "processing", "completed", "deleted", "failed")
 COMPOSITION_FORMATS = ("mp4", "webm")
@@ -111,15 +116,6 @@ def _video_layout(raw: str | None) -> dict[str, Any]:
     return layout
 
 
-def _flag(params: Params, name: str, default: bool) -> bool:
-    value = params.get(name)
-    if value in (None, ""):
-        return default
-    if value.lower() not in ("true", "false"):
-        raise invalid(name, value, ("true", "false"))
-    return value.lower() == "true"
-
-
 class CompositionsMixin:
     """The composition half of ``EmulatorState`` (which supplies these attributes)."""
 
@@ -151,15 +147,8 @@ class CompositionsMixin:
         audio = params.get("AudioSources")
         if not layout and not audio:
             raise ApiError(400, 20001, "Either VideoLayout or AudioSources must be provided")
-        fmt = params.get("Format") or "webm"
-        if fmt not in COMPOSITION_FORMATS:
-            raise invalid("Format", fmt, COMPOSITION_FORMATS)
-        callback = params.get("StatusCallback") or None
-        if callback is not None and urlparse(callback).scheme not in ("http", "https"):
-            raise invalid("StatusCallback", callback)
-        method = params.get("StatusCallbackMethod") or "POST"
-        if method not in ("GET", "POST"):
-            raise invalid("StatusCallbackMethod", method, ("GET", "POST"))
+        fmt = choice(params, "Format", COMPOSITION_FORMATS, "webm") or "webm"
+        callback, method = status_callback(params, VIDEO_CALLBACK_METHODS)
         composition = Composition(
             sid=new_sid("CJ"),
             account_sid=self.account_sid,
@@ -167,7 +156,7 @@ class CompositionsMixin:
             created=self.clock(),
             format=fmt,
             resolution=_resolution(params),
-            trim=_flag(params, "Trim", True),
+            trim=boolean(params, "Trim", default=True),
             audio_sources=[audio] if audio else [],
             video_layout=layout,
             status_callback=callback,

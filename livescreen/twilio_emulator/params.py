@@ -57,10 +57,11 @@ def status_callback(params: Params, methods: tuple[str, ...]) -> tuple[str | Non
     return url, choice(params, "StatusCallbackMethod", methods, "POST") or "POST"
 
 
-def boolean(params: Params, name: str) -> bool:
+def boolean(params: Params, name: str, default: bool = False) -> bool:
+    """``true`` or ``false`` (``default`` when absent)."""
     value = params.get(name)
     if value in (None, ""):
-        return False
+        return default
     if value.lower() not in ("true", "false"):
         raise invalid(name, value, ("true", "false"))
     return value.lower() == "true"

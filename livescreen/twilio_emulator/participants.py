@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found
-from livescreen.twilio_emulator.params import refuse_unknown
+from livescreen.twilio_emulator.params import Params, refuse_unknown
 from livescreen.twilio_emulator.resources import Participant, Room, iso, new_sid
 from livescreen.twilio_emulator.subscribe_rules import TRACK_KINDS, check_rules, subscribed
-
-Params = Mapping[str, str]
 
 #: The spec's ``room_participant_enum_status``
 PARTICIPANT_STATUSES = ("connected", "disconnected", "reconnecting")

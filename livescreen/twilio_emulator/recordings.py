@@ -25,14 +25,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from livescreen.twilio_emulator.errors import ApiError, invalid, missing, not_found
+from livescreen.twilio_emulator.params import Params
 from livescreen.twilio_emulator.recording_resources import (
     RecordingRules,
     RoomRecording,
     TrackRecording,
 )
 from livescreen.twilio_emulator.resources import Participant, Room, iso, new_sid
-
-Params = Mapping[str, str]
 
 RECORDING_RULE_FILTERS = frozenset({"all", "publisher", "track", "kind"})
 RECORDED_KINDS = ("audio", "video")

@@ -205,9 +205,9 @@ def test_every_tagging_permission_implied_by_a_create_is_aws_s_own(
     recorded: list[Call],
 ) -> None:
     # GIVEN the creates that carry tags, and the tag permission counted for them
-    for implied in IMPLIED:
-        if not implied.action.endswith(":TagResource"):
-            continue
+    tag_creates = [implied for implied in IMPLIED if implied.action.endswith(":TagResource")]
+    assert tag_creates, "no create is counted as tagging"
+    for implied in tag_creates:
         resource_type = TAGGED_ON_CREATE[(implied.service, implied.operation)]
         # THEN AWS's resource schema says tags are set on create with that permission
         tagging = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema[
