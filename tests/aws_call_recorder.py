@@ -1,8 +1,9 @@
 """A pytest plugin that records every AWS API call the process makes, and which Lambda made it.
 
-Enabled with ``-p aws_call_recorder`` (``tests/`` on ``PYTHONPATH``) and ``AWS_CALL_RECORD``
-naming a JSONL file. Every ``botocore`` call (``BaseClient._make_api_call``, which Stubber and
-moto both answer from inside) becomes one line::
+Enabled with ``-p aws_call_recorder`` (``tests/`` and ``tests/stack`` on ``PYTHONPATH``) and
+``AWS_CALL_RECORD`` naming a JSONL file. Every ``botocore`` call
+(``BaseClient._make_api_call``, which Stubber and moto both answer from inside) becomes one
+line::
 
     {"service": "ivs-realtime", "operation": "CreateStage", "params": {...},
      "function": "HostTokenFunction", "product": true, "cli": false, "test": "<node id>"}
@@ -40,7 +41,7 @@ from typing import Any
 
 import botocore.client
 import pytest
-import yaml
+from cfn_yaml import load_template  # tests/stack, on the path with tests/
 
 ENV_VAR = "AWS_CALL_RECORD"
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,17 +52,9 @@ ADAPTER = ("livescreen.runtime.api_gateway", "handle_event")
 CLI_MODULES = ("cli", "cli_cleanup", "cli_configure", "cli_recordings", "configure", "cleanup")
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """Reads template.yaml's plain values; every short-form intrinsic (``!Ref``...) is None."""
-
-
-_TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def lambda_functions(template_path: Path) -> tuple[dict[str, str], dict[str, str]]:
     """``(LIVESCREEN_FUNCTION -> logical ID, module handler -> logical ID)`` from the template."""
-    with template_path.open(encoding="utf-8") as handle:
-        template = yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader
+    template = load_template(template_path)
     http: dict[str, str] = {}
     modules: dict[str, str] = {}
     for logical_id, resource in template["Resources"].items():

@@ -88,7 +88,12 @@ def record_calls(output: Path) -> list[Call]:
     env = dict(os.environ)
     env["AWS_CALL_RECORD"] = str(output)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "tests"), str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
+        [
+            str(ROOT / "tests"),
+            str(ROOT / "tests" / "stack"),
+            str(ROOT),
+            *filter(None, [env.get("PYTHONPATH")]),
+        ]
     )
     command = [sys.executable, "-m", "pytest", *(str(FUNCTIONAL / name) for name in RUN)]
     command += ["-p", "aws_call_recorder", "-q", "-x", "-p", "no:cacheprovider"]
