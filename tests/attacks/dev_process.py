@@ -1,0 +1,200 @@
+"""A real ``livescreen dev`` in its own process, for the attack suite: loopback only.
+
+Every attack in ``tests/attacks`` runs against this process, the way a stranger on the network
+would meet it: over real sockets, with nothing patched inside the server. Each test gets a fresh
+server in a temporary folder with its own ``.env`` (``DevProcess.start(tmp_path, **settings)``).
+The attacks are bounded (a few hundred requests at most) and never leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from livescreen.config import DEFAULTS
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "attack-suite-host-password-0123"
+SESSION_SECRET = "attack-suite-session-secret-0123456789abcdef"
+READY_LINE = "Press Ctrl+C to stop."
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DevProcess:
+    """``livescreen dev`` on 127.0.0.1 with the given settings, run from ``folder``."""
+
+    def __init__(self, folder: Path, process: subprocess.Popen[str], port: int) -> None:
+        self.folder = folder
+        self.process = process
+        self.port = port
+        self.host = "127.0.0.1"
+        self.password = PASSWORD
+        self._lines: list[str] = []
+        self._lines_lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        folder: Path,
+        *,
+        extra_args: tuple[str, ...] = (),
+        preexec: Any = None,
+        **settings: str,
+    ) -> DevProcess:
+        """Write ``folder/.env`` from the defaults below and ``settings``; start and wait until
+        the server prints its ready line (30 s at most)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        values = {
+            "STREAM_PROVIDER": "local",
+            "CHAT_PROVIDER": "local",
+            "HOST_PASSWORD": PASSWORD,
+            "HOST_SESSION_SECRET": SESSION_SECRET,
+            "RECORDING": "off",
+            **settings,
+        }
+        (folder / ".env").write_text(
+            "".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8"
+        )
+        env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}
+        env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+        env["PYTHONUNBUFFERED"] = "1"
+        port = _free_port()
+        cli = Path(sys.executable).with_name("livescreen")
+        process = subprocess.Popen(
+            [str(cli), "dev", "--host", "127.0.0.1", "--port", str(port), *extra_args],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=preexec,
+        )
+        dev = cls(folder, process, port)
+        dev._wait_ready()
+        return dev
+
+    def _wait_ready(self) -> None:
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                with self._lines_lock:
+                    self._lines.append(line)
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if READY_LINE in line:
+                return
+        self.stop()
+        raise RuntimeError("livescreen dev did not become ready:\n" + self.output())
+
+    def output(self) -> str:
+        """Everything the server has printed so far (its log included)."""
+        with self._lines_lock:
+            return "".join(self._lines)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    @property
+    def origin(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> Answer:
+        """One request on a fresh connection; ``Host`` is ``localhost:<port>`` unless given."""
+        all_headers = {"Host": f"localhost:{self.port}", **(headers or {})}
+        started = time.monotonic()
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for name, value in all_headers.items():
+                connection.putheader(name, value)
+            if body is not None:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            response = connection.getresponse()
+            data = response.read()
+            return Answer(
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                data,
+                time.monotonic() - started,
+            )
+        finally:
+            connection.close()
+
+    def post_json(
+        self, path: str, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> Answer:
+        """A same-origin JSON POST, as the app's own pages send it."""
+        return self.request(
+            "POST",
+            path,
+            body=json.dumps(payload).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Origin": self.origin,
+                "Sec-Fetch-Site": "same-origin",
+                **(headers or {}),
+            },
+        )
+
+    def host_sign_in(self) -> Answer:
+        """What the host page does first: ``POST /host_token`` with the password."""
+        return self.post_json("/host_token", {"password": self.password})
