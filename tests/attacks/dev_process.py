@@ -27,6 +27,10 @@ from livescreen.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "attack-suite-host-password-0123"
+#: Loopback addresses that stand for different machines (Linux routes all of 127/8 to lo).
+HOST_ADDRESS = "127.0.0.1"
+NEIGHBOUR_ADDRESS = "127.0.0.2"
+ATTACKER_ADDRESS = "127.0.0.66"
 SESSION_SECRET = "attack-suite-session-secret-0123456789abcdef"
 READY_LINE = "Press Ctrl+C to stop."
 
@@ -156,11 +160,15 @@ class DevProcess:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 10.0,
+        source: str = "127.0.0.1",
     ) -> Answer:
-        """One request on a fresh connection; ``Host`` is ``localhost:<port>`` unless given."""
+        """One request on a fresh connection from ``source`` (any 127.x.y.z address: each is
+        another client to the server); ``Host`` is ``localhost:<port>`` unless given."""
         all_headers = {"Host": f"localhost:{self.port}", **(headers or {})}
         started = time.monotonic()
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        connection = http.client.HTTPConnection(
+            self.host, self.port, timeout=timeout, source_address=(source, 0)
+        )
         try:
             connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
             for name, value in all_headers.items():
@@ -180,12 +188,18 @@ class DevProcess:
             connection.close()
 
     def post_json(
-        self, path: str, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None
+        self,
+        path: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str] | None = None,
+        *,
+        source: str = "127.0.0.1",
     ) -> Answer:
-        """A same-origin JSON POST, as the app's own pages send it."""
+        """A same-origin JSON POST from ``source``, as the app's own pages send it."""
         return self.request(
             "POST",
             path,
+            source=source,
             body=json.dumps(payload).encode(),
             headers={
                 "Content-Type": "application/json",

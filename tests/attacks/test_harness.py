@@ -10,3 +10,12 @@ def test_the_server_under_attack_is_a_real_livescreen_dev_on_loopback(dev: DevPr
     assert answer.status == 200
     assert dev.host == "127.0.0.1"
     assert dev.host_sign_in().status == 200
+
+
+def test_each_loopback_address_is_a_different_client(dev: DevProcess) -> None:
+    # the server sees the attacker's address, not the host's: a wrong password from there
+    # is counted against that address only (the per-address throttle already existed)
+    from dev_process import ATTACKER_ADDRESS
+
+    wrong = dev.post_json("/host_token", {"password": "wrong"}, source=ATTACKER_ADDRESS)
+    assert wrong.status == 401
