@@ -45,6 +45,7 @@ DEFAULTS: dict[str, str | None] = {
     "RECORDING": "on",
     "RECORDINGS_PUBLIC": "false",
     "MAX_RECORDING_MB": "500",
+    "MAX_RECORDINGS_TOTAL_MB": "2048",
     "RECORDINGS_DIR": "recordings",
     "RECORDINGS_BUCKET": None,
     "RECORDINGS_URL": "/recordings",

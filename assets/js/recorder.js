@@ -13,7 +13,8 @@ const MIME_TYPES = [
 const TIMESLICE_MS = 1000;
 const DEFAULT_CHUNK_BYTES = 512 * 1024;
 // after a network error or a 5xx/429, the waits before each new try; then the recording stops
-// (not after a 507: the server could not write the recording, and says why)
+// (not after a 507: the server could not write the recording, or its folder is full
+// (MAX_RECORDINGS_TOTAL_MB), and says why)
 const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 4000, 4000];
 const STOP_TIMEOUT_MS = 5000;
 const FLUSH_TIMEOUT_MS = 15_000;
@@ -47,7 +48,8 @@ async function refusal(response) {
 
 // Start recording `stream`; uploads go to `upload` with the host `token`.
 // onStatus({ state, message }): state is 'recording', 'stopped', 'limit' (MAX_RECORDING_MB was
-// reached), 'refused' (the server said no, or could not write it: 507), 'failed' (unreachable, or the browser gave up) or
+// reached), 'refused' (the server said no, or could not write it, or the recordings folder is full:
+// 507), 'failed' (unreachable, or the browser gave up) or
 // 'unsupported'. The stream itself goes on whatever happens to its recording.
 export function startRecording({ stream, upload, token, chunkBytes = DEFAULT_CHUNK_BYTES, onStatus = () => {} }) {
   const mimeType = recordingMimeType();

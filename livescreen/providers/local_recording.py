@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from livescreen.providers.local_hub import HUB, Hub, Room
 from livescreen.recordings.local_files import (
+    FolderFullError,
     OffsetMismatchError,
     RecordingFolder,
     RecordingLimitError,
@@ -53,12 +54,21 @@ class LocalRecordings:
         hub.add_end_listener(self._room_ended)
 
     def append(
-        self, room: Room, folder: RecordingFolder, offset: int, data: bytes, *, max_bytes: int
+        self,
+        room: Room,
+        folder: RecordingFolder,
+        offset: int,
+        data: bytes,
+        *,
+        max_bytes: int,
+        max_total_bytes: int | None = None,
     ) -> tuple[str, int]:
         """Add the host's next chunk to ``room``'s recording; ``(recording id, new size)``.
 
         Raises ``StreamNotLiveError``, or ``local_files``' ``OffsetMismatchError``,
-        ``RecordingLimitError`` and ``RecordingNotFoundError`` (the recording was deleted).
+        ``RecordingLimitError``, ``FolderFullError`` (the folder has no room under
+        ``max_total_bytes``: what the recording holds stays, and a recording that would begin
+        with the refused chunk is not made) and ``RecordingNotFoundError`` (it was deleted).
         """
         with self._lock:
             # The hub marks a room ended before it tells us, under our lock: no chunk lands
@@ -73,12 +83,29 @@ class LocalRecordings:
                 if len(data) > max_bytes:  # refused before a file is made for it
                     raise RecordingLimitError.of(max_bytes)
                 began = self.wall_clock() - (now - room.started_at)
-                recording_id = folder.create(title=room.name, room=room.name, started_at=began)
+                recording_id = folder.create(
+                    title=room.name,
+                    room=room.name,
+                    started_at=began,
+                    first_piece=len(data),
+                    max_total_bytes=max_total_bytes,
+                )
                 active = _Active(recording_id, folder, room.started_at, now)
                 self._active[room.name] = active
-            size = active.folder.append(
-                active.id, offset, data, max_bytes=max_bytes, duration=now - active.started_at
-            )
+            try:
+                size = active.folder.append(
+                    active.id,
+                    offset,
+                    data,
+                    max_bytes=max_bytes,
+                    duration=now - active.started_at,
+                    max_total_bytes=max_total_bytes,
+                )
+            except FolderFullError:
+                if offset == 0:  # its first chunk: an empty recording is no recording
+                    self._active.pop(room.name, None)
+                    active.folder.delete(active.id)
+                raise
             active.last_chunk_at = now
             return active.id, size
 

@@ -2,17 +2,23 @@
 
 ``POST /recording/upload?offset=<bytes already sent>`` (header ``X-Host-Token``, body: bytes)
     The host's next piece of its recording (webm, at most ``CHUNK_BYTES``); answers
-    ``{"id", "size"}``. 401 without a valid host token (a viewer's token is not one), 403 when the
-    room is not live or ``RECORDING=off``, 409 for an offset that does not continue the file,
-    413 beyond ``MAX_RECORDING_MB`` megabytes of 1,000,000 bytes (the file keeps what it had),
-    410 when the recording was deleted, 507 when ``RECORDINGS_DIR`` cannot be written (missing
-    permission, not a folder, disk full: the error says which, and it is logged). A repeated
-    upload (its answer was lost) is accepted without writing twice.
+    ``{"id", "size"}``. The host token is taken from the header only: one in the address
+    (``?token=``, or a password or session there) is a 400 before anything else, its value
+    unread, since addresses land in logs and history. 401 without a valid host token (a
+    viewer's token is not one), 403 when the room is not live or ``RECORDING=off``, 409 for an
+    offset that does not continue the file, 413 beyond ``MAX_RECORDING_MB`` megabytes of
+    1,000,000 bytes (the file keeps what it had), 410 when the recording was deleted, 507 when
+    ``RECORDINGS_DIR`` cannot be written (missing permission, not a folder, disk full: the error
+    says which, and it is logged) or when the piece would take the folder beyond
+    ``MAX_RECORDINGS_TOTAL_MB`` (the recordings keep what they had; the error says how full the
+    folder is and what to do). A repeated upload (its answer was lost) is accepted without
+    writing twice.
 ``GET|HEAD /recording/files/<id>.webm``
     The recording, for playback; one ``Range: bytes=...`` is answered 206 (at most
     ``MAX_RANGE_BYTES`` at a time), so that a ``<video>`` can seek. Without one (or with one
     that is not a single byte range) the whole file is answered 200, read from the disk as it
-    is sent; ``HEAD`` reads none of it. 404 for anything else.
+    is sent; ``HEAD`` reads none of it. 404 for anything else, a ``<id>.webm`` that is a
+    symbolic link or not a plain file included (it is never opened through a link).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from livescreen.config import Settings
 from livescreen.providers.local_hub import HUB, Hub
@@ -33,6 +40,7 @@ from livescreen.recordings import RecordingNotFoundError, recording_enabled
 from livescreen.recordings.local_files import (
     MEDIA_SUFFIX,
     MEGABYTE,
+    FolderFullError,
     OffsetMismatchError,
     RecordingLimitError,
     is_disk_full,
@@ -58,6 +66,8 @@ CHUNK_BYTES = 512 * 1024
 MAX_RANGE_BYTES = 8 * 1024 * 1024
 _OFFSET = re.compile(r"[0-9]{1,15}")
 _RANGE = re.compile(r"bytes=([0-9]{0,15})-([0-9]{0,15})")
+#: Query parameters that would carry a secret in the address: refused, their value unread.
+SECRET_QUERY_NAMES = frozenset({"token", "host_token", "password", "session"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,10 @@ def handle(
 def _upload(
     context: _Context, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
 ) -> Response:
+    if any(name.lower() in SECRET_QUERY_NAMES for name in query):
+        raise RelayError(
+            400, "Never put the host token in the address: send it in the X-Host-Token header"
+        )
     token = headers.get(TOKEN_HEADER, "")
     if not token:
         raise RelayError(401, "Missing host token: send it in the X-Host-Token header")
@@ -122,10 +136,16 @@ def _upload(
     if len(body) > CHUNK_BYTES:
         raise RelayError(413, f"One upload may carry at most {CHUNK_BYTES} bytes: split it")
     max_bytes = context.settings.get_int("MAX_RECORDING_MB", minimum=1) * MEGABYTE
+    max_total_bytes = context.settings.get_int("MAX_RECORDINGS_TOTAL_MB", minimum=1) * MEGABYTE
     folder = recordings_folder(context.settings)
     try:
         recording_id, size = context.recordings.append(
-            room, folder, int(raw_offset), body, max_bytes=max_bytes
+            room,
+            folder,
+            int(raw_offset),
+            body,
+            max_bytes=max_bytes,
+            max_total_bytes=max_total_bytes,
         )
     except StreamNotLiveError:
         raise RelayError(403, "The stream is not live: only a live stream is recorded") from None
@@ -133,6 +153,15 @@ def _upload(
         raise RelayError(409, str(exc)) from None
     except RecordingLimitError as exc:
         raise RelayError(413, str(exc)) from None
+    except FolderFullError as exc:
+        logger.warning(
+            "RECORDINGS_DIR=%s is full: %s of %s bytes (MAX_RECORDINGS_TOTAL_MB); "
+            "a recording stopped",
+            context.settings.get("RECORDINGS_DIR") or "",
+            exc.used,
+            exc.max_total_bytes,
+        )
+        raise RelayError(507, str(exc)) from None
     except RecordingNotFoundError:
         raise RelayError(
             410, "This stream's recording was deleted: the rest is not recorded"
@@ -158,29 +187,35 @@ def _file(context: _Context, method: str, name: str, headers: Mapping[str, str])
     not_found = RelayError(404, "No such recording")
     if not name.endswith(MEDIA_SUFFIX):
         raise not_found
+    recording_id = name[: -len(MEDIA_SUFFIX)]
+    media: BinaryIO | None = None
     try:
-        path = recordings_folder(context.settings).media_path(name[: -len(MEDIA_SUFFIX)])
-        size = path.stat().st_size
+        folder = recordings_folder(context.settings)
+        if method == "HEAD":
+            size = folder.media_size(recording_id)
+        else:  # the open file is still read if it is deleted meanwhile
+            media, size = folder.open_media(recording_id)
     except (RecordingNotFoundError, OSError):
         raise not_found from None
-    out = {"Content-Type": "video/webm", "Accept-Ranges": "bytes", "Cache-Control": "no-cache"}
-    wanted = _byte_range(headers.get("range"), size)
-    start, end = wanted if wanted is not None else (0, size - 1)
-    length = max(0, end - start + 1)
-    if wanted is not None:
-        out["Content-Range"] = f"bytes {start}-{end}/{size}"
-    status = 200 if wanted is None else 206
-    if method == "HEAD" or length == 0:
-        return status, out, FileBody(None, length)
     try:
-        media = path.open("rb")  # the open file is still read if it is deleted meanwhile
-    except OSError:  # deleted meanwhile
-        raise not_found from None
-    try:
+        out = {"Content-Type": "video/webm", "Accept-Ranges": "bytes", "Cache-Control": "no-cache"}
+        wanted = _byte_range(headers.get("range"), size)
+        start, end = wanted if wanted is not None else (0, size - 1)
+        length = max(0, end - start + 1)
+        if wanted is not None:
+            out["Content-Range"] = f"bytes {start}-{end}/{size}"
+        status = 200 if wanted is None else 206
+        if media is None or length == 0:
+            if media is not None:
+                media.close()
+            return status, out, FileBody(None, length)
         media.seek(start)
-    except OSError:
-        media.close()
-        raise not_found from None
+    except BaseException as exc:
+        if media is not None:
+            media.close()
+        if isinstance(exc, OSError):
+            raise not_found from None
+        raise
     return status, out, FileBody(media, length)
 
 

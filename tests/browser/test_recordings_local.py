@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from datetime import time as time_of_day
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from page_world import PageWorld, WorldClock, date_time_text, plain_spaces
 from recordings_pages import RecordingsPage
 
 from livescreen.providers import clear_provider_cache
+from livescreen.recordings.local_files import RecordingFolder
 
 #: How long the main test records: long enough that the player's time can advance by a second
 #: well before the end, however long the page takes to learn the duration.
@@ -171,6 +173,32 @@ def test_a_server_that_cannot_write_the_recording_stops_it_at_once_and_says_why(
     assert len(tries) == 1
     assert host.page.locator("#recordingBadge").is_hidden()
     assert host.page.evaluate("() => document.body.dataset.state") == "live"
+
+
+def test_a_full_recordings_folder_stops_the_recording_and_tells_the_host_what_to_do(
+    server: Any, open_page: Any
+) -> None:
+    # GIVEN MAX_RECORDINGS_TOTAL_MB=1 and an old recording that takes nearly all of it
+    server.settings = server.settings.with_values(MAX_RECORDINGS_TOTAL_MB="1")
+    folder = RecordingFolder(Path(server.settings["RECORDINGS_DIR"]))
+    old = folder.create(title="old", room="old", started_at=0.0)
+    folder.append(old, 0, b"x" * 999_000, max_bytes=10**9, duration=1.0)
+    host = HostPage(open_page(), server.url).open()
+
+    # WHEN the host goes live and the first piece is uploaded
+    host.go_live(PASSWORD)
+    alert = host.page.locator("#recordingAlert")
+    alert.wait_for()
+
+    # THEN the host reads why the recording stopped and what to do; the stream goes on, and
+    # the old recording is whole
+    assert alert.inner_text() == (
+        "Recording stopped: The recordings folder is full (1 MB of 1 MB): delete old recordings "
+        "(livescreen recordings delete ID) or raise MAX_RECORDINGS_TOTAL_MB. The stream goes on."
+    )
+    assert host.page.evaluate("() => document.body.dataset.state") == "live"
+    assert folder.ids() == [old]
+    assert folder.media_path(old).read_bytes() == b"x" * 999_000
 
 
 def test_the_host_page_always_links_to_the_recordings_in_a_new_tab(

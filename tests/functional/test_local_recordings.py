@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from devserver_support import fresh_state
@@ -257,9 +257,8 @@ def test_a_full_disk_is_a_507_and_the_file_keeps_what_it_had(
     first = webm_bytes(500)
     recording_id = dev.upload(grant["token"], 0, first).json()["id"]
 
-    def half_then_full(path: Path, data: bytes) -> None:
-        with path.open("ab") as media:
-            media.write(data[: len(data) // 2])
+    def half_then_full(media: BinaryIO, data: bytes) -> None:
+        media.write(data[: len(data) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patch:
@@ -273,6 +272,112 @@ def test_a_full_disk_is_a_507_and_the_file_keeps_what_it_had(
     assert media.read_bytes() == first
     # AND once there is room again, the same piece continues the file
     assert dev.upload(grant["token"], 500, webm_bytes(300, seed=5)).json()["size"] == 800
+
+
+def folder_bytes(dev: Dev) -> int:
+    """What the files in the recordings folder add up to."""
+    return sum(path.lstat().st_size for path in dev.folder.iterdir())
+
+
+def upload_until_refused(dev: Dev, token: str, piece: int) -> tuple[int, Reply]:
+    """Upload ``piece``-byte pieces until one is refused: what was accepted, and the refusal."""
+    offset = 0
+    for seed in range(100):
+        reply = dev.upload(token, offset, webm_bytes(piece, seed=seed))
+        if reply.status != 200:
+            return offset, reply
+        offset += piece
+    raise AssertionError("no upload was refused")
+
+
+def test_the_recordings_folder_is_capped_by_max_recordings_total_mb(
+    dev: Dev, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN MAX_RECORDING_MB=1 per stream, MAX_RECORDINGS_TOTAL_MB=2 for the folder, and a
+    # first stream recorded up to its own limit
+    dev.use(MAX_RECORDINGS_TOTAL_MB="2")
+    first = dev.go_live()
+    kept, limit = upload_until_refused(dev, first["token"], 250_000)
+    assert (kept, limit.status) == (MB, 413)
+    dev.stop(first)
+
+    # WHEN a second stream records until it is refused
+    second = dev.go_live()
+    with caplog.at_level(logging.WARNING, logger="livescreen.recordings"):
+        accepted, refusal = upload_until_refused(dev, second["token"], 250_000)
+
+    # THEN it is stopped before the folder passes 2 MB, with a 507 that says why and what to do
+    assert accepted == 750_000
+    used = folder_bytes(dev)
+    assert used <= 2 * MB
+    assert (refusal.status, refusal.json()) == (
+        507,
+        {
+            "error": f"The recordings folder is full ({used / MB:.1f} MB of 2 MB): delete old "
+            "recordings (livescreen recordings delete ID) or raise MAX_RECORDINGS_TOTAL_MB"
+        },
+    )
+    assert any("MAX_RECORDINGS_TOTAL_MB" in record.getMessage() for record in caplog.records)
+    # AND the stream itself goes on
+    assert dev.post("/audience_token", {}).json()["token"] is not None
+
+    # WHEN the host stops and goes live again
+    dev.stop(second)
+    third = dev.go_live()
+    refused_again = dev.upload(third["token"], 0, webm_bytes(250_000))
+
+    # THEN the new stream is not recorded (no file is made for it), and both recordings keep
+    # every byte that was accepted
+    assert refused_again.status == 507
+    listed = {item["sizeBytes"]: item for item in dev.recordings()}
+    assert sorted(listed) == [750_000, MB]
+    assert {item["status"] for item in listed.values()} == {"ready"}
+    assert len(dev.files()) == 4
+    second_file = dev.folder / f"{listed[750_000]['id']}.webm"
+    assert second_file.read_bytes() == b"".join(webm_bytes(250_000, seed=n) for n in range(3))
+
+
+def test_deleting_a_recording_makes_room_in_a_full_folder(dev: Dev) -> None:
+    # GIVEN a folder capped at 1 MB that a first recording filled
+    dev.use(MAX_RECORDINGS_TOTAL_MB="1")
+    first = dev.go_live()
+    upload_until_refused(dev, first["token"], 250_000)
+    dev.stop(first)
+    grant = dev.go_live()
+    assert dev.upload(grant["token"], 0, webm_bytes(250_000)).status == 507
+
+    # WHEN the host deletes the old recording (as `livescreen recordings delete ID` does)
+    [old] = dev.recordings()
+    local_files.recordings_folder(dev.server.settings).delete(old["id"])
+
+    # THEN the stream's recording begins
+    assert dev.upload(grant["token"], 0, webm_bytes(250_000)).json()["size"] == 250_000
+
+
+@pytest.mark.parametrize("name", ["token", "Token", "host_token", "password", "session"])
+def test_a_secret_in_the_upload_address_is_a_400_whatever_its_value(dev: Dev, name: str) -> None:
+    # GIVEN a live host
+    grant = dev.go_live()
+    headers = {"Content-Type": "application/octet-stream"}
+
+    # WHEN an upload carries a token (the right one, or any) in its address, with or without
+    # the header
+    answers = [
+        dev.request("POST", f"{UPLOAD}?offset=0&{name}={value}", b"data", sent)
+        for value in (grant["token"], "anything")
+        for sent in (headers, {**headers, "X-Host-Token": grant["token"]})
+    ]
+
+    # THEN each one is refused, saying where the token goes, and nothing is written
+    for reply in answers:
+        assert (reply.status, reply.json()) == (
+            400,
+            {
+                "error": "Never put the host token in the address: "
+                "send it in the X-Host-Token header"
+            },
+        )
+    assert dev.files() == []
 
 
 def test_one_upload_over_512_kib_is_refused(dev: Dev) -> None:
@@ -525,6 +630,33 @@ def test_the_sidecar_of_a_recording_is_not_served(recorded: tuple[Dev, str, byte
     reply = dev.request("GET", path.replace(".webm", ".json"))
 
     assert reply.status == 404
+
+
+def test_a_recording_file_that_is_a_link_is_not_served_or_listed(
+    recorded: tuple[Dev, str, bytes], tmp_path: Path
+) -> None:
+    # GIVEN a <id>.webm in the recordings folder linked to the app's settings, beside a sidecar
+    dev, real_path, data = recorded
+    secret = tmp_path / ".env"
+    secret.write_text(f"HOST_PASSWORD={PASSWORD}\n")
+    linked = "ab" * 16
+    (dev.folder / f"{linked}.webm").symlink_to(secret)
+    sidecar = {"title": "t", "room": "r", "startedAt": 1.0, "duration": 1.0, "complete": True}
+    (dev.folder / f"{linked}.json").write_text(json.dumps({**sidecar, "size": 10}))
+
+    # WHEN it is asked for whole, by range and with HEAD
+    answers = [
+        dev.request("GET", f"{FILES}/{linked}.webm"),
+        dev.request("GET", f"{FILES}/{linked}.webm", headers={"Range": "bytes=0-"}),
+        dev.request("HEAD", f"{FILES}/{linked}.webm"),
+    ]
+
+    # THEN each is a 404 that carries nothing of the file, and the list does not show it
+    assert [answer.status for answer in answers] == [404, 404, 404]
+    assert all(PASSWORD.encode() not in answer.body for answer in answers)
+    assert [item["id"] for item in dev.recordings()] == [real_path.rsplit("/", 1)[1][:32]]
+    # AND the real recording beside it still plays
+    assert dev.request("GET", real_path).body == data
 
 
 def test_other_methods_on_a_recording_are_405(recorded: tuple[Dev, str, bytes]) -> None:
