@@ -3,7 +3,7 @@
 // The chat beside it joins as the host (who can delete messages and disconnect people) once the
 // password has given a host session, and stays open when the stream stops.
 
-import { loadProvider, postJSON } from './js/api.js';
+import { loadProvider, postJSON, rememberHostDevice, withHostDevice } from './js/api.js';
 import { captureMedia } from './js/capture.js';
 import { mountChat } from './js/chat/panel.js';
 
@@ -109,7 +109,8 @@ async function start(password) {
     if (attempt.cancelled) throw new Cancelled();
   };
   try {
-    const grant = await postJSON('/host_token', { password });
+    const grant = await postJSON('/host_token', withHostDevice({ password }));
+    rememberHostDevice(grant);
     attempt.session = grant.session;
     chat.setHostSession(grant.session);
     check();

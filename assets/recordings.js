@@ -3,7 +3,7 @@
 // memory (never stored), so that a refresh can ask again. HLS recordings (ivs) play with the
 // browser's own HLS (Safari) or the vendored hls.js; webm and mp4 play in the <video> itself.
 
-import { postJSON } from './js/api.js';
+import { postJSON, withHostDevice } from './js/api.js';
 import { loadScript } from './js/load-script.js';
 
 // while a recording is still being written, the list is asked again this often
@@ -146,7 +146,7 @@ async function load() {
   loading = true;
   clearTimeout(refreshTimer);
   try {
-    const data = await postJSON('/recordings', password ? { password } : {});
+    const data = await postJSON('/recordings', password ? withHostDevice({ password }) : {});
     showError('');
     render(data);
   } catch (error) {

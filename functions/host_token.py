@@ -1,4 +1,10 @@
-"""POST /host_token {"password"} -> a room, the host's media token and a signed host session."""
+"""POST /host_token {"password", "device"?} -> a room, a host media token, a host session.
+
+The answer's ``device`` is a token the host page keeps and sends back with its next password: a
+browser that has signed in before is throttled on its own, so others' wrong guesses from the
+same address (a shared NAT, a CloudFront edge) cannot lock the host out. JSON bodies only; a
+request from another site is a 403 before the password is looked at (``endpoints``).
+"""
 
 from livescreen import host_session
 from livescreen.endpoints import provider_of, require_host_password
@@ -7,7 +13,7 @@ METHODS = ("POST",)
 
 
 def handler(context, event, callback):
-    require_host_password(context, event)
+    device = require_host_password(context, event)
     provider = provider_of(context)
     grant = provider.create_host_grant()
     ttl = context.settings.get_int("HOST_SESSION_TTL", minimum=60, maximum=86400)
@@ -24,5 +30,6 @@ def handler(context, event, callback):
             "identity": context.settings["HOST_IDENTITY"],
             "session": session,
             "sessionExpiresAt": claims.expires_at,
+            "device": device,
         },
     )

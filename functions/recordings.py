@@ -2,8 +2,9 @@
 
 Who may list them: anyone with ``RECORDINGS_PUBLIC=true``; otherwise only the host, with the
 host session (``X-Host-Session`` header or ``session`` field) or the host password
-(``POST {"password"}`` only: a password in a GET's address is a 400, so it never lands in
-logs or history, and guesses meet the POST route's low throttle). The answer:
+(``POST {"password", "device"?}`` with a JSON body only, throttled like ``/host_token``; a
+password or session in the address is a 400 from the runtime, so it never lands in logs or
+history, and guesses meet the POST route's low throttle). The answer:
 ``{"provider", "recording": true|false, "public": true|false, "recordings": [{id, title,
 startedAt, duration, playbackUrl, format, status, sizeBytes}]}``.
 """
@@ -26,9 +27,8 @@ def handler(context, event, callback):
     if not public:
         if event.get("password") not in (None, ""):
             if event["request"].get("method") != "POST":
-                raise BadRequestError(
-                    "Send the host password in the body of a POST, never in the address"
-                )
+                # GET /recordings has the public list's higher route throttle on AWS
+                raise BadRequestError("Send the host password in the JSON body of a POST")
             require_host_password(context, event)
         elif event.get("session") not in (None, "") or headers_of(event).get(SESSION_HEADER):
             require_host_session(context, event)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from livescreen import config, log_redaction
+from livescreen import config, log_redaction, password_guard
 
 #: Subcommands contributed by their own modules: each exposes ``register(subparsers)``.
 SUBCOMMAND_MODULES = (
@@ -40,6 +40,19 @@ def ensure_local_secrets(env_file: Path, out: object = sys.stdout) -> list[str]:
         env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         os.chmod(env_file, 0o600)
     return list(generated)
+
+
+def weak_password_advice(env_file: Path) -> str:
+    """Where to change a HOST_PASSWORD that ``livescreen dev`` refused, and how."""
+    if os.environ.get("HOST_PASSWORD"):
+        return (
+            "Change the HOST_PASSWORD environment variable (it wins over "
+            f"{env_file}), or unset it to use the one in {env_file}."
+        )
+    return (
+        f"Change the HOST_PASSWORD= line in {env_file}, or delete that line to have a strong "
+        "one generated on the next start."
+    )
 
 
 def recording_note(settings: config.Settings) -> str:
@@ -72,6 +85,10 @@ def run_dev(args: argparse.Namespace) -> int:
         settings.check()
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    weak = password_guard.weak_password_reason(settings["HOST_PASSWORD"])
+    if weak:
+        print(f"error: {weak}.\n{weak_password_advice(env_file)}", file=sys.stderr)
         return 2
     log_redaction.secret_filter.remember(settings)
     try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from livescreen import password_guard
 from livescreen.config import (
     MIN_SESSION_SECRET_LENGTH,
     PROVIDER_REQUIREMENTS,
@@ -168,6 +169,7 @@ def configure(
             if key not in present and key not in to_write and key not in generated_keys:
                 value = prompt(key).strip()
                 if value:
+                    check_values({key: value})
                     to_write[key] = value
 
     known = present | set(to_write)
@@ -202,7 +204,12 @@ _KEPT_WHEN_STORED = frozenset({"HOST_SESSION_SECRET", "IVS_PRIVATE_KEY", "IVS_PU
 
 
 def check_values(values: dict[str, str]) -> None:
-    """Refuse, before anything is written, values the functions could never use."""
+    """Refuse, before anything is written, values the functions could never use (or a host
+    password too short to resist guessing)."""
+    password = values.get("HOST_PASSWORD")
+    reason = password_guard.weak_password_reason(password) if password is not None else None
+    if reason:
+        raise ConfigError(f"{reason}: nothing was changed")
     secret = values.get("HOST_SESSION_SECRET")
     if secret is not None and len(secret) < MIN_SESSION_SECRET_LENGTH:
         raise ConfigError(

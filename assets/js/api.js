@@ -51,6 +51,30 @@ export async function postJSON(path, body = {}, { signal } = {}) {
   return data;
 }
 
+// The device token /host_token hands the browser that signed in: sent back with the password,
+// it gives this browser a throttle of its own, so others' wrong guesses from the same address
+// cannot lock the host out. Kept in this site's localStorage (it is not a credential).
+const DEVICE_KEY = 'livescreen.hostDevice';
+
+export function withHostDevice(body) {
+  let device = null;
+  try {
+    device = window.localStorage.getItem(DEVICE_KEY);
+  } catch {
+    // storage disabled: sign in with the address's throttle
+  }
+  return device ? { ...body, device } : body;
+}
+
+export function rememberHostDevice(answer) {
+  if (!answer || typeof answer.device !== 'string' || !answer.device) return;
+  try {
+    window.localStorage.setItem(DEVICE_KEY, answer.device);
+  } catch {
+    // storage disabled or full: the next sign-in uses the address's throttle
+  }
+}
+
 // The browser module of the provider named by a token response (only ever /js/providers/*.js).
 export async function loadProvider(tokenResponse) {
   const name = tokenResponse && tokenResponse.provider;

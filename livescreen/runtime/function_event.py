@@ -1,4 +1,9 @@
-"""The Twilio Functions ``event``: query parameters merged with the body (body wins)."""
+"""The Twilio Functions ``event``: query parameters merged with the body (body wins).
+
+The host's secrets are never taken from the query string: an address ends up in browser
+history, proxy and access logs and ``Referer`` headers. ``refuse_secrets_in_query`` answers
+400 for any function request whose address names one, before anything reads its value.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,26 @@ from livescreen.runtime.request import HttpRequest
 
 #: Larger bodies are refused before parsing; every endpoint takes a few small fields.
 MAX_BODY_BYTES = 64 * 1024
+
+_SESSION_IN_ADDRESS = (
+    "Send the host session in the X-Host-Session header or the request body, never in the address"
+)
+#: Fields that carry a host secret, with what to say when one is found in the query string.
+SECRETS_NEVER_IN_ADDRESS: dict[str, str] = {
+    "password": "Send the host password in the JSON body of a POST, never in the address",
+    "session": _SESSION_IN_ADDRESS,
+    "x-host-session": _SESSION_IN_ADDRESS,
+    "device": "Send the device token in the request body, never in the address",
+}
+
+
+def refuse_secrets_in_query(request: HttpRequest) -> None:
+    """400 when the query string names a host secret (in any letter case); the value is never
+    read, so a right one is refused exactly like a wrong one."""
+    for key, _ in request.query:
+        message = SECRETS_NEVER_IN_ADDRESS.get(key.strip().lower())
+        if message is not None:
+            raise BadRequestError(message)
 
 
 def _collect(pairs: list[tuple[str, str]]) -> dict[str, Any]:

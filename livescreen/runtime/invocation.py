@@ -5,6 +5,11 @@
 goes to the log, never to the client). The first call wins; a second is logged and ignored.
 A handler that returns without calling back is a 500. ``HttpError`` and ``ProviderError``
 raised by a handler become their own status with ``{"error": message}``.
+
+Before anything else, a request whose query string names a host secret (``password``,
+``session``...) is a 400 (``function_event.refuse_secrets_in_query``). Every answer that does
+not set its own ``Cache-Control`` gets ``no-store``: answers carry tokens and sessions, or
+per-request state, that no cache should keep.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from livescreen.config import ConfigError, Settings
 from livescreen.providers.base import ProviderError
 from livescreen.runtime.context import FunctionContext
 from livescreen.runtime.errors import HttpError, MethodNotAllowedError, UnauthorizedError
-from livescreen.runtime.function_event import build_event
+from livescreen.runtime.function_event import build_event, refuse_secrets_in_query
 from livescreen.runtime.loader import FunctionSpec
 from livescreen.runtime.request import HttpRequest
 from livescreen.runtime.response import Response
@@ -29,6 +34,7 @@ from livescreen.runtime.response import Response
 logger = logging.getLogger("livescreen.runtime")
 
 GENERIC_ERROR = "Internal server error"
+NO_STORE = "no-store"
 
 
 @dataclass
@@ -99,6 +105,16 @@ def _signature_is_valid(spec: FunctionSpec, request: HttpRequest, settings: Sett
 
 def run_function(spec: FunctionSpec, request: HttpRequest, settings: Settings) -> HttpResult:
     """Answer ``request`` with the function ``spec``; never raises."""
+    result = _answer(spec, request, settings)
+    result.headers.setdefault("cache-control", [NO_STORE])
+    return result
+
+
+def _answer(spec: FunctionSpec, request: HttpRequest, settings: Settings) -> HttpResult:
+    try:
+        refuse_secrets_in_query(request)
+    except HttpError as exc:
+        return error_result(exc.status_code, exc.message, exc.headers)
     allow = ", ".join([*spec.methods, "OPTIONS"])
     if request.method == "OPTIONS":
         return HttpResult(204, {"allow": [allow]})

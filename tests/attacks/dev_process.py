@@ -212,3 +212,132 @@ class DevProcess:
     def host_sign_in(self) -> Answer:
         """What the host page does first: ``POST /host_token`` with the password."""
         return self.post_json("/host_token", {"password": self.password})
+
+
+def failed_start(folder: Path, *, timeout: float = 30.0, **settings: str) -> tuple[int, str]:
+    """Run ``livescreen dev`` with ``folder/.env`` written as ``DevProcess.start`` writes it, for
+    a start that must be refused: its exit status and everything it printed. A server that
+    starts instead is stopped, and the status is then 0."""
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {
+        "STREAM_PROVIDER": "local",
+        "CHAT_PROVIDER": "local",
+        "HOST_PASSWORD": PASSWORD,
+        "HOST_SESSION_SECRET": SESSION_SECRET,
+        "RECORDING": "off",
+        **settings,
+    }
+    (folder / ".env").write_text(
+        "".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}
+    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    cli = Path(sys.executable).with_name("livescreen")
+    command = [str(cli), "dev", "--host", "127.0.0.1", "--port", str(_free_port())]
+    process = subprocess.Popen(
+        command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=10)
+        return 0, output
+    return process.returncode, output
+
+
+# -- the chat, as its pages use it -----------------------------------------------------------------
+
+
+def chat_token(
+    dev: DevProcess, name: str | None = None, *, source: str, session: str | None = None
+) -> Answer:
+    """``POST /chat_token`` from ``source``: a viewer's (``name``) or, with ``session``, the
+    host's."""
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    if session is not None:
+        body["session"] = session
+    return dev.post_json("/chat_token", body, source=source)
+
+
+def chat_send(dev: DevProcess, token: str, text: str, *, source: str) -> Answer:
+    """``POST /chat/send``: one message, as the chat panel sends it."""
+    return dev.post_json("/chat/send", {"token": token, "text": text}, source=source)
+
+
+class ChatConnection:
+    """One chatter's open chat connection (``open_chat``): ``status`` 200 once the server took
+    it, else the status it refused it with (401, 403, 429) and its ``error``."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        connection: Any = None,
+        stack: Any = None,
+    ) -> None:
+        self.status = status
+        self.error = error
+        self._connection = connection
+        self._stack = stack
+
+    def next_event(self, timeout: float = 10.0) -> tuple[str, Any]:
+        """The next chat event ``(name, data)``, keep-alives skipped; ``TimeoutError`` after
+        ``timeout`` seconds of nothing."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no chat event")
+            message = json.loads(self._connection.recv(timeout=left))
+            if message.get("channel") == "chat":
+                return message["event"], message.get("data")
+
+    def close(self) -> None:
+        if self._stack is not None:
+            self._stack.close()
+        self._connection = self._stack = None
+
+
+def open_chat(dev: DevProcess, token: str, source: str) -> ChatConnection:
+    """Open the chat's event connection for ``token`` from ``source`` as the page does, and wait
+    (10 s at most) until the server has taken it or refused it.
+
+    The page's transport is its WebSocket (``/socket``, channel ``chat``): a subscription is
+    taken (``subscribed``) or refused (``error`` ``{status, error}``). The one place the attack
+    suite opens a chat connection: change it here if the transport changes.
+    """
+    import contextlib
+
+    from websockets.sync.client import connect
+    from websockets.typing import Origin
+
+    sock = socket.create_connection((dev.host, dev.port), timeout=10, source_address=(source, 0))
+    sock.settimeout(None)  # the connection waits for events as long as it is open
+    stack = contextlib.ExitStack()
+    connection = stack.enter_context(
+        connect(
+            f"ws://localhost:{dev.port}/socket",
+            sock=sock,
+            origin=Origin(dev.origin),
+            open_timeout=10,
+            compression=None,
+            proxy=None,
+        )
+    )
+    connection.send(json.dumps({"type": "subscribe", "channel": "chat", "token": token}))
+    opened = ChatConnection(200, "", connection, stack)
+    try:
+        event, data = opened.next_event()
+    except BaseException:
+        opened.close()
+        raise
+    if event == "subscribed":
+        return opened
+    opened.close()
+    if event != "error":
+        raise AssertionError(f"the chat answered {event} {data} before subscribing")
+    return ChatConnection(int(data["status"]), str(data["error"]))

@@ -273,3 +273,17 @@ def test_an_async_handler_is_awaited_even_when_an_event_loop_is_already_running(
     result = results[0]
     assert result.status == 200
     assert json.loads(result.body) == {"awaited": True}
+
+
+def test_every_answer_is_no_store_unless_the_function_says_otherwise() -> None:
+    plain = run(lambda context, event, callback: callback(None, {"token": "t"}))
+    failed = run(lambda context, event, callback: callback("boom"))
+    own = run(
+        lambda context, event, callback: callback(
+            None, Response("cached", headers={"Cache-Control": "public, max-age=60"})
+        )
+    )
+
+    assert plain.header("cache-control") == "no-store"
+    assert failed.header("cache-control") == "no-store"
+    assert own.header("cache-control") == "public, max-age=60"

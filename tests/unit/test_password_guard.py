@@ -127,3 +127,61 @@ def test_a_flood_of_addresses_stays_within_the_default_bound(throttle: FailureTh
         throttle.record_failure(f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}")
 
     assert len(throttle._failures) == MAX_TRACKED_CLIENTS
+
+
+# -- device tokens and the password's strength --------------------------------------------------
+
+SECRET = "device-token-secret-0123456789abcdef0123456789"
+
+
+def test_a_device_token_names_its_device_until_it_expires() -> None:
+    token = password_guard.issue_device_token(secret=SECRET, device_id="abc", now=lambda: 1000.0)
+
+    assert password_guard.device_of(token, secret=SECRET, now=lambda: 1001.0) == "abc"
+    expiry = 1000.0 + password_guard.DEVICE_TTL_SECONDS
+    assert password_guard.device_of(token, secret=SECRET, now=lambda: expiry) is None
+
+
+def test_a_new_device_token_names_a_new_random_device() -> None:
+    first = password_guard.device_of(
+        password_guard.issue_device_token(secret=SECRET), secret=SECRET
+    )
+    second = password_guard.device_of(
+        password_guard.issue_device_token(secret=SECRET), secret=SECRET
+    )
+
+    assert first and second and first != second
+
+
+@pytest.mark.parametrize(
+    "token",
+    [None, "", 42, "no-dot", "a.b", "é.é", "x" * 600],
+    ids=["none", "empty", "number", "no-dot", "garbage", "non-ascii", "too-long"],
+)
+def test_anything_but_a_device_token_we_signed_names_no_device(token: object) -> None:
+    assert password_guard.device_of(token, secret=SECRET) is None
+
+
+def test_a_device_token_signed_with_another_secret_or_a_host_session_is_not_one() -> None:
+    from livescreen import host_session
+
+    other = password_guard.issue_device_token(secret="another-secret-0123456789abcdef0123")
+    session, _ = host_session.issue("room", secret=SECRET, ttl_seconds=60)
+
+    assert password_guard.device_of(other, secret=SECRET) is None
+    assert password_guard.device_of(session, secret=SECRET) is None
+    # nor is a device token a host session
+    with pytest.raises(host_session.InvalidSessionError):
+        host_session.verify(password_guard.issue_device_token(secret=SECRET), secret=SECRET)
+
+
+@pytest.mark.parametrize(
+    ("password", "weak"),
+    [("a", True), ("elevenchars", True), ("twelve chars", False), ("ÄÖÜäöüßÄÖÜäö", False)],
+)
+def test_a_host_password_shorter_than_twelve_characters_is_weak(password: str, weak: bool) -> None:
+    reason = password_guard.weak_password_reason(password)
+
+    assert (reason is not None) is weak
+    if reason:
+        assert f"only {len(password)} character" in reason and "at least 12" in reason
