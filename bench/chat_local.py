@@ -4,20 +4,20 @@ Starts the dev server exactly as a user runs it, in its own process
 (``.venv/bin/livescreen dev --port <free> --env-file <temp .env>`` with ``CHAT_PROVIDER=local``),
 then ``--chatters`` chatters (default 50) each:
 
-* get a token (``POST /chat_token {"name"}``) and keep ``GET /chat/events?token=`` open, as the
-  page's ``EventSource`` does;
-* once every stream is open, send one message a second (``POST /chat/send``, a new connection
+* get a token (``POST /chat_token {"name"}``) and keep a page's socket (``/socket``) subscribed
+  to the ``chat`` channel, as the page does;
+* once every chatter is subscribed, send one message a second (``POST /chat/send``, a new connection
   each, on a fixed schedule staggered across the chatters) for ``--seconds`` (default 30).
 
 A message's delivery latency is the time from just before its ``/chat/send`` request is written
-to its arrival on a chatter's event stream; the figure that matters, "delivered to the room", is
+to its arrival on a chatter's socket; the figure that matters, "delivered to the room", is
 the largest over every other chatter (the last one to see it). After the last send the run waits
 at most ``DRAIN_S`` for stragglers; a message that some chatter never sees counts as missing.
 
 Figures: messages sent, 429s (the per-sender limit is 5 at once then 1 a second, the room's 100 a
 second: 50 chatters at 1 a second stay under both) and other errors, deliveries expected / seen /
 missing / duplicated, latency p50 / p99 / max to the whole room and per delivery, the CPU use of
-the server and of this program (all chatters read their streams on one asyncio thread, so their
+the server and of this program (all chatters read their sockets on one asyncio thread, so their
 own work is part of the latency), the machine's load average (it may be shared: read the
 latency next to it), and one summary line to quote. All traffic is on 127.0.0.1; every loop is
 bounded.
@@ -43,7 +43,6 @@ from typing import Any
 
 from loopback import (
     HOST,
-    body_chunks,
     cpu_seconds,
     dechunk,
     encode_request,
@@ -54,6 +53,9 @@ from loopback import (
     start_dev_server,
     wait_ready,
 )
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_TIMEOUT_S = 20.0
@@ -64,7 +66,7 @@ DRAIN_S = 5.0
 SHUTDOWN_TIMEOUT_S = 15.0
 
 
-# -- HTTP on its own connection, and event streams -------------------------------------------
+# -- HTTP on its own connection, and page sockets -------------------------------------------
 
 
 async def call(
@@ -100,46 +102,47 @@ class Chatter:
 
 
 async def open_events(port: int, chatter: Chatter) -> None:
-    """``GET /chat/events`` for the chatter, read in a task; returns once the stream is open."""
-    path = f"/chat/events?token={chatter.token}"
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), SETUP_TIMEOUT_S)
-    writer.write(encode_request("GET", path, port))
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), SETUP_TIMEOUT_S)
-    status, headers = parse_head(head[:-4])
-    if status != 200:
-        writer.close()
-        raise RuntimeError(f"{chatter.name}: GET /chat/events -> {status}")
-    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    """The chatter's page socket, subscribed to the ``chat`` channel and read in a task; returns
+    once the subscription is confirmed."""
+    socket = await asyncio.wait_for(
+        ws_connect(
+            f"ws://localhost:{port}/socket",
+            origin=Origin(f"http://localhost:{port}"),
+            ping_interval=None,
+        ),
+        SETUP_TIMEOUT_S,
+    )
+    await socket.send(json.dumps({"type": "subscribe", "channel": "chat", "token": chatter.token}))
+    refused: list[str] = []
 
     async def read() -> None:
-        buffer = b""
-        chatter.connected.set()
         try:
-            async for data in body_chunks(reader, chunked):
+            async for text in socket:
                 now = time.perf_counter()
-                buffer += data.replace(b"\r\n", b"\n")
-                while b"\n\n" in buffer:
-                    block, buffer = buffer.split(b"\n\n", 1)
-                    name, payload = "message", []
-                    for line in block.decode().split("\n"):
-                        if line.startswith("event:"):
-                            name = line[6:].strip()
-                        elif line.startswith("data:"):
-                            payload.append(line[5:].strip())
-                    if name == "message" and payload:
-                        text = json.loads("\n".join(payload))["text"]
-                        if text in chatter.received:
-                            chatter.duplicates += 1
-                        else:
-                            chatter.received[text] = now
-        except (OSError, asyncio.IncompleteReadError, ValueError, KeyError) as exc:
+                message = json.loads(text)
+                event = message.get("event")
+                if event == "subscribed":
+                    chatter.connected.set()
+                elif event == "error":
+                    refused.append(json.dumps(message.get("data")))
+                    break
+                elif event == "message":
+                    sent = message["data"]["text"]
+                    if sent in chatter.received:
+                        chatter.duplicates += 1
+                    else:
+                        chatter.received[sent] = now
+        except (OSError, ConnectionClosed, ValueError, KeyError) as exc:
             chatter.stream_error = type(exc).__name__
         finally:
             chatter.stream_ended = True
-            writer.close()
+            chatter.connected.set()
+            await socket.close()
 
     chatter.task = asyncio.create_task(read(), name=chatter.name)
     await asyncio.wait_for(chatter.connected.wait(), SETUP_TIMEOUT_S)
+    if chatter.stream_ended:
+        raise RuntimeError(f"{chatter.name}: the chat channel was refused {refused}")
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -243,7 +246,7 @@ def report(chatters: list[Chatter], sends: Sends, seconds: float) -> dict[str, A
     )
     print(
         f"deliveries: {len(per_delivery):,} of {expected:,} expected, {missing} missing, "
-        f"{duplicates} duplicated; event streams dropped during the run: {len(dropped)}"
+        f"{duplicates} duplicated; chat sockets dropped during the run: {len(dropped)}"
     )
     print(f"  delivered to the whole room (last of {len(chatters) - 1} others): {spread(to_room)}")
     print(f"  per delivery (each chatter):  {spread(per_delivery)}")
@@ -283,7 +286,7 @@ async def bench(args: argparse.Namespace) -> int:
             joined = time.perf_counter()
             await asyncio.gather(*(join(port, c) for c in chatters))
             print(
-                f"joined: {len(chatters)} tokens and event streams open in "
+                f"joined: {len(chatters)} tokens and chat sockets open in "
                 f"{(time.perf_counter() - joined) * 1000:.0f} ms"
             )
             cpu, own_cpu = cpu_seconds(server.pid), time.process_time()

@@ -4,9 +4,11 @@ Starts the dev server exactly as a user runs it, in its own process
 (``.venv/bin/livescreen dev --port <free> --env-file <temp .env>``, provider local), then:
 
 * phase 1: a ``local`` stream goes live (``/host_token``, ``/stream_start``); this program acts as
-  the host (it keeps ``GET /local/host/events`` open and answers every ``offer`` with
-  ``POST /local/answer``), and ``--viewers`` viewers (default 50) each get an audience token,
-  send ``POST /local/offer`` and keep ``GET /local/viewer/events`` open for the whole run;
+  the host (its page's socket, ``/socket``, subscribes to the ``host`` channel, and it answers
+  every ``offer`` with ``POST /local/answer``), and ``--viewers`` viewers (default 50, from
+  ``VIEWERS_PER_ADDRESS`` per loopback address, as from different machines) each get an
+  audience token and keep a socket subscribed to the ``viewer`` channel (their offer, then the
+  host's answer) for the whole run;
 * phase 2, with those viewers still connected: ``--clients`` closed-loop clients (default 200,
   no think time) each open a NEW TCP connection per request (``Connection: close``) and
   ``POST /audience_token {}`` for ``--seconds`` (default 30). The clients run on asyncio in
@@ -22,7 +24,7 @@ Figures and targets:
   p99 / max of the successful requests (target: 0 errors, p99 <= 100 ms on a 2-core machine).
   With closed-loop clients the mean latency is about clients / throughput (Little's law), so
   the p99 target also asks for roughly clients / 0.1 s of throughput;
-* viewer event streams that ended or dropped before the end (target 0);
+* viewer sockets that ended or dropped before the end (target 0);
 * shutdown: seconds from SIGINT to exit with the viewers connected (target < 2 s);
 * the CPU use of the server (per second and per request, which moves less with the machine's
   load than throughput does) and of each generator process, the whole machine's CPU use and the
@@ -62,7 +64,6 @@ from typing import Any
 
 from loopback import (
     HOST,
-    body_chunks,
     cpu_seconds,
     dechunk,
     encode_request,
@@ -73,6 +74,10 @@ from loopback import (
     start_dev_server,
     wait_ready,
 )
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P99_MS = 100.0
@@ -82,10 +87,16 @@ SETUP_TIMEOUT_S = 20.0
 #: A load request that takes longer than this counts as a timeout.
 REQUEST_TIMEOUT_S = 5.0
 SHUTDOWN_TIMEOUT_S = 15.0
-#: Offers sent at once in phase 1 (the hub holds at most 10 unanswered offers per room).
+#: Offers sent at once in phase 1 (the hub takes 8 unanswered offers per address, 24 in all).
 OFFER_CONCURRENCY = 5
-#: A fake but well-formed SDP: the dev server only relays it.
-FAKE_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+#: Viewers from each loopback address (the hub takes 12 viewers per address).
+VIEWERS_PER_ADDRESS = 10
+#: A fake but well-formed receive-only offer: the dev server checks its shape and relays it.
+FAKE_SDP = (
+    "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\n"
+)
+FAKE_ANSWER = FAKE_SDP.replace("a=recvonly", "a=sendonly")
 #: Upper bound on requests per load client, whatever the duration (every loop is bounded).
 MAX_REQUESTS_PER_CLIENT_PER_S = 2000
 #: Setup requests retried after a reset or a refusal (printed with phase 1).
@@ -137,12 +148,13 @@ async def _call_once(port: int, method: str, path: str, payload: object | None) 
     return Reply(status, headers, body)
 
 
-# -- Server-Sent Events streams (host and viewers) -----------------------------------------
+# -- page sockets (host and viewers) -----------------------------------------------------------
 
 
 @dataclass
 class Stream:
-    """One open ``text/event-stream``, read by ``task``; ``closed_at`` is set once it ends."""
+    """One page's socket subscribed to a channel, read by ``task``; ``closed_at`` is set once it
+    ends."""
 
     label: str
     events: list[tuple[str, str]] = field(default_factory=list)
@@ -150,49 +162,58 @@ class Stream:
     closed_at: float | None = None
     error: str | None = None
     task: asyncio.Task[None] | None = None
+    socket: ClientConnection | None = None
 
 
 async def open_stream(
-    port: int, path: str, label: str, on_event: Callable[[str, str], None] | None = None
+    port: int,
+    subscription: dict[str, str],
+    label: str,
+    on_event: Callable[[str, str], None] | None = None,
+    *,
+    source: str = HOST,
 ) -> Stream:
-    """Open an SSE stream and read it in a task until it ends; returns once it is connected."""
+    """Open a page's socket from ``source``, subscribe, and read it in a task until it ends;
+    returns once the subscription is confirmed."""
     stream = Stream(label)
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), SETUP_TIMEOUT_S)
-    writer.write(encode_request("GET", path, port))
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), SETUP_TIMEOUT_S)
-    status, headers = parse_head(head[:-4])
-    if status != 200:
-        rest = await asyncio.wait_for(reader.read(), SETUP_TIMEOUT_S)
-        writer.close()
-        raise RuntimeError(f"{label}: GET {path.split('?')[0]} -> {status} {rest[:200]!r}")
-    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    socket = await asyncio.wait_for(
+        ws_connect(
+            f"ws://localhost:{port}/socket",
+            origin=Origin(f"http://localhost:{port}"),
+            local_addr=(source, 0),
+            ping_interval=None,
+        ),
+        SETUP_TIMEOUT_S,
+    )
+    stream.socket = socket
+    await socket.send(json.dumps({"type": "subscribe", **subscription}))
+    refused: list[str] = []
 
     async def read() -> None:
-        buffer = b""
         try:
-            async for data in body_chunks(reader, chunked):
-                stream.connected.set()
-                buffer += data.replace(b"\r\n", b"\n")
-                while b"\n\n" in buffer:
-                    block, buffer = buffer.split(b"\n\n", 1)
-                    name, payload = "message", []
-                    for line in block.decode().split("\n"):
-                        if line.startswith("event:"):
-                            name = line[6:].strip()
-                        elif line.startswith("data:"):
-                            payload.append(line[5:].strip())
-                    if payload:
-                        stream.events.append((name, "\n".join(payload)))
-                        if on_event is not None:
-                            on_event(name, "\n".join(payload))
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            async for text in socket:
+                message = json.loads(text)
+                name, data = message.get("event", ""), json.dumps(message.get("data", {}))
+                if name == "subscribed":
+                    stream.connected.set()
+                elif name == "error" and not stream.connected.is_set():
+                    refused.append(data)
+                    stream.connected.set()
+                elif name != "ping":
+                    stream.events.append((name, data))
+                    if on_event is not None:
+                        on_event(name, data)
+        except (OSError, ConnectionClosed, ValueError) as exc:
             stream.error = type(exc).__name__
         finally:
             stream.closed_at = time.monotonic()
-            writer.close()
+            stream.connected.set()
 
     stream.task = asyncio.create_task(read(), name=label)
     await asyncio.wait_for(stream.connected.wait(), SETUP_TIMEOUT_S)
+    if refused or stream.closed_at is not None:
+        await socket.close()
+        raise RuntimeError(f"{label}: {subscription['channel']} channel refused {refused}")
     return stream
 
 
@@ -359,7 +380,7 @@ async def go_live(run: Run, viewer_count: int) -> str:
         raise RuntimeError(f"/stream_start -> {reply.status} {reply.body[:200]!r}")
 
     async def answer(viewer: str) -> None:
-        payload = {"token": host_token, "viewer": viewer, "sdp": FAKE_SDP}
+        payload = {"token": host_token, "viewer": viewer, "sdp": FAKE_ANSWER}
         try:
             reply = await call(port, "POST", "/local/answer", payload)
             ok = reply.status == 200
@@ -377,7 +398,7 @@ async def go_live(run: Run, viewer_count: int) -> str:
             task.add_done_callback(run.background.discard)
 
     run.host = await open_stream(
-        port, f"/local/host/events?token={host_token}", "host", on_host_event
+        port, {"channel": "host", "token": host_token}, "host", on_host_event
     )
     gate = asyncio.Semaphore(OFFER_CONCURRENCY)
 
@@ -387,20 +408,24 @@ async def go_live(run: Run, viewer_count: int) -> str:
             token = reply.json().get("token")
             if reply.status != 200 or not token:
                 raise RuntimeError(f"/audience_token -> {reply.status} {reply.body[:200]!r}")
-            reply = await call(port, "POST", "/local/offer", {"token": token, "sdp": FAKE_SDP})
-            if reply.status != 200:
-                raise RuntimeError(f"/local/offer -> {reply.status} {reply.body[:200]!r}")
-            viewer = reply.json()["viewer"]
-            return await open_stream(
-                port, f"/local/viewer/events?token={token}&viewer={viewer}", f"viewer {index}"
-            )
+            subscription = {"channel": "viewer", "token": token, "sdp": FAKE_SDP}
+            source = f"127.0.1.{1 + index // VIEWERS_PER_ADDRESS}"
+            stream = await open_stream(port, subscription, f"viewer {index}", source=source)
+            # the offer went to the host; wait (bounded) for its answer on the socket
+            for _ in range(int(SETUP_TIMEOUT_S * 10)):
+                if any(name == "answer" for name, _ in stream.events):
+                    return stream
+                if stream.closed_at is not None:
+                    break
+                await asyncio.sleep(0.1)
+            raise RuntimeError(f"viewer {index}: no answer ({stream.events[-1:]})")
 
     joined = await asyncio.gather(*(join(i) for i in range(viewer_count)), return_exceptions=True)
     run.viewers = [stream for stream in joined if isinstance(stream, Stream)]
     failed = [exc for exc in joined if isinstance(exc, BaseException)]
     if failed:
         raise RuntimeError(f"{len(failed)} of {viewer_count} viewers could not join: {failed[0]}")
-    # the host hears the count once every viewer stream is open
+    # the host hears the count once every viewer is answered
     for _ in range(50):
         if host_viewer_count(run) == viewer_count:
             break
@@ -598,9 +623,9 @@ async def bench(args: argparse.Namespace) -> int:
             lost_viewers = sum(1 for stream in lost if stream is not run.host)
             host_state = "dropped" if run.host in lost else "open"
             print(
-                f"viewers: {len(run.viewers) - lost_viewers} of {len(run.viewers)} event streams "
-                f"open throughout, {lost_viewers} dropped or ended early (target 0); host event "
-                f"stream {host_state}"
+                f"viewers: {len(run.viewers) - lost_viewers} of {len(run.viewers)} viewer sockets "
+                f"open throughout, {lost_viewers} dropped or ended early (target 0); host socket "
+                f"{host_state}"
             )
             for stream in lost[:10]:
                 print(f"  {describe_loss(stream)}")
@@ -630,7 +655,7 @@ async def bench(args: argparse.Namespace) -> int:
         f"{figures['errors']:,} errors, {figures['throughput']:,.0f} req/s, "
         f"p50 {figures.get('p50', 0):.0f} ms, p99 {figures.get('p99', 0):.0f} ms "
         f"(target <= {TARGET_P99_MS:.0f}); {len(run.viewers) - lost_viewers}/{len(run.viewers)} "
-        "SSE viewers kept; SIGINT exit "
+        "viewer sockets kept; SIGINT exit "
         + (f"{exited:.2f} s" if exited is not None else f"> {SHUTDOWN_TIMEOUT_S:.0f} s")
         + f"; load average {load_average()} on {cpus} CPUs"
     )
@@ -641,7 +666,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200, help="concurrent load clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load")
-    parser.add_argument("--viewers", type=int, default=50, help="SSE viewers kept connected")
+    parser.add_argument("--viewers", type=int, default=50, help="viewers kept connected")
     parser.add_argument(
         "--generators", type=int, default=2, help="load generator processes (default 2)"
     )

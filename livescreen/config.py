@@ -52,6 +52,7 @@ DEFAULTS: dict[str, str | None] = {
     "IVS_STORAGE_CONFIGURATION_ARN": None,
     "PARAMETER_PATH": None,
     "PARAMETER_MAX_AGE": "60",
+    "DEV_ALLOWED_HOSTS": None,
 }
 
 #: Settings whose values are secrets: never logged, never printed.

@@ -11,8 +11,6 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, TypeVar
 
-from livescreen.sse import EventStream
-
 
 class FileBody:
     """A body read from ``file`` (from where it stands) while it is sent, ``length`` bytes in
@@ -37,16 +35,11 @@ class FileBody:
             self.file.close()
 
 
-Response = tuple[int, dict[str, str], "bytes | EventStream | FileBody"]
+Response = tuple[int, dict[str, str], "bytes | FileBody"]
 State = TypeVar("State")
 Route = Callable[[State, Mapping[str, str], Mapping[str, str], bytes], Response]
 
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-SSE_HEADERS = {
-    "Content-Type": "text/event-stream",
-    "Cache-Control": "no-store",
-    "X-Accel-Buffering": "no",
-}
 
 
 class RelayError(Exception):

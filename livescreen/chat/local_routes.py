@@ -1,30 +1,38 @@
-"""The ``local`` chat provider's routes, mounted by the dev server under ``/chat``.
+"""The ``local`` chat provider: the ``chat`` channel of a page's socket, and its routes.
 
-``GET  /events?token=<chat token>``
-    Server-Sent Events: the last messages first (at most 50), then ``message`` ``{id, text,
-    sentAt, sender: {id, name, role}}`` and ``delete`` ``{id}``. ``disconnected`` ``{reason}``
-    (the host disconnected this chatter), ``expired`` ``{reason}`` (the token's session is over:
-    ask ``/chat_token`` for a new one) and ``closed`` ``{reason}`` (the server stops) end the
-    stream. 401 for an unknown or expired token, 403 for a disconnected chatter, 429 when the
-    room is full or this token already has its streams open.
+channel ``chat`` ``{token: <chat token>}`` (``devserver.page_socket``)
+    The last messages first (at most 50), then ``message`` ``{id, text, sentAt, sender: {id,
+    name, role}}`` and ``delete`` ``{id}``. ``disconnected`` ``{reason}`` (the host
+    disconnected this chatter), ``expired`` ``{reason}`` (the token's session is over: ask
+    ``/chat_token`` for a new one) and ``closed`` ``{reason}`` (the server stops) end the
+    channel. Refused with an ``error`` event ``{status, error}``: 401 for an unknown or expired
+    token, 403 for a disconnected chatter, 429 when the room is full or this token already has
+    its channels open.
+
+Mounted by the dev server under ``/chat``:
+
 ``POST /send`` ``{token, text}``
     Relays one message and answers ``{"message": ...}`` as relayed; 400 for empty text,
     control characters or text over the length limit, 429 (with ``Retry-After``) when this
-    sender, or the whole room, is too fast.
+    sender, this sender's address (all its tokens together) or the whole room is too fast.
 ``POST /delete`` ``{token, id}`` (host)
     Removes a message for everyone; 403 for a viewer's token, 404 for an unknown message.
 ``POST /disconnect`` ``{token, identity}`` (host)
-    Ends a chatter's streams; their token stops working (they may ask for a new one: this is
-    not a ban, as with IVS Chat's ``DisconnectUser``).
+    Ends a chatter's streams and their token stops working. Their address is banned too: every
+    chatter of that address is disconnected and ``/chat_token`` refuses it (403) until a live
+    stream ends, or for ``ChatLimits.ban_seconds`` at most. Answers ``{"ok": true,
+    "addressBanned": ...}``: false for a chatter on the host's own address, who is disconnected
+    without a ban.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from livescreen.chat.local_room import CHAT_ROOM, ChatRefusedError, ChatRoom
 from livescreen.relay_http import (
-    SSE_HEADERS,
+    RelayError,
     Response,
     Route,
     dispatch,
@@ -32,11 +40,12 @@ from livescreen.relay_http import (
     json_response,
     required_text,
 )
-from livescreen.sse import EventStream, Inbox
+from livescreen.sse import Channel
 
-KEEPALIVE_SECONDS = 15.0
+#: How often an idle chat channel checks whether its token has expired.
+IDLE_SECONDS = 15.0
 MAX_BODY_BYTES = 8 * 1024
-FINAL_EVENTS = frozenset({"disconnected", "expired", "closed"})
+FINAL_EVENTS = frozenset({"disconnected", "expired", "closed", "error"})
 
 
 def handle(
@@ -47,7 +56,7 @@ def handle(
     body: bytes,
     room: ChatRoom = CHAT_ROOM,
 ) -> Response:
-    """Answer one request for ``/chat<path>``; an ``EventStream`` body is an event stream."""
+    """Answer one request for ``/chat<path>``."""
     try:
         return dispatch(_ROUTES, room, "/chat", method, path, query, headers, body, "chat")
     except ChatRefusedError as exc:
@@ -57,22 +66,20 @@ def handle(
         return status, out, data
 
 
-def _events(
-    room: ChatRoom, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
-) -> Response:
-    chatter, inbox = room.connect(query.get("token", ""))
-
-    def close(opened: Inbox) -> None:
-        room.leave(chatter, opened)
-
-    stream = EventStream(
-        lambda: inbox,
-        close,
-        keepalive=KEEPALIVE_SECONDS,
+def chat_channel(message: Mapping[str, Any], room: ChatRoom = CHAT_ROOM) -> Channel:
+    """A chatter's channel for ``message`` ``{token}``; ``RelayError`` when refused."""
+    token = message.get("token")
+    try:
+        chatter, inbox = room.connect(token if isinstance(token, str) else "")
+    except ChatRefusedError as exc:
+        raise RelayError(exc.status, exc.message) from None
+    return Channel(
+        inbox,
+        close=lambda: room.leave(chatter, inbox),
+        idle_seconds=IDLE_SECONDS,
         on_idle=room.end_expired,
         final_events=FINAL_EVENTS,
     )
-    return 200, dict(SSE_HEADERS), stream
 
 
 def _send(
@@ -95,12 +102,11 @@ def _disconnect(
     room: ChatRoom, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
 ) -> Response:
     data = json_object(body, MAX_BODY_BYTES)
-    room.disconnect(required_text(data, "token"), required_text(data, "identity"))
-    return json_response(200, {"ok": True})
+    banned = room.disconnect(required_text(data, "token"), required_text(data, "identity"))
+    return json_response(200, {"ok": True, "addressBanned": banned})
 
 
 _ROUTES: dict[tuple[str, str], Route[ChatRoom]] = {
-    ("GET", "/events"): _events,
     ("POST", "/send"): _send,
     ("POST", "/delete"): _delete,
     ("POST", "/disconnect"): _disconnect,

@@ -3,9 +3,10 @@
 Every request to ``/<function>`` becomes the same API Gateway HTTP API (2.0) event Lambda would
 receive and goes through the same adapter (``runtime.api_gateway.handle_event``), on a worker
 thread: handlers are synchronous. ``/local/...`` (the ``local`` provider's signalling) and
-``/chat/...`` (the ``local`` chat) exist only here; their event streams are written from the
-event loop, so an open stream holds no thread while it waits. A relay may answer with a file
-(a local recording), which is read and sent a chunk at a time.
+``/chat/...`` (the ``local`` chat) exist only here, and so does ``/socket``, each page's one
+WebSocket (``page_socket``), which carries the events of their channels: it is served on the
+event loop, so an open socket holds no thread while it waits. A relay may answer with a file (a
+local recording), which is read and sent a chunk at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -24,11 +25,12 @@ from urllib.parse import parse_qsl
 from livescreen.chat import chat_provider_name
 from livescreen.config import Settings
 from livescreen.content_types import content_type
-from livescreen.relay_http import FileBody, Response
+from livescreen.devserver import guards, page_socket
+from livescreen.relay_http import FileBody, RelayError, Response
 from livescreen.runtime.api_gateway import handle_event
 from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
-from livescreen.sse import EventStream
+from livescreen.sse import Channel
 
 logger = logging.getLogger("livescreen.devserver")
 
@@ -39,8 +41,7 @@ MAX_REQUEST_BODY = 1024 * 1024
 #: A file answered by a relay (a local recording) is read and sent this much at a time.
 FILE_CHUNK_BYTES = 256 * 1024
 #: Requests handled on worker threads at once (function calls, asset reads, signalling posts);
-#: more wait their turn in a queue, which costs no thread. A viewer's offer holds its thread
-#: while it waits for the host's answer, so this stays well above ``Limits.max_pending_offers``.
+#: more wait their turn in a queue, which costs no thread. None of them waits for another page.
 WORKER_THREADS = 64
 
 _JSON = "application/json"
@@ -104,7 +105,7 @@ class DevApp:
         self._stopping = asyncio.Event()
 
     def stop_streams(self) -> None:
-        """End every open event stream (server shutdown); call on the server's event loop."""
+        """Close every page's socket (server shutdown); call on the server's event loop."""
         if self._stopping is not None:
             self._stopping.set()
 
@@ -116,6 +117,16 @@ class DevApp:
     # -- ASGI -----------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # a Host this server does not serve is refused; every answer gets the security headers
+        guarded = await guards.guard(scope, receive, send, self.settings)
+        if guarded is None:
+            return
+        send = guarded
+        if scope["type"] == "websocket":
+            stop = self._stopping
+            assert stop is not None, "bind_loop() was not called"
+            await page_socket.serve(scope, receive, send, self._open_channel, stop)
+            return
         if scope["type"] != "http":  # the server runs with lifespan events off
             return
         method: str = scope["method"]
@@ -145,9 +156,7 @@ class DevApp:
         prefix = next((p for p in RELAY_PREFIXES if (path + "/").startswith(p)), None)
         if prefix is not None:
             answer = await self._in_thread(self._relay, scope, prefix, path, body)
-            if isinstance(answer, EventStream):
-                await self._send_event_stream(send, receive, answer)
-            elif isinstance(answer, _FileReply):
+            if isinstance(answer, _FileReply):
                 await self._send_file(send, receive, method, answer)
             else:
                 await _send_reply(send, method, answer)
@@ -220,9 +229,7 @@ class DevApp:
 
     # -- the local provider's signalling --------------------------------------------------------
 
-    def _relay(
-        self, scope: Scope, prefix: str, path: str, body: bytes
-    ) -> _Reply | _FileReply | EventStream:
+    def _relay(self, scope: Scope, prefix: str, path: str, body: bytes) -> _Reply | _FileReply:
         """``/local/...`` (the local provider's signalling and recording uploads) or
         ``/chat/...`` (local chat)."""
         settings = self.settings()
@@ -247,11 +254,26 @@ class DevApp:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         headers = dict(_headers(scope))
         status, out_headers, out_body = handle(scope["method"], sub_path, query, headers, body)
-        if isinstance(out_body, EventStream):
-            return out_body
         if isinstance(out_body, FileBody):
             return _FileReply(status, out_headers.items(), out_body)
         return _Reply(status, out_headers.items(), out_body)
+
+    def _open_channel(self, name: str, message: Mapping[str, Any], address: str) -> Channel:
+        """The channel a page's socket subscribes to (``page_socket.OpenChannel``)."""
+        settings = self.settings()
+        if name == "chat":
+            if chat_provider_name(settings) != "local":
+                raise RelayError(404, "The local chat is not in use (CHAT_PROVIDER)")
+            from livescreen.chat.local_routes import chat_channel
+
+            return chat_channel(message)
+        if settings.provider != "local":
+            raise RelayError(404, "The local provider is not in use")
+        from livescreen.providers import local_signalling
+
+        if name == "host":
+            return local_signalling.host_channel(message)
+        return local_signalling.viewer_channel(message, address)
 
     async def _send_file(
         self, send: Send, receive: Receive, method: str, reply: _FileReply
@@ -282,51 +304,6 @@ class DevApp:
         finally:
             watcher.cancel()
             await self._in_thread(file.close)
-
-    async def _send_event_stream(self, send: Send, receive: Receive, stream: EventStream) -> None:
-        """Write ``stream`` until it ends, the client goes away or the server stops."""
-        headers = [
-            (b"content-type", b"text/event-stream"),
-            (b"cache-control", b"no-store"),
-            (b"x-accel-buffering", b"no"),
-        ]
-        gone = asyncio.Event()
-
-        async def watch_disconnect() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            gone.set()
-
-        watcher = asyncio.ensure_future(watch_disconnect())
-        stop = self._stopping
-        assert stop is not None, "bind_loop() was not called"
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            while not gone.is_set():
-                chunk = await _first_of(stream.next_chunk(stop), gone)
-                if chunk is None:
-                    break
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            if not gone.is_set():
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            watcher.cancel()
-            stream.close()
-
-
-async def _first_of(next_chunk: Any, gone: asyncio.Event) -> bytes | None:
-    """The next chunk, or None as soon as the client has gone."""
-    chunk_task = asyncio.ensure_future(next_chunk)
-    gone_task = asyncio.ensure_future(gone.wait())
-    try:
-        await asyncio.wait([chunk_task, gone_task], return_when="FIRST_COMPLETED")
-    finally:
-        gone_task.cancel()
-    if not chunk_task.done():
-        chunk_task.cancel()
-        return None
-    result: bytes | None = chunk_task.result()
-    return result
 
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes | _Reply | None:

@@ -5,6 +5,10 @@ deep listen backlog, so a crowd arriving at once is queued, not refused), synchr
 handlers run on a bounded pool of worker threads, and the ``local`` provider's event streams
 wait on the loop without holding a thread. Function files are reloaded when they change.
 Ctrl+C ends every open event stream and stops within a couple of seconds.
+
+Each connection is bounded (``protocol``: head size and deadline, a connection cap under the
+open-file limit), each request's Host is checked and each answer gets the stack's security
+headers (``guards``), and the log says each condition at most once a minute (``log_limit``).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ import uvicorn
 
 from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
+from livescreen.devserver import guards, log_limit
 from livescreen.devserver.app import DevApp
-from livescreen.devserver.protocol import BoundedHeadProtocol
+from livescreen.devserver.page_socket import MAX_MESSAGE_BYTES, PageSocketProtocol
+from livescreen.devserver.protocol import ACCEPT_BATCH, Limits, protocol_for
 from livescreen.providers.local_hub import HUB
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
 
@@ -56,6 +62,12 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self.dev_app.bind_loop()
         await super().startup(sockets)
+        # asyncio accepts as many connections at a time as the backlog it was given (uvicorn's
+        # ``backlog``, ACCEPT_BATCH), before any of them reaches the connection cap: a small
+        # batch keeps those below the descriptors the cap leaves free. The kernel's queue of
+        # connections waiting to be accepted stays deep.
+        for sock in sockets or []:
+            sock.listen(LISTEN_BACKLOG)
         self.ready.set()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -84,16 +96,22 @@ class DevServer:
         self.functions.on_reload = self._reloaded
         self.app = DevApp(lambda: self.settings, self.functions, root / "assets")
         self._socket = _listen(host, port)
+        #: the bounds of every connection (see protocol.py); tests may change them
+        self.limits = Limits(security_headers=lambda: guards.security_headers("/", self.settings))
         config = uvicorn.Config(
             self.app,
-            http=BoundedHeadProtocol,
+            http=protocol_for(self.limits),
+            # each page's one WebSocket (page_socket): small JSON messages, none compressed
+            ws=PageSocketProtocol,
+            ws_max_size=MAX_MESSAGE_BYTES,
+            ws_per_message_deflate=False,
             lifespan="off",
             # the throttle keys on the connection's address: never take it from a header
             proxy_headers=False,
             server_header=False,
             access_log=False,
             log_config=None,
-            backlog=LISTEN_BACKLOG,
+            backlog=ACCEPT_BATCH,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
             timeout_keep_alive=5,
         )
@@ -125,11 +143,17 @@ class DevServer:
         return "\n".join(lines)
 
     def serve_forever(self, out: TextIO = sys.stdout) -> None:
-        """Serve until Ctrl+C (then ``KeyboardInterrupt`` is raised once stopped)."""
+        """Serve until Ctrl+C (then ``KeyboardInterrupt`` is raised once stopped). The log's
+        handlers let one line per condition per minute through meanwhile (log_limit.py)."""
+        handlers = list(logging.getLogger().handlers)
+        repeats = log_limit.RepeatFilter()
+        log_limit.install(handlers, repeats)
         try:
             self._server.run(sockets=[self._socket])
         finally:
             self._socket.close()
+            repeats.flush(logger)
+            log_limit.uninstall(handlers, repeats)
 
     def start_background(self) -> None:
         """Serve on a thread of its own; returns once the server accepts connections."""

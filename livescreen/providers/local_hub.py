@@ -6,8 +6,10 @@ SDP offers and answers between the host's browser and each viewer's browser, and
 sides when the stream ends or the number of viewers changes.
 
 The viewer token is public (anyone may ask ``/audience_token``), so what one room accepts from
-its audience is bounded by ``Limits``. Time is read from an injectable clock, and deadlines are
-checked whenever the hub is consulted (every request, and every event stream's keep-alive).
+its audience is bounded by ``Limits``, in all and per address (the connection's peer address):
+one address cannot take every slot, nor block everyone else's joins with offers it leaves
+unanswered. Time is read from an injectable clock, and deadlines are checked whenever the hub is
+consulted (every request, and every idle channel of a page's socket).
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ from livescreen.sse import Event, Inbox
 #: Rooms created by ``/host_token`` but never started are forgotten beyond this many.
 MAX_PENDING_ROOMS = 20
 
+# The defaults of ``Limits``. A room takes 50 viewers (the host's upload is the real bound). One
+# address (one machine, or one network behind NAT) may hold 12 of them, and have 8 offers
+# waiting for the host's answer: 8 tabs of one browser opened at once all get in, with room for
+# a few reloads, yet one address never holds more than a quarter of the room, and its
+# unanswered offers (8) never reach the room's limit on offers waiting at once (24), so viewers
+# from elsewhere can still join. An offer waits 15 s for its answer at most.
+MAX_VIEWERS = 50
+MAX_VIEWERS_PER_ADDRESS = 12
+MAX_PENDING_OFFERS = 24
+MAX_PENDING_OFFERS_PER_ADDRESS = 8
+ANSWER_SECONDS = 15.0
+
 Clock = Callable[[], float]
 
 
@@ -33,13 +47,14 @@ class Limits:
     """How much one live room takes from its audience, and how long each step may take."""
 
     #: Viewers in a room, counting offers still waiting for the host's answer.
-    max_viewers: int = 50
-    #: Offers waiting for the host's answer at the same time (each holds a server thread).
-    max_pending_offers: int = 10
-    #: Event streams open at once for one viewer (a reconnecting page briefly has two).
-    max_streams_per_viewer: int = 3
-    #: An answered viewer that has not opened its event stream by then is dropped.
-    viewer_connect_seconds: float = 30.0
+    max_viewers: int = MAX_VIEWERS
+    #: Viewers (answered or not) from one address.
+    max_viewers_per_address: int = MAX_VIEWERS_PER_ADDRESS
+    #: Offers waiting for the host's answer at the same time, in all and from one address.
+    max_pending_offers: int = MAX_PENDING_OFFERS
+    max_pending_offers_per_address: int = MAX_PENDING_OFFERS_PER_ADDRESS
+    #: An offer the host has not answered by then is refused (504) and forgotten.
+    answer_seconds: float = ANSWER_SECONDS
     #: A live stream whose host has had no signalling connection for this long is ended.
     host_grace_seconds: float = 15.0
 
@@ -50,13 +65,20 @@ class RoomFullError(Exception):
 
 @dataclass
 class Viewer:
+    """A viewer's offer, then (answered) its slot; it exists while its channel is open."""
+
     id: str
     offer: str
+    #: the address its offer came from (the connection's peer address)
+    address: str
+    offered_at: float
     answer: str | None = None
-    answered: threading.Event = field(default_factory=threading.Event)
-    answered_at: float | None = None
+    #: its channel: ``answer`` {viewer, sdp}, then ``ended`` {reason}, or ``error``
     inbox: Inbox = field(default_factory=Inbox)
-    watching: int = 0
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not None
 
 
 @dataclass
@@ -73,10 +95,19 @@ class Room:
     started_at: float | None = None
 
     def viewer_count(self) -> int:
-        return sum(1 for viewer in self.viewers.values() if viewer.watching > 0)
+        """Viewers the host has answered (what the host page shows)."""
+        return sum(1 for viewer in self.viewers.values() if viewer.answered)
 
-    def pending_offers(self) -> int:
-        return sum(1 for viewer in self.viewers.values() if not viewer.answered.is_set())
+    def pending_offers(self, address: str | None = None) -> int:
+        """Offers waiting for the host's answer (from ``address`` only, if given)."""
+        return sum(
+            1
+            for viewer in self.viewers.values()
+            if not viewer.answered and address in (None, viewer.address)
+        )
+
+    def viewers_from(self, address: str) -> int:
+        return sum(1 for viewer in self.viewers.values() if viewer.address == address)
 
 
 def _same(a: str, b: str) -> bool:
@@ -163,7 +194,7 @@ class Hub:
             return self._live
 
     def end_expired(self) -> None:
-        """End the live room if its host has been gone past the grace period (and drop viewers
+        """End the live room if its host has been gone past the grace period (and refuse offers
         past their deadline): what every call into the hub does first, for a caller (the
         recordings list) that needs nothing else from it."""
         with self._lock:
@@ -186,13 +217,13 @@ class Hub:
             return None
 
     def connect_host(self, room: Room) -> Inbox:
-        """A fresh inbox for the host's event stream; offers not yet answered are replayed."""
+        """A fresh inbox for the host's channel; offers not yet answered are replayed."""
         with self._lock:
             inbox = Inbox()
             room.host_inbox = inbox
             room.host_left_at = None
             for viewer in room.viewers.values():
-                if not viewer.answered.is_set():
+                if not viewer.answered:
                     inbox.put(("offer", {"viewer": viewer.id, "sdp": viewer.offer}))
             inbox.put(("viewers", {"count": room.viewer_count()}))
             return inbox
@@ -203,15 +234,19 @@ class Hub:
                 room.host_inbox = None
                 room.host_left_at = self._clock()
 
-    def answer(self, room: Room, viewer_id: str, sdp: str) -> bool:
+    def answer(self, room: Room, viewer_id: str, sdp: str) -> bool | None:
+        """Relay the host's answer to the viewer: True; False when that viewer has gone; None
+        when it already has its answer."""
         with self._lock:
+            self._expire()
             viewer = room.viewers.get(viewer_id)
             if viewer is None or room.ended:
                 return False
+            if viewer.answered:
+                return None
             viewer.answer = sdp
-            if viewer.answered_at is None:
-                viewer.answered_at = self._clock()
-            viewer.answered.set()
+            viewer.inbox.put(("answer", {"viewer": viewer.id, "sdp": sdp}))
+            self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
             return True
 
     # -- a viewer's signalling --------------------------------------------------------------
@@ -224,46 +259,41 @@ class Hub:
                 return live
             return None
 
-    def add_viewer(self, room: Room, offer: str) -> Viewer:
-        """A new viewer whose offer goes to the host; ``RoomFullError`` beyond the limits."""
+    def add_viewer(self, room: Room, offer: str, address: str) -> Viewer:
+        """A new viewer from ``address`` whose offer goes to the host; ``RoomFullError``
+        beyond the limits (the room's, or this address's share of it)."""
+        limits = self.limits
         with self._lock:
-            if len(room.viewers) >= self.limits.max_viewers:
+            self._expire()
+            if (
+                len(room.viewers) >= limits.max_viewers
+                or room.viewers_from(address) >= limits.max_viewers_per_address
+            ):
                 raise RoomFullError(
                     "This stream has as many viewers as it can take: try again later"
                 )
-            if room.pending_offers() >= self.limits.max_pending_offers:
+            if (
+                room.pending_offers() >= limits.max_pending_offers
+                or room.pending_offers(address) >= limits.max_pending_offers_per_address
+            ):
                 raise RoomFullError("Too many viewers are joining at once: try again shortly")
-            viewer = Viewer(id=secrets.token_hex(8), offer=offer)
+            viewer = Viewer(
+                id=secrets.token_hex(8), offer=offer, address=address, offered_at=self._clock()
+            )
+            if room.ended:  # (its host was found gone just now)
+                viewer.inbox.put(("ended", {"reason": "The stream has ended"}))
+                return viewer
             room.viewers[viewer.id] = viewer
-            if room.host_inbox is not None:
-                room.host_inbox.put(("offer", {"viewer": viewer.id, "sdp": offer}))
+            self._tell_host(room, ("offer", {"viewer": viewer.id, "sdp": offer}))
             return viewer
 
     def drop_viewer(self, room: Room, viewer: Viewer) -> None:
+        """The viewer has gone (its channel closed): the host closes its connection."""
         with self._lock:
-            if room.viewers.pop(viewer.id, None) is not None:
+            if room.viewers.get(viewer.id) is viewer:
+                del room.viewers[viewer.id]
                 self._tell_host(room, ("bye", {"viewer": viewer.id}))
                 self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
-
-    def may_watch(self, viewer: Viewer) -> bool:
-        """Whether one more event stream may open for ``viewer``."""
-        with self._lock:
-            return viewer.watching < self.limits.max_streams_per_viewer
-
-    def watch(self, room: Room, viewer: Viewer) -> bool:
-        """Count ``viewer`` as watching; False (and nothing counted) beyond the limits."""
-        with self._lock:
-            if room.viewers.get(viewer.id) is not viewer or not self.may_watch(viewer):
-                return False
-            viewer.watching += 1
-            self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
-            return True
-
-    def unwatch(self, room: Room, viewer: Viewer) -> None:
-        with self._lock:
-            viewer.watching -= 1
-            if viewer.watching <= 0:
-                self.drop_viewer(room, viewer)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -279,7 +309,6 @@ class Hub:
         if self._live is room:
             self._live = None
         for viewer in room.viewers.values():
-            viewer.answered.set()
             viewer.inbox.put(("ended", {"reason": reason}))
         self._tell_host(room, ("ended", {"reason": reason}))
         self._forget(room)
@@ -299,9 +328,9 @@ class Hub:
             self._end(room, reason="The host disconnected")
             return
         for viewer in list(room.viewers.values()):
-            if viewer.answered_at is None or viewer.watching > 0:
-                continue
-            if now - viewer.answered_at > self.limits.viewer_connect_seconds:
+            if not viewer.answered and now - viewer.offered_at > self.limits.answer_seconds:
+                error = {"status": 504, "error": "The host did not answer in time: try again"}
+                viewer.inbox.put(("error", error))
                 self.drop_viewer(room, viewer)
 
 

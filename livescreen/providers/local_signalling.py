@@ -1,32 +1,36 @@
-"""Signalling for the ``local`` provider, mounted by the dev server under ``/local``.
+"""Signalling for the ``local`` provider: two channels of a page's socket, and one route.
 
 Each viewer gets its own peer connection straight from the host's browser; this module only
-relays complete (non-trickle) SDP between them:
+relays complete (non-trickle) SDP between them. Both pages talk over their one WebSocket
+(``devserver.page_socket``), where a refusal is an ``error`` event ``{status, error}``:
 
-``GET  /host/events?token=<host token>``
-    Server-Sent Events for the host: ``offer`` ``{viewer, sdp}``, ``bye`` ``{viewer}``,
-    ``viewers`` ``{count}``, ``ended`` ``{reason}``.
+channel ``host`` ``{token: <host token>}``
+    The host's events: ``offer`` ``{viewer, sdp}`` (offers not answered yet are replayed when
+    the host subscribes again), ``bye`` ``{viewer}``, ``viewers`` ``{count}``, ``ended``
+    ``{reason}``. 401 for an unknown or expired host token. While it is closed for longer than
+    ``Limits.host_grace_seconds`` the stream ends.
+channel ``viewer`` ``{token: <viewer token>, sdp: <offer>}``
+    A viewer's offer, which is passed to the host at once; the viewer then gets ``answer``
+    ``{viewer, sdp}`` and, when the stream ends, ``ended`` ``{reason}``. The viewer holds its
+    slot while the channel is open. 400 for an offer that does not only receive
+    (``viewer_sdp``), 410 when nothing is live, 413 for an offer over ``MAX_SDP_BYTES``, 429
+    when the room (or this address's share of it) is full or too many offers wait for the host
+    (see ``local_hub.Limits``), and 504 when the host does not answer in time.
+
+and, mounted by the dev server under ``/local``:
+
 ``POST /answer`` ``{token: <host token>, viewer, sdp}``
-    The host's answer to one viewer's offer.
-``POST /offer`` ``{token: <viewer token>, sdp}``
-    A viewer's offer; waits for the host's answer and returns ``{viewer, sdp}``. 429 when the
-    room is full or too many offers are waiting (see ``local_hub.Limits``).
-``GET  /viewer/events?token=<viewer token>&viewer=<id>``
-    Server-Sent Events for a viewer: ``ended`` ``{reason}``. While it is open the viewer counts
-    as watching; a viewer that does not open it soon after its answer is dropped.
-
-Event streams send a comment every ``KEEPALIVE_SECONDS`` so that a closed socket is noticed by
-the server's next write, and they finish when the stream ends.
+    The host's answer to one viewer's offer; 404 when that viewer has gone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from livescreen.providers.local_hub import HUB, Hub, Room, RoomFullError
+from livescreen.providers.viewer_sdp import ViewerSdpError, check_viewer_offer
 from livescreen.relay_http import (
-    SSE_HEADERS,
     RelayError,
     Response,
     Route,
@@ -35,10 +39,12 @@ from livescreen.relay_http import (
     json_response,
     required_text,
 )
-from livescreen.sse import EventStream, Inbox
+from livescreen.sse import Channel
 
-KEEPALIVE_SECONDS = 5.0
-ANSWER_TIMEOUT_SECONDS = 15.0
+#: How often an idle channel checks the hub's deadlines (a vanished host, an offer left
+#: unanswered): the host's, and a viewer's while it waits for its answer.
+HOST_IDLE_SECONDS = 5.0
+VIEWER_IDLE_SECONDS = 1.0
 #: A browser's complete offer or answer is a few KB (about 7 KB from Chromium with host
 #: candidates); this leaves room for many network interfaces.
 MAX_SDP_BYTES = 16 * 1024
@@ -53,25 +59,22 @@ def handle(
     body: bytes,
     hub: Hub = HUB,
 ) -> Response:
-    """Answer one request for ``/local<path>``; an ``EventStream`` body is an event stream."""
+    """Answer one request for ``/local<path>``."""
     return dispatch(_ROUTES, hub, "/local", method, path, query, headers, body, "local signalling")
 
 
 # -- host ---------------------------------------------------------------------------------------
 
 
-def _host_events(
-    hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
-) -> Response:
-    room = _host_room(hub, query.get("token", ""))
-    return (
-        200,
-        dict(SSE_HEADERS),
-        _stream(
-            hub,
-            open_inbox=lambda: hub.connect_host(room),
-            close_inbox=lambda inbox: hub.disconnect_host(room, inbox),
-        ),
+def host_channel(message: Mapping[str, Any], hub: Hub = HUB) -> Channel:
+    """The host's channel, for ``message`` ``{token}``; ``RelayError`` when refused."""
+    room = _host_room(hub, _token(message))
+    inbox = hub.connect_host(room)
+    return Channel(
+        inbox,
+        close=lambda: hub.disconnect_host(room, inbox),
+        idle_seconds=HOST_IDLE_SECONDS,
+        on_idle=hub.end_expired,
     )
 
 
@@ -80,7 +83,10 @@ def _answer(
 ) -> Response:
     data = json_object(body, MAX_BODY_BYTES)
     room = _host_room(hub, required_text(data, "token"))
-    if not hub.answer(room, required_text(data, "viewer"), _sdp(data, "answer")):
+    answered = hub.answer(room, required_text(data, "viewer"), _sdp(data, "answer"))
+    if answered is None:
+        raise RelayError(409, "That viewer already has its answer")
+    if not answered:
         raise RelayError(404, "That viewer has left")
     return json_response(200, {"ok": True})
 
@@ -97,38 +103,25 @@ def _host_room(hub: Hub, token: str) -> Room:
 # -- viewer -------------------------------------------------------------------------------------
 
 
-def _offer(hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
-    data = json_object(body, MAX_BODY_BYTES)
-    room = _viewer_room(hub, required_text(data, "token"))
+def viewer_channel(message: Mapping[str, Any], address: str, hub: Hub = HUB) -> Channel:
+    """A viewer's channel for ``message`` ``{token, sdp}`` from ``address``: its offer goes to
+    the host now and the answer comes back on the channel; ``RelayError`` when refused."""
+    room = _viewer_room(hub, _token(message))
+    offer = _sdp(message, "offer")
     try:
-        viewer = hub.add_viewer(room, _sdp(data, "offer"))
+        check_viewer_offer(offer)
+    except ViewerSdpError as exc:
+        raise RelayError(400, str(exc)) from None
+    try:
+        viewer = hub.add_viewer(room, offer, address)
     except RoomFullError as exc:
         raise RelayError(429, str(exc)) from None
-    if not viewer.answered.wait(ANSWER_TIMEOUT_SECONDS):
-        hub.drop_viewer(room, viewer)
-        raise RelayError(504, "The host did not answer in time: try again")
-    if viewer.answer is None:
-        raise RelayError(410, "The stream has ended")
-    return json_response(200, {"viewer": viewer.id, "sdp": viewer.answer})
-
-
-def _viewer_events(
-    hub: Hub, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
-) -> Response:
-    room = _viewer_room(hub, query.get("token", ""))
-    viewer = room.viewers.get(query.get("viewer", ""))
-    if viewer is None:
-        raise RelayError(404, "Unknown viewer: send a new offer")
-    if not hub.may_watch(viewer):
-        raise RelayError(429, "This viewer already has its event streams open")
-
-    def open_inbox() -> Inbox | None:
-        return viewer.inbox if hub.watch(room, viewer) else None
-
-    return (
-        200,
-        dict(SSE_HEADERS),
-        _stream(hub, open_inbox=open_inbox, close_inbox=lambda _: hub.unwatch(room, viewer)),
+    return Channel(
+        viewer.inbox,
+        close=lambda: hub.drop_viewer(room, viewer),
+        idle_seconds=VIEWER_IDLE_SECONDS,
+        on_idle=hub.end_expired,
+        welcome={"viewer": viewer.id},
     )
 
 
@@ -144,19 +137,9 @@ def _viewer_room(hub: Hub, token: str) -> Room:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _stream(
-    hub: Hub,
-    *,
-    open_inbox: Callable[[], Inbox | None],
-    close_inbox: Callable[[Inbox], None],
-) -> EventStream:
-    return EventStream(
-        open_inbox,
-        close_inbox,
-        keepalive=KEEPALIVE_SECONDS,
-        # ends what is past its deadline (a vanished host, a viewer that never connected)
-        on_idle=hub.live_room,
-    )
+def _token(message: Mapping[str, Any]) -> str:
+    token = message.get("token")
+    return token if isinstance(token, str) else ""
 
 
 def _sdp(data: Mapping[str, Any], kind: str) -> str:
@@ -173,8 +156,5 @@ def _sdp(data: Mapping[str, Any], kind: str) -> str:
 
 
 _ROUTES: dict[tuple[str, str], Route[Hub]] = {
-    ("GET", "/host/events"): _host_events,
     ("POST", "/answer"): _answer,
-    ("POST", "/offer"): _offer,
-    ("GET", "/viewer/events"): _viewer_events,
 }

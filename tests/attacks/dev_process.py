@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
+
 from livescreen.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,6 +211,24 @@ class DevProcess:
                 **(headers or {}),
             },
         )
+
+    def open_socket(
+        self, *, source: str = "127.0.0.1", origin: str | None = None, timeout: float = 10.0
+    ) -> ClientConnection:
+        """A page's WebSocket (``/socket``) from ``source``, with the page's own ``Origin``
+        unless told otherwise; close it when done (it is a context manager)."""
+        sock = socket.create_connection((self.host, self.port), timeout, (source, 0))
+        try:
+            return connect(
+                f"ws://localhost:{self.port}/socket",
+                sock=sock,
+                origin=Origin(origin or self.origin),
+                open_timeout=timeout,
+                legacy=True,
+            )
+        except BaseException:
+            sock.close()
+            raise
 
     def host_sign_in(self) -> Answer:
         """What the host page does first: ``POST /host_token`` with the password."""

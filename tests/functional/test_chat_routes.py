@@ -1,7 +1,7 @@
 """The ``local`` chat over a real running dev server: ``/chat_token`` and the ``/chat`` routes.
 
-Chatters are plain HTTP clients: they ask ``/chat_token`` for a token, hold ``GET /chat/events``
-open (Server-Sent Events) and ``POST`` to ``/chat/send``, ``/chat/delete`` and
+Chatters are plain clients: they ask ``/chat_token`` for a token, subscribe to the ``chat``
+channel of a page's socket (``/socket``) and ``POST`` to ``/chat/send``, ``/chat/delete`` and
 ``/chat/disconnect``, as the pages do. Every wait is bounded.
 """
 
@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from livescreen.chat import clear_chat_cache
 from livescreen.chat.local_room import CHAT_ROOM
@@ -65,29 +67,51 @@ def post(port: int, path: str, payload: Any) -> Answer:
     return request(port, "POST", path, json.dumps(payload).encode())
 
 
+def open_socket(port: int) -> ClientConnection:
+    origin = Origin(f"http://localhost:{port}")
+    return connect(f"ws://localhost:{port}/socket", origin=origin, open_timeout=WAIT, legacy=True)
+
+
+def next_message(socket: ClientConnection) -> dict[str, Any] | None:
+    """The next message other than a ping, or None once the server has closed the socket."""
+    while True:
+        try:
+            message: dict[str, Any] = json.loads(socket.recv(WAIT))
+        except ConnectionClosed:
+            return None
+        if message.get("event") != "ping":
+            return message
+
+
+def chat_refusal(port: int, token: str) -> int:
+    """The status the ``chat`` channel is refused with for ``token``."""
+    socket = open_socket(port)
+    try:
+        socket.send(json.dumps({"type": "subscribe", "channel": "chat", "token": token}))
+        message = next_message(socket)
+        assert message is not None and message["event"] == "error", message
+        status: int = message["data"]["status"]
+        return status
+    finally:
+        socket.close()
+
+
 class ChatStream:
-    """An open ``/chat/events`` stream, read event by event with bounded waits."""
+    """A page's socket subscribed to the ``chat`` channel, read event by event."""
 
     def __init__(self, port: int, token: str) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-        self.connection.request("GET", f"/chat/events?token={quote(token)}")
-        self.response = self.connection.getresponse()
-        assert self.response.status == 200, self.response.read()
-        assert self.response.getheader("Content-Type") == "text/event-stream"
+        self.socket = open_socket(port)
+        self.socket.send(json.dumps({"type": "subscribe", "channel": "chat", "token": token}))
+        first = next_message(self.socket)
+        assert first is not None and first["event"] == "subscribed", first
 
     def next_event(self) -> tuple[str, dict[str, Any]] | None:
-        """The next event (comments skipped), or None once the server has ended the stream."""
-        name = ""
-        while True:
-            line = self.response.readline().decode()
-            if not line:
-                return None
-            line = line.rstrip("\n")
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: ") and name:
-                data: dict[str, Any] = json.loads(line.removeprefix("data: "))
-                return name, data
+        """The next event of the channel, or None once the server has closed the socket."""
+        message = next_message(self.socket)
+        if message is None:
+            return None
+        assert message["channel"] == "chat", message
+        return message["event"], message["data"]
 
     def expect(self, name: str) -> dict[str, Any]:
         event = self.next_event()
@@ -95,7 +119,7 @@ class ChatStream:
         return event[1]
 
     def close(self) -> None:
-        self.connection.close()
+        self.socket.close()
 
 
 @pytest.fixture
@@ -233,10 +257,9 @@ def test_the_host_disconnects_a_viewer_whose_stream_ends(server: DevServer) -> N
         assert by_viewer.status == 403
         assert answer.status == 200
         assert stream.expect("disconnected") == {"reason": "The host disconnected you"}
-        assert stream.next_event() is None  # the server ended the stream
         again = post(port, "/chat/send", {"token": troll["token"], "text": "back"})
         assert again.status == 403
-        assert request(port, "GET", f"/chat/events?token={quote(troll['token'])}").status == 403
+        assert chat_refusal(port, troll["token"]) == 403
     finally:
         stream.close()
 
@@ -281,8 +304,7 @@ def test_a_bad_message_is_400_and_nobody_receives_it(server: DevServer, text: ob
         ("POST", "/chat/send", b"[1, 2]", 400),
         ("POST", "/chat/send", b'{"token": "' + b"t" * 9000 + b'"}', 413),
         ("GET", "/chat/send", b"", 405),
-        ("POST", "/chat/events", b"{}", 405),
-        ("GET", "/chat/events", b"", 401),
+        ("GET", "/chat/events", b"", 404),
         ("GET", "/chat/nothing", b"", 404),
         ("GET", "/chat", b"", 404),
     ],
@@ -298,10 +320,15 @@ def test_malformed_requests_are_refused(
         assert answer.headers["allow"] in {"GET", "POST"}
 
 
+def test_the_chat_channel_refuses_a_token_it_does_not_know(server: DevServer) -> None:
+    assert chat_refusal(server.port, "no-such-token") == 401
+    assert chat_refusal(server.port, "") == 401
+
+
 def test_the_chat_routes_are_not_there_unless_chat_is_local(server: DevServer) -> None:
     server.settings = SETTINGS.with_values(CHAT_PROVIDER="off")
 
-    assert request(server.port, "GET", "/chat/events?token=x").status == 404
+    assert chat_refusal(server.port, "x") == 404
     assert post(server.port, "/chat/send", {"token": "x", "text": "hi"}).status == 404
     assert post(server.port, "/chat_token", {"name": "Vee"}).json() == {
         "chat": "off",
@@ -309,7 +336,7 @@ def test_the_chat_routes_are_not_there_unless_chat_is_local(server: DevServer) -
     }
 
 
-def test_stopping_the_server_ends_chat_streams_with_closed(server: DevServer) -> None:
+def test_stopping_the_server_ends_chat_channels_with_closed(server: DevServer) -> None:
     stream = ChatStream(server.port, viewer(server.port, "Last")["token"])
     try:
         server.shutdown()

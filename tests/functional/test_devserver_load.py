@@ -1,9 +1,9 @@
-"""The dev server under a crowd, with long-lived event streams, and when it is stopped.
+"""The dev server under a crowd, with long-lived page sockets, and when it is stopped.
 
 An audience page opened by many people at once is the normal case: every connection is
-answered, event streams get keep-alives and notice a viewer leaving, Ctrl+C with viewers still
-connected ends their streams and the process promptly, and the client address a function sees
-is the connection's, whatever headers a caller sends.
+answered, page sockets get pings and notice a viewer leaving, Ctrl+C with viewers still
+connected tells them the stream ended, closes their sockets and ends the process promptly, and
+the client address a function sees is the connection's, whatever headers a caller sends.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 import shutil
 import signal
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +20,13 @@ from typing import Any
 
 import pytest
 from devserver_support import free_port, fresh_state, run_dev_until_ready
+from viewer_offers import HOST_ANSWER, VIEWER_OFFER
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from livescreen.config import Settings
-from livescreen.devserver import DevServer
-from livescreen.providers import local_signalling as signalling
+from livescreen.devserver import DevServer, page_socket
 
 __all__ = ["fresh_state"]  # an autouse fixture, used by name
 
@@ -38,8 +40,6 @@ SETTINGS = Settings(
     },
     "test",
 )
-OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=viewer offer\r\n"
-ANSWER = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=host answer\r\n"
 #: Every wait in this file is bounded by this many seconds.
 WAIT = 10.0
 
@@ -57,68 +57,53 @@ def post(port: int, path: str, payload: Any, headers: dict[str, str] | None = No
         connection.close()
 
 
-class EventStream:
-    """An open ``text/event-stream`` response, read event by event with bounded waits."""
+class PageSocket:
+    """A page's WebSocket, read message by message with bounded waits."""
 
-    def __init__(self, port: int, path: str) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-        self.connection.request("GET", path)
-        self.response = self.connection.getresponse()
-        assert self.response.status == 200
-        assert self.response.getheader("Content-Type") == "text/event-stream"
+    def __init__(self, port: int) -> None:
+        origin = f"http://localhost:{port}"
+        self.socket: ClientConnection = connect(
+            f"ws://localhost:{port}/socket", origin=Origin(origin), open_timeout=WAIT, legacy=True
+        )
 
-    def next_block(self) -> str:
-        """The next block up to its blank line ("" once the server has ended the stream)."""
-        lines: list[str] = []
-        while True:
-            line = self.response.readline().decode()
-            if not line:
-                return "".join(lines)
-            if line == "\n":
-                if lines:
-                    return "".join(lines)
-                continue
-            lines.append(line)
+    def subscribe(self, channel: str, **fields: str) -> dict[str, Any]:
+        self.socket.send(json.dumps({"type": "subscribe", "channel": channel, **fields}))
+        return self.next_event("subscribed")
+
+    def next_message(self) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(self.socket.recv(WAIT))
+        return message
 
     def next_event(self, name: str) -> dict[str, Any]:
-        """Data of the next ``name`` event, skipping comments and other events."""
+        """Data of the next ``name`` event, skipping pings and other events."""
         while True:
-            block = self.next_block()
-            assert block, f"the stream ended before an {name!r} event"
-            fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-            if fields.get("event") == name:
-                data: dict[str, Any] = json.loads(fields["data"])
+            message = self.next_message()
+            if message.get("event") == name:
+                data: dict[str, Any] = message["data"]
                 return data
 
     def close(self) -> None:
-        self.connection.close()
+        self.socket.close()
 
 
-def go_live(port: int, password: str) -> tuple[str, EventStream]:
-    """The host signs in, opens its event stream and starts; its signalling token and stream."""
+def go_live(port: int, password: str) -> tuple[str, PageSocket]:
+    """The host signs in, subscribes to its channel and starts; its token and its socket."""
     host = post(port, "/host_token", {"password": password})
-    events = EventStream(port, f"/local/host/events?token={host['token']}")
+    page = PageSocket(port)
+    page.subscribe("host", token=host["token"])
     post(port, "/stream_start", {"session": host["session"]})
-    return host["token"], events
+    return host["token"], page
 
 
-def join(port: int, host_token: str, host_events: EventStream) -> tuple[str, str]:
-    """A viewer offers and the host answers it; the viewer's token and id."""
+def join(port: int, host_token: str, host: PageSocket) -> tuple[PageSocket, str]:
+    """A viewer offers on its socket and the host answers it; the viewer's socket and id."""
     token = post(port, "/audience_token", {})["token"]
-    answered: list[dict[str, Any]] = []
-    offering = threading.Thread(
-        target=lambda: answered.append(post(port, "/local/offer", {"token": token, "sdp": OFFER}))
-    )
-    offering.start()
-    viewer = host_events.next_event("offer")["viewer"]
-    post(port, "/local/answer", {"token": host_token, "viewer": viewer, "sdp": ANSWER})
-    offering.join(WAIT)
-    assert answered and answered[0]["viewer"] == viewer
-    return token, viewer
-
-
-def viewer_events(port: int, viewer_token: str, viewer: str) -> EventStream:
-    return EventStream(port, f"/local/viewer/events?token={viewer_token}&viewer={viewer}")
+    page = PageSocket(port)
+    viewer = page.subscribe("viewer", token=token, sdp=VIEWER_OFFER)["viewer"]
+    assert host.next_event("offer")["viewer"] == viewer
+    post(port, "/local/answer", {"token": host_token, "viewer": viewer, "sdp": HOST_ANSWER})
+    assert page.next_event("answer") == {"viewer": viewer, "sdp": HOST_ANSWER}
+    return page, viewer
 
 
 @pytest.fixture
@@ -162,36 +147,32 @@ def test_a_function_sees_the_connection_address_not_a_forwarded_header(
     assert seen == {"sourceIp": "127.0.0.1"}
 
 
-def test_event_streams_keep_alive_and_the_host_hears_at_once_when_a_viewer_leaves(
+def test_sockets_are_pinged_and_the_host_hears_at_once_when_a_viewer_leaves(
     server: DevServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(signalling, "KEEPALIVE_SECONDS", 0.2)
+    monkeypatch.setattr(page_socket, "PING_SECONDS", 0.2)
     # GIVEN a live stream with one viewer watching
-    host_token, host_events = go_live(server.port, PASSWORD)
-    viewer_token, viewer = join(server.port, host_token, host_events)
-    watching = EventStream(
-        server.port, f"/local/viewer/events?token={viewer_token}&viewer={viewer}"
-    )
+    host_token, host = go_live(server.port, PASSWORD)
+    watching, viewer = join(server.port, host_token, host)
     try:
-        assert host_events.next_event("viewers") == {"count": 1}
-        # THEN an idle stream carries keep-alive comments
-        assert ": connected" in watching.next_block()
-        assert ": keep-alive" in watching.next_block()
+        assert host.next_event("viewers") == {"count": 1}
+        # THEN an idle socket carries pings
+        assert watching.next_message() == {"event": "ping"}
 
         # WHEN the viewer closes its page (its socket)
         watching.close()
 
         # THEN the host is told the viewer left, without waiting for a failed write
-        assert host_events.next_event("bye") == {"viewer": viewer}
-        assert host_events.next_event("viewers") == {"count": 0}
+        assert host.next_event("bye") == {"viewer": viewer}
+        assert host.next_event("viewers") == {"count": 0}
     finally:
-        host_events.close()
+        host.close()
 
 
 def test_ctrl_c_with_viewers_connected_ends_their_streams_and_exits_promptly(
     tmp_path: Path,
 ) -> None:
-    # GIVEN `livescreen dev` with a live stream, the host's and a viewer's event streams open
+    # GIVEN `livescreen dev` with a live stream, the host's and a viewer's sockets open
     port = free_port()
     _, process = run_dev_until_ready(tmp_path, port)
     try:
@@ -200,19 +181,21 @@ def test_ctrl_c_with_viewers_connected_ends_their_streams_and_exits_promptly(
             for line in (tmp_path / ".env").read_text().splitlines()
             if "=" in line
         )
-        host_token, host_events = go_live(port, env["HOST_PASSWORD"])
-        viewer_token, viewer = join(port, host_token, host_events)
-        watching = viewer_events(port, viewer_token, viewer)
-        assert host_events.next_event("viewers") == {"count": 1}
+        host_token, host = go_live(port, env["HOST_PASSWORD"])
+        watching, _ = join(port, host_token, host)
+        assert host.next_event("viewers") == {"count": 1}
 
         # WHEN the developer presses Ctrl+C
         pressed = time.monotonic()
         process.send_signal(signal.SIGINT)
 
-        # THEN both pages are told the stream ended, their streams close, and the server exits
-        assert watching.next_event("ended") == {"reason": "The server is shutting down"}
-        assert host_events.next_event("ended") == {"reason": "The server is shutting down"}
-        assert watching.next_block() == "" and host_events.next_block() == ""
+        # THEN both pages are told the stream ended, their sockets are closed (going away), and
+        # the server exits
+        for page in (watching, host):
+            assert page.next_event("ended") == {"reason": "The server is shutting down"}
+            with pytest.raises(ConnectionClosed) as closed:
+                page.next_message()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
         process.wait(timeout=WAIT)
         stopped_after = time.monotonic() - pressed
     finally:

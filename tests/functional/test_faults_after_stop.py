@@ -24,6 +24,7 @@ from ivs_support import StubbedIvs, ivs_settings, stage_arn, summary
 from livescreen.config import Settings
 from livescreen.providers import local_signalling
 from livescreen.providers.local_hub import HUB
+from livescreen.relay_http import RelayError
 from livescreen.twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
@@ -56,8 +57,9 @@ def test_local_session_after_stop_starts_nothing() -> None:
     assert HUB.live_room() is None
     assert call("audience_token", LOCAL).json()["token"] is None
     # AND the room's host token no longer opens its signalling either
-    status, _, _ = local_signalling.handle("GET", "/host/events", {"token": host["token"]}, {}, b"")
-    assert status == 401
+    with pytest.raises(RelayError) as refused:
+        local_signalling.host_channel({"token": host["token"]})
+    assert refused.value.status == 401
 
 
 def test_local_going_live_again_means_a_new_room() -> None:

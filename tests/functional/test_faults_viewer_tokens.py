@@ -15,9 +15,11 @@ import jwt
 import pytest
 from faults_support import call, fresh_process, session_of, sign_in, sleeps, use_ivs_client
 from ivs_support import PUBLIC_PEM, StubbedIvs, ivs_settings, stage_arn, summary
+from viewer_offers import VIEWER_OFFER
 
 from livescreen.config import Settings
 from livescreen.providers import local_signalling
+from livescreen.relay_http import RelayError
 from livescreen.twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
@@ -32,7 +34,6 @@ LOCAL = Settings(
     },
     "the test settings",
 )
-OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=viewer offer\r\n"
 ANSWER = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=host answer\r\n"
 
 
@@ -52,7 +53,9 @@ def test_local_viewer_token_opens_no_host_route() -> None:
     viewer = call("audience_token", LOCAL).json()["token"]
     assert viewer and viewer != host["token"]
     # THEN the viewer token is not a host token: no host events, no answers to viewers ...
-    assert signalling("GET", "/host/events", {"token": viewer}) == 401
+    with pytest.raises(RelayError) as refused:
+        local_signalling.host_channel({"token": viewer})
+    assert refused.value.status == 401
     body = {"token": viewer, "viewer": "0123456789abcdef", "sdp": ANSWER}
     assert signalling("POST", "/answer", {}, body) == 401
     # ... AND not a host session: it can neither start nor stop the stream
@@ -67,7 +70,9 @@ def test_local_host_token_does_not_work_as_a_viewer_token_either() -> None:
     """The two tokens are separate secrets: neither can be derived from the other's routes."""
     host = sign_in(LOCAL)
     call("stream_start", LOCAL, {"session": host["session"]})
-    assert signalling("POST", "/offer", {}, {"token": host["token"], "sdp": OFFER}) == 410
+    with pytest.raises(RelayError) as refused:
+        local_signalling.viewer_channel({"token": host["token"], "sdp": VIEWER_OFFER}, "127.0.0.1")
+    assert refused.value.status == 410
 
 
 # -- ivs ----------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ ones that break it; Hypothesis and a table of hand-picked cases add what a schem
 wrong types, huge and deeply nested bodies, wrong content types, invalid UTF-8, lone
 surrogates and junk headers. Whatever arrives, a client mistake never gets a 5xx, a stack trace
 or a secret; the server stays up; and a ``local`` stream that is live for the whole run, with
-its host's event stream open, is left untouched.
+its host's socket subscribed to its channel, is left untouched. The channels of the pages'
+socket are fuzzed too, with malformed subscriptions.
 
 Generation is derandomized with a fixed seed and a bounded number of examples, so every run
 sends the same requests. The last test of the file checks the live stream: keep it last.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -39,6 +40,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from twilio.request_validator import RequestValidator
+from viewer_offers import VIEWER_OFFER
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from livescreen import password_guard
 from livescreen.chat import clear_chat_cache
@@ -84,12 +89,8 @@ FUNCTIONS = (
 )
 #: The dev server's own relays (local signalling, local chat): path -> the one method it takes.
 LOCAL_ROUTES = {
-    "/local/host/events": "GET",
     "/local/answer": "POST",
-    "/local/offer": "POST",
-    "/local/viewer/events": "GET",
     "/local/recording/upload": "POST",
-    "/chat/events": "GET",
     "/chat/send": "POST",
     "/chat/delete": "POST",
     "/chat/disconnect": "POST",
@@ -251,32 +252,35 @@ def post_json(server: DevServer, path: str, payload: Any) -> Answer:
 
 @dataclass
 class LiveStream:
-    """A real ``local`` stream: a host signed in, opened its event stream and went live."""
+    """A real ``local`` stream: a host signed in, subscribed to its channel and went live."""
 
     server: DevServer
     room: str
     session: str
     host_token: str
     viewer_token: str
-    #: (event name, data) from the host's event stream; comments are ("comment", text)
+    #: (event name, JSON data) from the host's channel; pings are ("ping", "")
     host_events: queue.Queue[tuple[str, str]]
-    host_connection: http.client.HTTPConnection
+    host_socket: ClientConnection
 
 
-def read_events(response: http.client.HTTPResponse, into: queue.Queue[tuple[str, str]]) -> None:
-    name = ""
+def open_socket(server: DevServer) -> ClientConnection:
+    origin = Origin(f"http://localhost:{server.port}")
+    return connect(
+        f"ws://localhost:{server.port}/socket",
+        origin=origin,
+        open_timeout=REQUEST_TIMEOUT,
+        legacy=True,
+    )
+
+
+def read_events(socket: ClientConnection, into: queue.Queue[tuple[str, str]]) -> None:
     try:
-        for raw in iter(response.readline, b""):
-            line = raw.decode("utf-8").rstrip("\r\n")
-            if line.startswith(":"):
-                into.put(("comment", line[1:].strip()))
-            elif line.startswith("event:"):
-                name = line.removeprefix("event:").strip()
-            elif line.startswith("data:") and name:
-                into.put((name, line.removeprefix("data:").strip()))
-                name = ""
-    except (OSError, ValueError, AttributeError, http.client.HTTPException):
-        pass  # the test closed the connection (http.client drops its file: AttributeError)
+        for text in socket:
+            message = json.loads(text)
+            into.put((message["event"], json.dumps(message.get("data", ""))))
+    except ConnectionClosed:
+        pass
     into.put(("closed", ""))
 
 
@@ -314,17 +318,16 @@ def go_live(server: DevServer) -> Iterator[LiveStream]:
     host = post_json(server, "/host_token", {"password": PASSWORD})
     assert host.status == 200, host
     grant = json.loads(host.body)
-    # The host's browser opens its event stream, then goes live: the hub sees a connected host,
+    # The host's page subscribes to its channel, then goes live: the hub sees a connected host,
     # so the stream is not ended for want of one however long the fuzzing takes.
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    connection.request("GET", f"/local/host/events?token={quote(grant['token'])}")
-    response = connection.getresponse()
-    assert response.status == 200
+    host_socket = open_socket(server)
+    subscribe = {"type": "subscribe", "channel": "host", "token": grant["token"]}
+    host_socket.send(json.dumps(subscribe))
     events: queue.Queue[tuple[str, str]] = queue.Queue()
-    reader = threading.Thread(target=read_events, args=(response, events), daemon=True)
+    reader = threading.Thread(target=read_events, args=(host_socket, events), daemon=True)
     reader.start()
     try:
-        assert next_event(events, skip=()) == ("comment", "connected")
+        assert next_event(events, skip=()) == ("subscribed", "{}")
         started = post_json(server, "/stream_start", {"session": grant["session"]})
         assert started.status == 200, started
         audience = json.loads(post_json(server, "/audience_token", {}).body)
@@ -336,17 +339,15 @@ def go_live(server: DevServer) -> Iterator[LiveStream]:
             host_token=grant["token"],
             viewer_token=audience["token"],
             host_events=events,
-            host_connection=connection,
+            host_socket=host_socket,
         )
         yield stream
         # The host's own stop still works after the fuzzing, and its page hears of it.
         stopped = post_json(server, "/stream_stop", {"session": stream.session})
         assert stopped.status == 200, stopped
-        assert next_event(events, skip=("comment", "viewers"))[0] == "ended"
+        assert next_event(events, skip=("ping", "viewers"))[0] == "ended"
     finally:
-        if connection.sock is not None:
-            connection.sock.shutdown(socket.SHUT_RDWR)
-        connection.close()
+        host_socket.close()
         reader.join(timeout=REQUEST_TIMEOUT)
 
 
@@ -599,7 +600,7 @@ def test_wrong_passwords_are_throttled_with_a_429(live: LiveStream) -> None:
 
 def real_token_cases(stream: LiveStream) -> list[tuple[str, dict[str, Any] | bytes]]:
     """Requests with a real token but wrong otherwise: each is refused, and nothing changes."""
-    host, viewer = stream.host_token, stream.viewer_token
+    host = stream.host_token
     sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
     return [
         ("/local/answer", {"token": host, "viewer": "no-such-viewer", "sdp": sdp}),
@@ -610,15 +611,6 @@ def real_token_cases(stream: LiveStream) -> list[tuple[str, dict[str, Any] | byt
         ("/local/answer", {"token": host, "viewer": ["x"], "sdp": sdp}),
         ("/local/answer", {"token": host, "viewer": "x", "sdp": {"type": "answer"}}),
         ("/local/answer", {"token": host + "\ud800", "viewer": "x", "sdp": sdp}),
-        ("/local/offer", {"token": viewer, "sdp": "v=0\ud800"}),
-        ("/local/offer", {"token": viewer, "sdp": "not an sdp"}),
-        ("/local/offer", {"token": viewer, "sdp": "v=0" + "b" * 17_000}),
-        ("/local/offer", {"token": viewer, "sdp": None}),
-        ("/local/offer", {"token": viewer}),
-        ("/local/offer", {"token": viewer + "\udc00", "sdp": sdp}),
-        ("/local/offer", {"token": [viewer], "sdp": sdp}),
-        ("/local/offer", b'{"token": "' + viewer.encode() + b'", "sdp": "v=0\xff"}'),
-        ("/local/offer", b'{"token": "' + viewer.encode() + b'", "sdp": ' + b"[" * 20_000),
     ]
 
 
@@ -632,15 +624,62 @@ def test_signalling_requests_with_real_tokens_but_bad_fields_are_refused(
             answer = post_json(live.server, path, payload)
         check_answer(answer, f"POST {path} {str(payload)[:60]}")
         assert answer.status in (400, 401, 404, 410, 413), answer
-    for query in (
-        {"token": live.viewer_token, "viewer": "no-such-viewer"},
-        {"token": live.viewer_token, "viewer": ""},
-        {"token": live.viewer_token},
-        {"token": "", "viewer": "x"},
-    ):
-        answer = send(live.server, "GET", f"/local/viewer/events?{urlencode(query)}")
-        check_answer(answer, f"GET /local/viewer/events {query}")
-        assert answer.status in (401, 404, 410), answer
+
+
+def refusals(server: DevServer, messages: list[str | bytes]) -> list[dict[str, Any]]:
+    """What the page's socket answers to each message: the ``error`` events, in order."""
+    socket = open_socket(server)
+    try:
+        answers = []
+        for message in messages:
+            socket.send(message)
+            while True:
+                answer = json.loads(socket.recv(REQUEST_TIMEOUT))
+                if answer.get("event") != "ping":
+                    break
+            assert answer["event"] == "error", answer
+            answers.append(answer["data"])
+        return answers
+    finally:
+        socket.close()
+
+
+def test_channel_subscriptions_with_real_tokens_but_bad_fields_are_refused(
+    live: LiveStream,
+) -> None:
+    viewer, host = live.viewer_token, live.host_token
+    subscriptions: list[dict[str, Any]] = [
+        {"channel": "viewer", "token": viewer, "sdp": "v=0\ud800"},
+        {"channel": "viewer", "token": viewer, "sdp": "not an sdp"},
+        {"channel": "viewer", "token": viewer, "sdp": "v=0" + "b" * 17_000},
+        {"channel": "viewer", "token": viewer, "sdp": VIEWER_OFFER.replace("recv", "send")},
+        {"channel": "viewer", "token": viewer, "sdp": VIEWER_OFFER + "junk\r\n"},
+        {"channel": "viewer", "token": viewer, "sdp": None},
+        {"channel": "viewer", "token": viewer},
+        {"channel": "viewer", "token": viewer + "\udc00", "sdp": VIEWER_OFFER},
+        {"channel": "viewer", "token": [viewer], "sdp": VIEWER_OFFER},
+        {"channel": "viewer", "token": host, "sdp": VIEWER_OFFER},
+        {"channel": "host", "token": viewer},
+        {"channel": "host", "token": host + "\ud800"},
+        {"channel": "host"},
+        {"channel": "chat", "token": viewer},
+        {"channel": "chat", "token": {"$ne": ""}},
+        {"channel": "nope", "token": host},
+        {"channel": ["host"], "token": host},
+    ]
+    messages: list[str | bytes] = [
+        json.dumps({"type": "subscribe", **fields}) for fields in subscriptions
+    ]
+    messages += [
+        json.dumps({"type": "publish", "channel": "host", "token": host}),
+        json.dumps(["subscribe"]),
+        "not json",
+        "[" * 20_000,
+    ]
+    for refused in refusals(live.server, messages):
+        assert set(refused) == {"status", "error"}, refused
+        assert refused["status"] in (400, 401, 404, 410, 413), refused
+        assert not any(secret in refused["error"] for secret in SECRETS), refused
 
 
 # -- the chat routes, malformed, with real chat tokens ----------------------------------------
@@ -687,12 +726,11 @@ def test_chat_requests_with_real_tokens_but_bad_fields_are_refused(live: LiveStr
             answer = post_json(live.server, path, payload)
         check_answer(answer, f"POST {path} {str(payload)[:60]}")
         assert answer.status in (400, 401, 403, 404, 413), answer
-    for query in ({"token": viewer["token"] + "\ud800"}, {"token": ""}, {"tokens": "x"}):
-        answer = send(
-            live.server, "GET", f"/chat/events?{urlencode(query, errors='surrogatepass')}"
-        )
-        check_answer(answer, f"GET /chat/events {query}")
-        assert answer.status == 401, answer
+    subscriptions = [{"token": viewer["token"] + "\ud800"}, {"token": ""}, {"tokens": "x"}]
+    messages: list[str | bytes] = [
+        json.dumps({"type": "subscribe", "channel": "chat", **fields}) for fields in subscriptions
+    ]
+    assert [refused["status"] for refused in refusals(live.server, messages)] == [401] * 3
     # AND the message is still there for a late joiner, and both tokens still work
     assert CHAT_ROOM.chatter(viewer["token"]).name == "Fuzzy"
     assert CHAT_ROOM.chatter(host["token"]).role == "host"
@@ -950,7 +988,7 @@ RAW_REQUESTS: list[tuple[str, bytes, int]] = [
 ]
 
 
-@pytest.mark.parametrize("path", ["/host_token", "/room_events", "/local/offer", "/chat/send"])
+@pytest.mark.parametrize("path", ["/host_token", "/room_events", "/local/answer", "/chat/send"])
 @pytest.mark.parametrize(
     ("rest", "status"), [pytest.param(rest, status, id=name) for name, rest, status in RAW_REQUESTS]
 )
@@ -996,11 +1034,11 @@ def test_the_server_is_up_and_the_live_stream_untouched(live: LiveStream) -> Non
     assert room.host_token == live.host_token
     assert room.host_inbox is not None
     assert room.viewers == {}
-    # The host's page heard nothing but keep-alives and the viewer count
+    # The host's page heard nothing but pings and the viewer count
     seen: list[tuple[str, str]] = []
     while not live.host_events.empty():
         seen.append(live.host_events.get_nowait())
-    assert {name for name, _ in seen} <= {"comment", "viewers"}, seen
+    assert {name for name, _ in seen} <= {"ping", "viewers"}, seen
     assert all(json.loads(data) == {"count": 0} for name, data in seen if name == "viewers")
     # And the host's session still works: going live again starts nothing new
     again = post_json(live.server, "/stream_start", {"session": live.session})

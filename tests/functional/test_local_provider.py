@@ -1,26 +1,33 @@
-"""The local provider and its signalling, driven in-process the way the dev server drives them."""
+"""The local provider and its signalling, driven in-process the way the dev server drives them:
+the host's and viewers' channels (what a page's socket subscribes to) and the answer route."""
 
 from __future__ import annotations
 
 import json
 import queue
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
+from viewer_offers import CHROMIUM_VIEWER_OFFER, HOST_ANSWER
 
 from livescreen.config import Settings
 from livescreen.providers import ProviderError, ProviderUnavailableError, get_provider
 from livescreen.providers import local_signalling as signalling
 from livescreen.providers.local import LocalProvider
 from livescreen.providers.local_hub import Hub, Limits
-from livescreen.relay_http import FileBody
+from livescreen.relay_http import RelayError
+from livescreen.sse import Channel
 
-OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=viewer offer\r\n"
-ANSWER = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=host answer\r\n"
+OFFER = CHROMIUM_VIEWER_OFFER
+ANSWER = HOST_ANSWER
 #: Small enough for tests to reach, with the defaults' proportions.
-LIMITS = Limits(max_viewers=3, max_pending_offers=2)
+LIMITS = Limits(
+    max_viewers=6, max_viewers_per_address=3, max_pending_offers=4, max_pending_offers_per_address=2
+)
+HERE = "192.0.2.1"
+ELSEWHERE = "198.51.100.7"
 
 Reply = tuple[int, dict[str, object]]
 
@@ -38,53 +45,36 @@ class FakeClock:
         self.now += seconds
 
 
-class EventReader:
-    """Reads an SSE iterator on a thread, like the dev server writing it to a socket."""
+class ChannelReader:
+    """A channel's events, as the page's socket would send them."""
 
-    def __init__(self, body: bytes | Iterator[bytes] | FileBody) -> None:
-        assert not isinstance(body, (bytes, FileBody))
-        self._body = body
-        self.events: queue.Queue[tuple[str, dict[str, object]]] = queue.Queue()
-        self.finished = threading.Event()
-        self._closing = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
 
-    def _run(self) -> None:
-        for chunk in self._body:
-            match = re.match(r"event: (\w+)\ndata: (.*)\n\n", chunk.decode())
-            if match:
-                self.events.put((match[1], json.loads(match[2])))
-            if self._closing.is_set():
-                self._body.close()  # type: ignore[attr-defined]
-                break
-        self.finished.set()
-
-    def next(self, name: str, timeout: float = 2.0) -> dict[str, object]:
+    def next(self, name: str, timeout: float = 2.0) -> dict[str, Any]:
         while True:
-            got, data = self.events.get(timeout=timeout)
+            got, data = self.channel.inbox.get(timeout=timeout)
             if got == name:
                 return data
 
-    def received(self, name: str, wait: float = 0.2) -> list[dict[str, object]]:
-        """Every ``name`` event that arrives within ``wait`` seconds from now."""
-        seen: list[dict[str, object]] = []
-        try:
-            while True:
-                got, data = self.events.get(timeout=wait)
-                if got == name:
-                    seen.append(data)
-        except queue.Empty:
-            return seen
+    def received(self, name: str) -> list[dict[str, Any]]:
+        """Every ``name`` event waiting to be sent now."""
+        seen: list[dict[str, Any]] = []
+        while True:
+            try:
+                got, data = self.channel.inbox.get_nowait()
+            except queue.Empty:
+                return seen
+            if got == name:
+                seen.append(data)
 
     def close(self) -> None:
-        """The client went away: the next write (a keep-alive at the latest) fails."""
-        self._closing.set()
-        assert self.finished.wait(2.0)
+        """The page went away (or unsubscribed)."""
+        self.channel.close()
 
 
 class Signalling:
-    """The ``/local`` endpoints of one hub, called the way the dev server calls them."""
+    """The ``/local`` signalling of one hub, called the way the dev server calls it."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -102,36 +92,23 @@ class Signalling:
         assert isinstance(body, bytes)
         return status, json.loads(body)
 
-    def get(self, path: str, query: dict[str, str]) -> signalling.Response:
-        return signalling.handle("GET", path, query, {}, b"", hub=self.hub)
+    def host(self, message: Mapping[str, Any]) -> ChannelReader:
+        return ChannelReader(signalling.host_channel(message, hub=self.hub))
 
-    def viewer_events(self, viewer_token: str, viewer_id: str) -> EventReader:
-        status, headers, body = self.get(
-            "/viewer/events", {"token": viewer_token, "viewer": viewer_id}
-        )
-        assert (status, headers["Content-Type"]) == (200, "text/event-stream")
-        return EventReader(body)
+    def viewer(self, viewer_token: str, sdp: str = OFFER, address: str = HERE) -> ChannelReader:
+        message = {"token": viewer_token, "sdp": sdp}
+        return ChannelReader(signalling.viewer_channel(message, address, hub=self.hub))
 
-    def offer_in_background(self, viewer_token: str, sdp: str = OFFER) -> Callable[[], Reply]:
-        """Sends an offer on a thread (it waits for the host); call the result for its reply."""
-        replies: list[Reply] = []
-        payload = {"token": viewer_token, "sdp": sdp}
-        thread = threading.Thread(target=lambda: replies.append(self.post("/offer", payload)))
-        thread.start()
-
-        def reply() -> Reply:
-            thread.join(10.0)
-            assert not thread.is_alive(), "the offer got no reply within 10 s"
-            return replies[0]
-
-        return reply
+    def refusal(self, viewer_token: str, sdp: str = OFFER, address: str = HERE) -> Reply:
+        """What a viewer's subscription is refused with: ``(status, {"error": ...})``."""
+        with pytest.raises(RelayError) as refused:
+            self.viewer(viewer_token, sdp, address)
+        return refused.value.status, {"error": refused.value.message}
 
 
 @pytest.fixture(autouse=True)
-def quick_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+def not_on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    monkeypatch.setattr(signalling, "KEEPALIVE_SECONDS", 0.05)
-    monkeypatch.setattr(signalling, "ANSWER_TIMEOUT_SECONDS", 2.0)
 
 
 @pytest.fixture
@@ -163,34 +140,32 @@ def viewers_in(hub: Hub, room: str) -> int:
     return len(live.viewers)
 
 
-def go_live(provider: LocalProvider, sig: Signalling) -> tuple[str, str, EventReader]:
-    """A host opens its event stream and starts; ``(room, host token, host events)``."""
+def go_live(provider: LocalProvider, sig: Signalling) -> tuple[str, str, ChannelReader]:
+    """A host subscribes to its channel and starts; ``(room, host token, host channel)``."""
     grant = provider.create_host_grant()
     assert grant.token is not None
-    status, headers, body = sig.get("/host/events", {"token": grant.token})
-    assert status == 200 and headers["Content-Type"] == "text/event-stream"
-    host = EventReader(body)
+    host = sig.host({"token": grant.token})
+    assert host.next("viewers") == {"count": 0}
     provider.start_stream(grant.room)
     return grant.room, grant.token, host
 
 
-def answered_offer(sig: Signalling, host: EventReader, host_token: str, viewer_token: str) -> str:
-    """A viewer offers and the host answers; the viewer's id."""
-    reply = sig.offer_in_background(viewer_token)
+def join(
+    sig: Signalling,
+    host: ChannelReader,
+    host_token: str,
+    viewer_token: str,
+    address: str = HERE,
+) -> tuple[str, ChannelReader]:
+    """A viewer offers and the host answers; ``(viewer id, viewer channel)``."""
+    viewer = sig.viewer(viewer_token, address=address)
     asked = host.next("offer")
     assert asked["sdp"] == OFFER
+    assert asked["viewer"] == viewer.channel.welcome["viewer"]
     answer = {"token": host_token, "viewer": asked["viewer"], "sdp": ANSWER}
     assert sig.post("/answer", answer) == (200, {"ok": True})
-    assert reply() == (200, {"viewer": asked["viewer"], "sdp": ANSWER})
-    return str(asked["viewer"])
-
-
-def join(
-    sig: Signalling, host: EventReader, host_token: str, viewer_token: str
-) -> tuple[str, EventReader]:
-    """A viewer offers, the host answers, the viewer opens its event stream."""
-    viewer_id = answered_offer(sig, host, host_token, viewer_token)
-    return viewer_id, sig.viewer_events(viewer_token, viewer_id)
+    assert viewer.next("answer") == {"viewer": asked["viewer"], "sdp": ANSWER}
+    return str(asked["viewer"]), viewer
 
 
 def test_nothing_is_live_until_the_host_starts(provider: LocalProvider) -> None:
@@ -242,7 +217,7 @@ def test_viewer_and_host_exchange_sdp_and_viewers_are_counted(
     room, host_token, host = go_live(provider, sig)
     viewer_token = str(provider.audience_grant().token)
 
-    # WHEN two viewers join
+    # WHEN two viewers join (their offer goes to the host, its answer comes back)
     first_id, first = join(sig, host, host_token, viewer_token)
     assert host.next("viewers") == {"count": 1}
     _, second = join(sig, host, host_token, viewer_token)
@@ -258,10 +233,9 @@ def test_viewer_and_host_exchange_sdp_and_viewers_are_counted(
     # WHEN the host stops
     provider.stop_stream(room)
 
-    # THEN the remaining viewer and the host are told, and both event streams finish
+    # THEN the remaining viewer and the host are told
     assert second.next("ended") == {"reason": "The host stopped the stream"}
     assert host.next("ended") == {"reason": "The host stopped the stream"}
-    assert second.finished.wait(2.0) and host.finished.wait(2.0)
 
 
 def test_a_new_stream_ends_the_previous_one(provider: LocalProvider, sig: Signalling) -> None:
@@ -274,44 +248,99 @@ def test_a_new_stream_ends_the_previous_one(provider: LocalProvider, sig: Signal
     assert viewer.next("ended") == {"reason": "Another stream started"}
     assert host.next("ended") == {"reason": "Another stream started"}
     assert provider.audience_grant().token not in (None, old_token)
-    assert sig.post("/offer", {"token": old_token, "sdp": OFFER}) == (
-        410,
-        {"error": "The stream is not live"},
-    )
+    assert sig.refusal(old_token) == (410, {"error": "The stream is not live"})
 
 
-def test_an_offer_nobody_answers_times_out(
-    provider: LocalProvider, sig: Signalling, monkeypatch: pytest.MonkeyPatch
+def test_an_offer_nobody_answers_is_refused_in_time_and_frees_its_place(
+    provider: LocalProvider, sig: Signalling, clock: FakeClock, hub: Hub
 ) -> None:
-    monkeypatch.setattr(signalling, "ANSWER_TIMEOUT_SECONDS", 0.2)
-    grant = provider.create_host_grant()
-    provider.start_stream(grant.room)
+    # GIVEN a viewer whose offer the host never answers
+    room, _, host = go_live(provider, sig)
+    viewer = sig.viewer(str(provider.audience_grant().token))
+    asked = host.next("offer")
 
-    reply = sig.post("/offer", {"token": provider.audience_grant().token, "sdp": OFFER})
+    # WHEN the time for an answer has nearly passed, it still waits
+    clock.advance(LIMITS.answer_seconds - 1)
+    viewer.channel.on_idle()
+    assert viewer.received("error") == []
 
-    assert reply == (504, {"error": "The host did not answer in time: try again"})
+    # WHEN it has passed
+    clock.advance(2)
+    viewer.channel.on_idle()
+
+    # THEN the viewer is told to try again, and the host to forget that offer
+    assert viewer.next("error") == {
+        "status": 504,
+        "error": "The host did not answer in time: try again",
+    }
+    assert host.next("bye") == {"viewer": asked["viewer"]}
+    assert viewers_in(hub, room) == 0
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "query", "body", "status", "error"),
+    ("message", "status", "error"),
     [
-        ("GET", "/host/events", {}, b"", 401, "Missing host token"),
-        ("GET", "/host/events", {"token": "guess"}, b"", 401, "Unknown or expired host token"),
-        ("POST", "/offer", {}, b"not json", 400, "Request body must be JSON"),
-        ("POST", "/offer", {}, b"[1]", 400, "Request body must be a JSON object"),
-        ("POST", "/offer", {}, b'{"sdp": "v=0"}', 400, "Missing 'token'"),
-        ("POST", "/offer", {}, b'{"token": "x", "sdp": "v=0"}', 410, "The stream is not live"),
-        ("POST", "/offer", {}, b" " * 64 * 1024, 413, "Request body is larger than"),
-        ("POST", "/answer", {}, b'{"token": "guess"}', 401, "Unknown or expired host token"),
-        ("GET", "/viewer/events", {"token": "x"}, b"", 410, "The stream is not live"),
-        ("GET", "/offer", {}, b"", 405, "GET is not allowed on /local/offer"),
-        ("GET", "/nope", {}, b"", 404, "No local signalling endpoint at /local/nope"),
+        ({}, 401, "Missing host token"),
+        ({"token": ["x"]}, 401, "Missing host token"),
+        ({"token": "guess"}, 401, "Unknown or expired host token"),
+    ],
+)
+def test_a_host_channel_needs_the_host_token(
+    sig: Signalling, message: dict[str, Any], status: int, error: str
+) -> None:
+    with pytest.raises(RelayError) as refused:
+        sig.host(message)
+
+    assert refused.value.status == status
+    assert refused.value.message.startswith(error)
+
+
+@pytest.mark.parametrize(
+    ("sdp", "status", "error"),
+    [
+        (None, 400, "Missing 'sdp'"),
+        ("not an sdp", 400, "'sdp' must be an SDP offer (starting with v=0)"),
+        ("v=0\ud800", 400, "'sdp' must be an SDP offer in valid Unicode"),
+        (OFFER.replace("a=recvonly", "a=sendrecv"), 400, "A viewer's offer may only receive"),
+        (OFFER + "junk\r\n", 400, "Line 206 of the offer is not an SDP line"),
+    ],
+)
+def test_a_viewer_offer_must_only_receive(
+    provider: LocalProvider, sig: Signalling, sdp: Any, status: int, error: str
+) -> None:
+    _, _, host = go_live(provider, sig)
+    viewer_token = str(provider.audience_grant().token)
+
+    got_status, got = sig.refusal(viewer_token, sdp)
+
+    assert got_status == status
+    assert str(got["error"]).startswith(error)
+    assert host.received("offer") == []
+
+
+def test_a_viewer_needs_a_live_stream(sig: Signalling) -> None:
+    assert sig.refusal("") == (401, {"error": "Missing viewer token"})
+    assert sig.refusal("x") == (410, {"error": "The stream is not live"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "error"),
+    [
+        ("POST", "/answer", b"not json", 400, "Request body must be JSON"),
+        ("POST", "/answer", b"[1]", 400, "Request body must be a JSON object"),
+        ("POST", "/answer", b'{"sdp": "v=0"}', 400, "Missing 'token'"),
+        ("POST", "/answer", b'{"token": "guess"}', 401, "Unknown or expired host token"),
+        ("POST", "/answer", b" " * 64 * 1024, 413, "Request body is larger than"),
+        ("GET", "/answer", b"", 405, "GET is not allowed on /local/answer"),
+        ("POST", "/offer", b"{}", 404, "No local signalling endpoint at /local/offer"),
+        ("GET", "/host/events", b"", 404, "No local signalling endpoint at /local/host/events"),
+        ("GET", "/viewer/events", b"", 404, "No local signalling endpoint"),
     ],
 )
 def test_bad_requests_get_a_json_error(
-    hub: Hub, method: str, path: str, query: dict[str, str], body: bytes, status: int, error: str
+    hub: Hub, method: str, path: str, body: bytes, status: int, error: str
 ) -> None:
-    got_status, headers, got_body = signalling.handle(method, path, query, {}, body, hub=hub)
+    got_status, headers, got_body = signalling.handle(method, path, {}, {}, body, hub=hub)
 
     assert got_status == status
     assert headers["Content-Type"] == "application/json"
@@ -319,13 +348,22 @@ def test_bad_requests_get_a_json_error(
     assert json.loads(got_body)["error"].startswith(error)
 
 
-def test_an_answer_must_be_sdp(provider: LocalProvider, sig: Signalling) -> None:
+def test_an_answer_must_be_sdp_for_a_viewer_still_there(
+    provider: LocalProvider, sig: Signalling
+) -> None:
     _, host_token, host = go_live(provider, sig)
+    viewer_token = str(provider.audience_grant().token)
 
     reply = sig.post("/answer", {"token": host_token, "viewer": "v", "sdp": "hello"})
-
     assert reply == (400, {"error": "'sdp' must be an SDP answer (starting with v=0)"})
-    host.close()
+    reply = sig.post("/answer", {"token": host_token, "viewer": "gone", "sdp": ANSWER})
+    assert reply == (404, {"error": "That viewer has left"})
+
+    # a second answer to the same viewer is refused: the first one stands
+    viewer_id, viewer = join(sig, host, host_token, viewer_token)
+    reply = sig.post("/answer", {"token": host_token, "viewer": viewer_id, "sdp": ANSWER})
+    assert reply == (409, {"error": "That viewer already has its answer"})
+    assert viewer.received("answer") == []
 
 
 def test_an_oversized_offer_is_refused_before_it_reaches_the_host(
@@ -337,54 +375,89 @@ def test_an_oversized_offer_is_refused_before_it_reaches_the_host(
 
     # WHEN a viewer sends an offer larger than any browser's (a real one is about 7 KB)
     padded = OFFER + "a=x-padding:" + "x" * signalling.MAX_SDP_BYTES + "\r\n"
-    reply = sig.post("/offer", {"token": viewer_token, "sdp": padded})
+    reply = sig.refusal(viewer_token, padded)
 
     # THEN it is refused at once and the host is never asked to answer it
     assert reply == (413, {"error": f"'sdp' is larger than {signalling.MAX_SDP_BYTES} bytes"})
     assert host.received("offer") == []
 
 
-def test_offers_beyond_the_pending_limit_are_refused(
-    provider: LocalProvider, sig: Signalling, hub: Hub, monkeypatch: pytest.MonkeyPatch
+def test_offers_beyond_the_pending_limits_are_refused(
+    provider: LocalProvider, sig: Signalling, hub: Hub
 ) -> None:
-    # (offers wait for their answer longer than this test can take: only the stop ends them)
-    monkeypatch.setattr(signalling, "ANSWER_TIMEOUT_SECONDS", 60.0)
-    # GIVEN a live stream whose host has as many offers to answer as it takes at once
+    # GIVEN a live stream with as many offers waiting from one address as one address may have
     room, host_token, host = go_live(provider, sig)
     viewer_token = str(provider.audience_grant().token)
-    waiting = [sig.offer_in_background(viewer_token) for _ in range(LIMITS.max_pending_offers)]
+    waiting = [sig.viewer(viewer_token) for _ in range(LIMITS.max_pending_offers_per_address)]
     asked = [host.next("offer") for _ in waiting]
 
-    # WHEN one more viewer offers
-    reply = sig.post("/offer", {"token": viewer_token, "sdp": OFFER})
+    # WHEN one more offer comes from there
+    reply = sig.refusal(viewer_token)
 
     # THEN it is told to come back, at once, and neither the host nor the room sees it
     assert reply == (429, {"error": "Too many viewers are joining at once: try again shortly"})
     assert host.received("offer") == []
-    assert viewers_in(hub, room) == LIMITS.max_pending_offers
+    assert viewers_in(hub, room) == LIMITS.max_pending_offers_per_address
 
-    # WHEN the host answers one of the waiting offers
+    # WHILE offers from elsewhere still go through, up to the room's own limit
+    others = LIMITS.max_pending_offers - LIMITS.max_pending_offers_per_address
+    elsewhere = [sig.viewer(viewer_token, address=f"198.51.100.{n}") for n in range(others)]
+    assert len([host.next("offer") for _ in elsewhere]) == others
+    assert sig.refusal(viewer_token, address=ELSEWHERE)[0] == 429
+
+    # WHEN the host answers one of the first address's offers
     answer = {"token": host_token, "viewer": asked[0]["viewer"], "sdp": ANSWER}
     assert sig.post("/answer", answer) == (200, {"ok": True})
 
-    # THEN there is room for the next offer again
-    again = sig.offer_in_background(viewer_token)
+    # THEN there is room for its next offer again
+    sig.viewer(viewer_token)
     assert host.next("offer")["sdp"] == OFFER
     provider.stop_stream(room)
-    assert [reply()[0] for reply in waiting] == [200, 410]
-    assert again() == (410, {"error": "The stream has ended"})
+    assert [viewer.next("ended") for viewer in waiting] == [
+        {"reason": "The host stopped the stream"}
+    ] * len(waiting)
+
+
+def test_one_address_takes_only_its_share_of_a_room(
+    provider: LocalProvider, sig: Signalling, hub: Hub
+) -> None:
+    # GIVEN one address watching with as many viewers as one address may have
+    room, host_token, host = go_live(provider, sig)
+    viewer_token = str(provider.audience_grant().token)
+    mine = [
+        join(sig, host, host_token, viewer_token) for _ in range(LIMITS.max_viewers_per_address)
+    ]
+
+    # WHEN it offers once more
+    reply = sig.refusal(viewer_token)
+
+    # THEN it is refused, while a viewer elsewhere still joins
+    assert reply == (
+        429,
+        {"error": "This stream has as many viewers as it can take: try again later"},
+    )
+    join(sig, host, host_token, viewer_token, address=ELSEWHERE)
+
+    # WHEN one of its viewers leaves, it may add one again
+    mine[0][1].close()
+    assert host.next("bye") == {"viewer": mine[0][0]}
+    join(sig, host, host_token, viewer_token)
+    assert viewers_in(hub, room) == LIMITS.max_viewers_per_address + 1
 
 
 def test_a_full_room_refuses_more_viewers(
     provider: LocalProvider, sig: Signalling, hub: Hub
 ) -> None:
-    # GIVEN a live stream with as many viewers as a room takes
+    # GIVEN a live stream with as many viewers as a room takes (from several addresses)
     room, host_token, host = go_live(provider, sig)
     viewer_token = str(provider.audience_grant().token)
-    watching = [join(sig, host, host_token, viewer_token) for _ in range(LIMITS.max_viewers)]
+    watching = [
+        join(sig, host, host_token, viewer_token, address=f"198.51.100.{n}")
+        for n in range(LIMITS.max_viewers)
+    ]
 
     # WHEN one more viewer offers
-    reply = sig.post("/offer", {"token": viewer_token, "sdp": OFFER})
+    reply = sig.refusal(viewer_token, address=ELSEWHERE)
 
     # THEN it is refused with a reason, and the host is not asked to open a connection for it
     assert reply == (
@@ -399,61 +472,25 @@ def test_a_full_room_refuses_more_viewers(
     assert host.next("bye") == {"viewer": watching[0][0]}
 
     # THEN a new viewer gets in
-    join(sig, host, host_token, viewer_token)
+    join(sig, host, host_token, viewer_token, address=ELSEWHERE)
 
 
-def test_one_viewer_cannot_hold_many_event_streams(
+def test_offers_made_while_the_host_was_away_are_sent_again(
     provider: LocalProvider, sig: Signalling
 ) -> None:
-    # GIVEN a viewer that has opened its event stream (a reconnecting page may briefly add more)
+    # GIVEN a viewer's offer made while the host's channel was closed (its socket reconnects)
     _, host_token, host = go_live(provider, sig)
-    viewer_token = str(provider.audience_grant().token)
-    viewer_id, _ = join(sig, host, host_token, viewer_token)
-    for _ in range(LIMITS.max_streams_per_viewer - 1):
-        sig.viewer_events(viewer_token, viewer_id)
-    assert host.next("viewers") == {"count": 1}
+    host.close()
+    viewer = sig.viewer(str(provider.audience_grant().token))
 
-    # WHEN it opens one more
-    status, _, body = sig.get("/viewer/events", {"token": viewer_token, "viewer": viewer_id})
+    # WHEN the host subscribes again
+    again = sig.host({"token": host_token})
 
-    # THEN that one is refused
-    assert isinstance(body, bytes)
-    assert (status, json.loads(body)) == (
-        429,
-        {"error": "This viewer already has its event streams open"},
-    )
-
-
-def test_an_answered_viewer_that_never_connects_is_dropped(
-    provider: LocalProvider, sig: Signalling, clock: FakeClock
-) -> None:
-    # GIVEN a live stream with one viewer watching
-    _, host_token, host = go_live(provider, sig)
-    viewer_token = str(provider.audience_grant().token)
-    watcher_id, watcher = join(sig, host, host_token, viewer_token)
-    assert host.next("viewers") == {"count": 1}
-
-    # WHEN another viewer gets the host's answer but never opens its event stream
-    ghost_id = answered_offer(sig, host, host_token, viewer_token)
-    clock.advance(LIMITS.viewer_connect_seconds - 1)
-    provider.audience_grant()
-
-    # THEN it is kept for a while
-    assert host.received("bye") == []
-
-    # WHEN the time to connect has passed
-    clock.advance(2)
-    provider.audience_grant()
-
-    # THEN the host is told to close its connection, and the count is still one viewer
-    assert host.next("bye") == {"viewer": ghost_id}
-    assert host.next("viewers") == {"count": 1}
-    assert host.received("bye") == []
-    # AND the dropped viewer has to offer again, while the one watching is untouched
-    status, _, _ = sig.get("/viewer/events", {"token": viewer_token, "viewer": ghost_id})
-    assert status == 404
-    assert watcher.received("ended") == []
-    assert watcher_id != ghost_id
+    # THEN the offer is sent to it, and its answer reaches the viewer
+    asked = again.next("offer")
+    answer = {"token": host_token, "viewer": asked["viewer"], "sdp": ANSWER}
+    assert sig.post("/answer", answer) == (200, {"ok": True})
+    assert viewer.next("answer")["sdp"] == ANSWER
 
 
 def test_a_host_that_vanishes_ends_the_stream(
@@ -463,7 +500,7 @@ def test_a_host_that_vanishes_ends_the_stream(
     _, host_token, host = go_live(provider, sig)
     _, viewer = join(sig, host, host_token, str(provider.audience_grant().token))
 
-    # WHEN the host's page dies without stopping (its event stream just closes)
+    # WHEN the host's page dies without stopping (its channel just closes)
     host.close()
     clock.advance(LIMITS.host_grace_seconds - 1)
 
@@ -474,14 +511,14 @@ def test_a_host_that_vanishes_ends_the_stream(
     clock.advance(2)
 
     # THEN the viewer is told and nothing is live
-    assert viewer.next("ended") == {"reason": "The host disconnected"}
     assert provider.audience_grant().token is None
+    assert viewer.next("ended") == {"reason": "The host disconnected"}
 
 
 def test_a_start_whose_host_never_connects_ends_after_the_grace_period(
     provider: LocalProvider, sig: Signalling, clock: FakeClock
 ) -> None:
-    # GIVEN a host that started the stream but never opened its event stream
+    # GIVEN a host that started the stream but never subscribed to its channel
     grant = provider.create_host_grant()
     provider.start_stream(grant.room)
     clock.advance(LIMITS.host_grace_seconds - 1)
@@ -490,23 +527,23 @@ def test_a_start_whose_host_never_connects_ends_after_the_grace_period(
     # WHEN the grace period has passed
     clock.advance(2)
 
-    # THEN nothing is live, and the host's token no longer opens an event stream
+    # THEN nothing is live, and the host's token no longer opens its channel
     assert provider.audience_grant().token is None
-    status, _, _ = sig.get("/host/events", {"token": str(grant.token)})
-    assert status == 401
+    with pytest.raises(RelayError) as refused:
+        sig.host({"token": str(grant.token)})
+    assert refused.value.status == 401
 
 
 def test_a_host_that_connects_late_keeps_the_stream(
     provider: LocalProvider, sig: Signalling, clock: FakeClock
 ) -> None:
-    # GIVEN a host that started before its event stream connected
+    # GIVEN a host that started before its channel was subscribed
     grant = provider.create_host_grant()
     provider.start_stream(grant.room)
     clock.advance(LIMITS.host_grace_seconds - 1)
 
-    # WHEN its event stream connects within the grace period
-    _, _, body = sig.get("/host/events", {"token": str(grant.token)})
-    host = EventReader(body)
+    # WHEN its channel is subscribed within the grace period
+    host = sig.host({"token": str(grant.token)})
     assert host.next("viewers") == {"count": 0}
 
     # THEN the stream stays live however long it runs

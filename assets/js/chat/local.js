@@ -1,7 +1,8 @@
-// The `local` chat: the dev server's own chat room. Messages arrive over Server-Sent Events
-// (`GET <endpoint>/events?token=`, the last 50 first) and are sent with plain POSTs.
+// The `local` chat: the dev server's own chat room. Messages arrive on the `chat` channel of the
+// page's one socket (page-socket.js; the last 50 first) and are sent with plain POSTs.
 
 import { postJSON } from '../api.js';
+import { subscribe } from '../page-socket.js';
 
 // The dev server keeps the last messages and replays them to whoever joins.
 export const keepsHistory = true;
@@ -11,46 +12,36 @@ export const keepsHistory = true;
 export async function connect({ grant, on }) {
   const endpoint = grant.endpoint || '/chat';
   const token = grant.token;
-  const source = new EventSource(`${endpoint}/events?token=${encodeURIComponent(token)}`);
   let over = false;
+  let channel = null;
 
   const end = (kind, reason) => {
     if (over) return;
     over = true;
-    source.close();
+    if (channel) channel.close();
     on.ended({ kind, reason });
   };
-  const data = (event) => {
-    try {
-      return JSON.parse(event.data);
-    } catch {
-      return null;
-    }
-  };
 
-  source.addEventListener('open', () => on.state('connected'));
-  source.addEventListener('message', (event) => {
-    const message = data(event);
-    if (message && message.id) on.message(message);
-  });
-  source.addEventListener('delete', (event) => {
-    const removed = data(event);
-    if (removed && removed.id) on.remove(removed.id);
-  });
-  source.addEventListener('disconnected', (event) => {
-    end('disconnected', (data(event) || {}).reason || 'The host disconnected you');
-  });
-  source.addEventListener('expired', (event) => {
-    end('expired', (data(event) || {}).reason || 'Your chat session has expired');
-  });
-  source.addEventListener('closed', (event) => {
-    end('lost', (data(event) || {}).reason || 'The chat has closed');
-  });
-  source.addEventListener('error', () => {
-    // The browser retries a dropped stream by itself; a refused one (an expired token, a
-    // restarted server) is closed for good.
-    if (source.readyState === EventSource.CLOSED) end('lost', 'Lost the connection to the chat');
-    else if (!over) on.state('connecting');
+  channel = subscribe('chat', { token }, {
+    // a dropped socket comes back by itself, and the channel with it (history replayed)
+    resume: true,
+    onDrop: () => {
+      if (!over) on.state('connecting');
+    },
+    onEvent(event, data) {
+      if (over) return;
+      if (event === 'subscribed') on.state('connected');
+      else if (event === 'message' && data.id) on.message(data);
+      else if (event === 'delete' && data.id) on.remove(data.id);
+      else if (event === 'disconnected') end('disconnected', data.reason || 'The host disconnected you');
+      else if (event === 'expired') end('expired', data.reason || 'Your chat session has expired');
+      else if (event === 'closed') end('lost', data.reason || 'The chat has closed');
+      else if (event === 'error') {
+        // refused: a token that expired or was disconnected while the socket was away, ...
+        if (data.status === 403) end('disconnected', data.error || 'The host disconnected you');
+        else end('lost', data.error || 'Lost the connection to the chat');
+      }
+    },
   });
 
   const post = (path, body) => postJSON(`${endpoint}${path}`, { token, ...body });
@@ -68,7 +59,7 @@ export async function connect({ grant, on }) {
     },
     close() {
       over = true;
-      source.close();
+      channel.close();
     },
   };
 }

@@ -1,15 +1,29 @@
 // The `local` provider: the host's browser sends media straight to each viewer's browser over
-// WebRTC; the dev server only relays the SDP (see livescreen/providers/local_signalling.py).
+// WebRTC; the dev server only relays the SDP (see livescreen/providers/local_signalling.py), on
+// the page's one socket (page-socket.js): the host's channel brings it offers, a viewer's
+// channel takes its offer and brings back the answer. The host answers with a plain POST.
 // No STUN/TURN servers: host candidates only, which is enough on one machine or a LAN.
 
 import { postJSON } from '../api.js';
+import { openChannel } from '../page-socket.js';
 import { videoPlayback } from '../playback.js';
 import { startRecording } from '../recorder.js';
-import { iceGatheringComplete, openEvents } from '../webrtc.js';
+import { iceGatheringComplete } from '../webrtc.js';
 
 const RTC_CONFIG = { iceServers: [] };
 // How long the host keeps a viewer's connection that has not connected yet.
 const PEER_CONNECT_TIMEOUT_MS = 30_000;
+// The server gives the host 15 s to answer (then refuses the offer with 504); this is in case
+// the server itself never says.
+const ANSWER_TIMEOUT_MS = 20_000;
+
+// Thrown when the stream takes no more viewers for now (the audience page waits, then retries).
+export class StreamFullError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'StreamFullError';
+  }
+}
 
 function signallingBase(tokenResponse) {
   return tokenResponse.signalling || '/local';
@@ -30,7 +44,7 @@ async function keepResolution(pc) {
 }
 
 export function isSupported() {
-  return typeof RTCPeerConnection === 'function' && typeof EventSource === 'function';
+  return typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function';
 }
 
 // Host: answer every viewer's offer with a peer connection carrying our tracks.
@@ -77,30 +91,34 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
     }
   };
 
+  let channel = null;
   const shutDown = () => {
     stopped = true;
-    events.close();
+    if (channel) channel.close();
     for (const viewer of [...peers.keys()]) closePeer(viewer);
   };
 
-  const events = await openEvents(`${base}/host/events?token=${encodeURIComponent(token)}`, {
-    offer: answerOffer,
-    bye: ({ viewer }) => closePeer(viewer),
-    viewers: ({ count }) => onViewerCount && onViewerCount(count),
-    ended: ({ reason }) => {
+  // The channel is subscribed again whenever the socket comes back (offers still unanswered are
+  // sent again); it is lost only when the server refuses it (the stream ended meanwhile).
+  channel = await openChannel('host', { token }, {
+    handlers: {
+      offer: answerOffer,
+      bye: ({ viewer }) => closePeer(viewer),
+      viewers: ({ count }) => onViewerCount && onViewerCount(count),
+      ended: ({ reason }) => {
+        if (stopped) return;
+        // the server ended the stream: it takes no more of the recording
+        if (recording) recording.stop({ upload: false });
+        shutDown();
+        onDisconnected && onDisconnected(new Error(reason || 'The stream ended.'));
+      },
+    },
+    onLost: () => {
       if (stopped) return;
-      // the server ended the stream: it takes no more of the recording
       if (recording) recording.stop({ upload: false });
       shutDown();
-      onDisconnected && onDisconnected(new Error(reason || 'The stream ended.'));
-    },
-  });
-  events.addEventListener('error', () => {
-    // EventSource retries by itself; it gives up only when the server refuses us.
-    if (events.readyState === EventSource.CLOSED && !stopped) {
-      shutDown();
       onDisconnected && onDisconnected(new Error('Lost the connection to the server.'));
-    }
+    },
   });
 
   return {
@@ -125,7 +143,6 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
 
 // Viewer: offer to receive audio and video, wait for the host's answer, show what arrives.
 export async function play({ tokenResponse, container, onEnded, onStateChange }) {
-  const base = signallingBase(tokenResponse);
   const token = tokenResponse.token;
   const pc = new RTCPeerConnection(RTC_CONFIG);
   pc.addTransceiver('video', { direction: 'recvonly' });
@@ -142,11 +159,11 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
     video.play().catch(() => {});
   });
 
-  let events = null;
+  let channel = null;
   let finished = false;
   const finish = () => {
     finished = true;
-    if (events) events.close();
+    if (channel) channel.close();
     pc.close();
     video.srcObject = null;
     video.remove();
@@ -169,21 +186,42 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
   try {
     await pc.setLocalDescription(await pc.createOffer());
     await iceGatheringComplete(pc);
-    const answer = await postJSON(`${base}/offer`, { token, sdp: pc.localDescription.sdp });
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-    const query = `token=${encodeURIComponent(token)}&viewer=${encodeURIComponent(answer.viewer)}`;
-    events = await openEvents(`${base}/viewer/events?${query}`, {
-      ended: () => {
-        if (finished) return;
-        finish();
-        onEnded && onEnded();
-      },
+    // The offer goes to the host at once; its answer comes back on the same channel. The
+    // viewer keeps its place while the channel stays open: a lost socket is a lost place.
+    let answered;
+    const answer = new Promise((resolve, reject) => {
+      answered = { resolve, reject };
     });
-    events.addEventListener('error', () => {
-      if (events.readyState === EventSource.CLOSED && !finished) {
-        onStateChange && onStateChange('failed');
-      }
-    });
+    const gone = (error) => {
+      if (finished) return;
+      answered.reject(error);
+      onStateChange && onStateChange('failed');
+    };
+    try {
+      channel = await openChannel('viewer', { token, sdp: pc.localDescription.sdp }, {
+        resume: false,
+        handlers: {
+          answer: (data) => answered.resolve(data),
+          ended: () => {
+            answered.reject(new Error('The stream has ended.'));
+            if (finished) return;
+            finish();
+            onEnded && onEnded();
+          },
+        },
+        onLost: gone,
+      });
+    } catch (error) {
+      if (error.status === 429) throw new StreamFullError(error.message);
+      throw error;
+    }
+    const timer = setTimeout(() => gone(new Error('The host did not answer in time.')), ANSWER_TIMEOUT_MS);
+    try {
+      const { sdp } = await answer;
+      await pc.setRemoteDescription({ type: 'answer', sdp });
+    } finally {
+      clearTimeout(timer);
+    }
   } catch (error) {
     finish();
     throw error;

@@ -1,0 +1,146 @@
+"""One browser, many tabs: how soon each audience tab plays, with the host in a tab beside them.
+
+A host goes live from one tab of one browser (one Chromium context, so one shared pool of six
+HTTP/1.1 connections per server), with the ``local`` chat on; then the audience page is opened in
+``--tabs`` more tabs of the same browser, one after the other. For each tab it prints the time
+from opening it to its first decoded frame (read with ``requestVideoFrameCallback`` on the page's
+own clock, from the navigation's start), the viewer count the host page shows at the end, and
+the verdict against the target: every tab plays within 2 s of being opened. ``--runs`` repeats the
+whole scene with a fresh browser and prints the slowest tab of each run.
+
+Everything shares this machine: the host's browser encodes one stream per viewer and each tab
+decodes one, so on 2 cores the later tabs are slower than the first.
+
+Run: ``.venv/bin/python bench/many_tabs.py`` (needs /usr/bin/chromium and assets/vendor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.config import Settings
+from livescreen.devserver import DevServer
+from livescreen.providers.local_hub import HUB
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "bench-password-many-tabs"
+TARGET_SECONDS = 2.0
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--auto-select-desktop-capture-source=Entire screen",
+]
+
+# Records when the first video frame is presented, in ms since the navigation started.
+FIRST_FRAME = """
+new MutationObserver(() => {
+  const video = document.querySelector('#player video');
+  if (video && !video.__timed) {
+    video.__timed = true;
+    video.requestVideoFrameCallback((now) => { window.__firstFrameAt = now; });
+  }
+}).observe(document, { subtree: true, childList: true });
+"""
+
+
+@contextmanager
+def dev_server() -> Iterator[DevServer]:
+    """A dev server on a free port with the ``local`` provider and the ``local`` chat."""
+    settings = Settings(
+        {
+            "STREAM_PROVIDER": "local",
+            "CHAT_PROVIDER": "local",
+            "RECORDING": "off",
+            "HOST_PASSWORD": PASSWORD,
+            "HOST_SESSION_SECRET": "bench-many-tabs-session-secret-0123456789",
+        },
+        "the benchmark",
+    )
+    HUB.reset()
+    CHAT_ROOM.reset()
+    server = DevServer(settings, port=0, root=ROOT)
+    server.start_background()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        HUB.reset()
+        CHAT_ROOM.reset()
+
+
+def one_run(browser: Any, base_url: str, tabs: int) -> tuple[list[float], str]:
+    """Seconds from opening each audience tab to its first frame; the host's viewer count."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(FIRST_FRAME)
+    host = context.new_page()
+    host.goto(f"{base_url}/host.html")
+    host.click("#liveSwitch")
+    host.fill("#password", PASSWORD)
+    host.press("#password", "Enter")
+    host.wait_for_function("() => document.body.dataset.state === 'live'", timeout=15_000)
+    times: list[float] = []
+    for _ in range(tabs):
+        page = context.new_page()
+        page.goto(f"{base_url}/index.html")
+        page.wait_for_function("() => window.__firstFrameAt !== undefined", timeout=15_000)
+        times.append(float(page.evaluate("() => window.__firstFrameAt")) / 1000)
+    host.locator("#viewerCount").filter(has_text=f"{tabs} viewers").wait_for(timeout=10_000)
+    count = host.locator("#viewerCount").inner_text()
+    context.close()
+    return times, count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tabs", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
+        return 2
+
+    slowest: list[float] = []
+    with dev_server() as server, sync_playwright() as playwright:
+        print(
+            f"1 host tab + {args.tabs} audience tabs in one chromium context, local chat on, "
+            f"{os.cpu_count()} cores"
+        )
+        for run in range(1, args.runs + 1):
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                times, count = one_run(browser, server.url, args.tabs)
+            finally:
+                browser.close()
+            cells = " ".join(f"{t:4.2f}" for t in times)
+            print(f"run {run}: open -> first frame (s), tab 1..{args.tabs}: {cells}; host: {count}")
+            slowest.append(max(times))
+            HUB.reset()
+            CHAT_ROOM.reset()
+    worst = max(slowest)
+    verdict = "met" if worst <= TARGET_SECONDS else "NOT met"
+    print(
+        f"slowest tab per run: {', '.join(f'{s:.2f}' for s in slowest)} s; target: every tab "
+        f"plays within {TARGET_SECONDS:.0f} s of opening: {verdict}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
