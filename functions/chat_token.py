@@ -3,13 +3,21 @@
 The answer says which chat provider is in use (``chat``), so the page loads only its module:
 ``{"chat": "off", "token": null}`` when chat is turned off. A request that carries a host
 session (``session`` or ``X-Host-Session``) is the host's: a forged or expired one is a 401,
-never a viewer's token. A viewer's name is required (1 to 32 characters); the host's defaults
-to "Host".
+never a viewer's token. A viewer's name is required (1 to 32 characters, nothing invisible,
+nothing that looks like "Host": ``text.check_display_name``); the host's defaults to "Host".
+The token is issued to the connection's address (``client_address``): the ``local`` chat limits
+the tokens, connections and messages of each address and refuses a banned one (403), and a
+viewer asking too often is answered 429 with ``Retry-After``.
 """
 
 from livescreen.chat import HOST, VIEWER, get_chat
-from livescreen.chat.text import ChatTextError, check_display_name
-from livescreen.endpoints import SESSION_HEADER, headers_of, require_host_session
+from livescreen.chat.text import HOST_DISPLAY_NAME, ChatTextError, check_display_name
+from livescreen.endpoints import (
+    SESSION_HEADER,
+    client_address,
+    headers_of,
+    require_host_session,
+)
 from livescreen.runtime.errors import BadRequestError
 
 METHODS = ("POST",)
@@ -23,8 +31,10 @@ def handler(context, event, callback):
     if is_host:
         require_host_session(context, event)
     try:
-        name = check_display_name(event.get("name", "Host" if is_host else None))
+        name = check_display_name(
+            event.get("name", HOST_DISPLAY_NAME if is_host else None), host=is_host
+        )
     except ChatTextError as exc:
         raise BadRequestError(str(exc)) from None
-    grant = chat.grant(name=name, role=HOST if is_host else VIEWER)
+    grant = chat.grant(name=name, role=HOST if is_host else VIEWER, address=client_address(event))
     return callback(None, grant.to_json())

@@ -52,8 +52,9 @@ class ChatGrant:
 class ChatProvider(Protocol):
     name: str
 
-    def grant(self, *, name: str, role: str) -> ChatGrant:
-        """A token for a new chatter called ``name``, as ``HOST`` or ``VIEWER``."""
+    def grant(self, *, name: str, role: str, address: str | None = None) -> ChatGrant:
+        """A token for a new chatter called ``name``, as ``HOST`` or ``VIEWER``, for the client
+        at ``address`` (``endpoints.client_address``: the per-address limits key on it)."""
         ...
 
 

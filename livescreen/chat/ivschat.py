@@ -86,7 +86,10 @@ class IvsChat:
         self._sleep = sleep or pause
         self.endpoint = f"wss://edge.ivschat.{room_region(self.room_arn)}.amazonaws.com"
 
-    def grant(self, *, name: str, role: str) -> ChatGrant:
+    def grant(self, *, name: str, role: str, address: str | None = None) -> ChatGrant:
+        # ``address`` is not used: behind CloudFront it is the edge's, shared by every viewer
+        # that edge serves, so a limit on it would turn away whole regions. IVS Chat sees each
+        # chatter's own address; the message reviewer limits on that (``ivschat_review``).
         identity = f"{role}-{secrets.token_hex(8)}"
         capabilities = HOST_CAPABILITIES if role == HOST else VIEWER_CAPABILITIES
         answer = self._create_token(

@@ -12,57 +12,70 @@ answers something IVS cannot read leaves the decision to the room's ``FallbackRe
 the stack sets to ``ALLOW``: the chat never stops because of its reviewer, and the pages check
 the same rules before sending. The handler reads no settings and calls nothing.
 
+The sender's display name (the token's ``displayName`` attribute, set by ``/chat_token``) must
+pass ``text.check_display_name`` too: nothing invisible, and nothing that looks like the host's
+name unless the token's ``role`` attribute is ``host``. A token made some other way, with a
+name the rule refuses, gets every message denied.
+
 The room's own rate limit (``ChatMessageRatePerSecond``) is shared by everyone, so one sender
 could use all of it. The handler also allows each sender ``SENDER_BURST`` messages at once, then
-one every ``SECONDS_PER_MESSAGE`` (the ``local`` chat's limits), denying the rest. It counts
-per warm container, so a burst spread over several containers gets further: best effort, and
-the host's Disconnect remains the remedy for a flooder.
+one every ``SECONDS_PER_MESSAGE``, and all the senders of one address (``Sender.Ip``, the
+address IVS Chat saw: many tokens from one machine) together ``ADDRESS_BURST``, then one every
+``SECONDS_PER_ADDRESS_MESSAGE`` (the ``local`` chat's limits, ``rates``), denying the rest; the
+host is not counted per address. It counts per warm container, so a burst spread over several
+containers gets further: best effort, and the host's Disconnect remains the remedy for a
+flooder (IVS Chat's ``DisconnectUser`` ends that token only: it is no ban).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from livescreen.chat.text import ChatTextError, check_message
+from livescreen.chat import HOST
+from livescreen.chat.rates import (
+    ADDRESS_BURST,
+    SECONDS_PER_ADDRESS_MESSAGE,
+    SECONDS_PER_MESSAGE,
+    SENDER_BURST,
+    Buckets,
+)
+from livescreen.chat.text import ChatTextError, check_display_name, check_message
 
 logger = logging.getLogger(__name__)
 
 ALLOW = "ALLOW"
 DENY = "DENY"
 
-SENDER_BURST = 5
-SECONDS_PER_MESSAGE = 1.0
-#: Senders remembered at most per container (the least recent are forgotten first).
+#: Senders (and addresses) remembered at most per container (the least recent are forgotten).
 MAX_SENDERS = 10_000
 
 
 class SenderRate:
-    """A token bucket per sender: ``SENDER_BURST`` at once, then one per ``SECONDS_PER_MESSAGE``."""
+    """A token bucket per sender (``SENDER_BURST`` at once, then one per ``SECONDS_PER_MESSAGE``)
+    and one per address (``ADDRESS_BURST``, then one per ``SECONDS_PER_ADDRESS_MESSAGE``)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._senders = Buckets(clock, max_keys=MAX_SENDERS)
+        self._addresses = Buckets(clock, max_keys=MAX_SENDERS)
 
-    def allow(self, sender: str) -> bool:
-        now = self._clock()
-        with self._lock:
-            allowance, at = self._buckets.pop(sender, (float(SENDER_BURST), now))
-            allowance = min(float(SENDER_BURST), allowance + (now - at) / SECONDS_PER_MESSAGE)
-            allowed = allowance >= 1.0
-            self._buckets[sender] = (allowance - 1.0 if allowed else allowance, now)
-            while len(self._buckets) > MAX_SENDERS:
-                self._buckets.popitem(last=False)
-            return allowed
+    def allow(self, sender: str, address: str | None = None) -> bool:
+        """Whether ``sender`` (at ``address``, None: not counted per address) may send one more;
+        a refusal costs nothing."""
+        if self._senders.take(sender, SENDER_BURST, SECONDS_PER_MESSAGE):
+            return False
+        if address is not None and self._addresses.take(
+            address, ADDRESS_BURST, SECONDS_PER_ADDRESS_MESSAGE
+        ):
+            self._senders.give_back(sender)
+            return False
+        return True
 
     def reset(self) -> None:
-        with self._lock:
-            self._buckets.clear()
+        self._senders.reset()
+        self._addresses.reset()
 
 
 sender_rate = SenderRate()
@@ -72,14 +85,21 @@ def review(event: dict[str, Any]) -> dict[str, Any]:
     """The review of one message, as IVS Chat expects the handler's answer."""
     content = event.get("Content") if isinstance(event, dict) else None
     sender = event.get("Sender") if isinstance(event, dict) else None
-    user = sender.get("UserId") if isinstance(sender, dict) else None
+    sender = sender if isinstance(sender, dict) else {}
+    user = sender.get("UserId")
+    attributes = sender.get("Attributes")
+    attributes = attributes if isinstance(attributes, dict) else {}
+    is_host = attributes.get("role") == HOST
+    address = sender.get("Ip")
     try:
         check_message(content)
+        check_display_name(attributes.get("displayName"), host=is_host)
     except ChatTextError as exc:
         # the reason and who sent it, never the text itself
         logger.info("chat message denied (%s) from %s", exc, user or "an unknown sender")
         return {"ReviewResult": DENY}
-    if isinstance(user, str) and not sender_rate.allow(user):
+    counted = address if isinstance(address, str) and address and not is_host else None
+    if isinstance(user, str) and not sender_rate.allow(user, counted):
         logger.info("chat message denied (sending too fast) from %s", user)
         return {"ReviewResult": DENY}
     return {"ReviewResult": ALLOW, "Content": content}

@@ -1,5 +1,7 @@
 """The ``local`` chat provider: tokens for the dev server's own chat room (``/chat``), each
-valid ``CHAT_SESSION_MINUTES`` like an IVS Chat session."""
+valid ``CHAT_SESSION_MINUTES`` like an IVS Chat session, issued to the client's address (the
+room's per-address limits and bans key on it). The room's address bans are lifted when a live
+stream of the ``local`` provider ends (``local_hub.HUB``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from livescreen.chat import HOST, HOST_CAPABILITIES, VIEWER_CAPABILITIES, ChatGr
 from livescreen.chat.local_room import CHAT_ROOM, ChatRefusedError, ChatRoom
 from livescreen.config import Settings
 from livescreen.providers.base import ProviderError
+from livescreen.providers.local_hub import HUB
+from livescreen.runtime.errors import ForbiddenError, TooManyRequestsError
 
 
 class LocalChat:
@@ -16,13 +20,13 @@ class LocalChat:
         self.room = room
         self.session_minutes = session_minutes
 
-    def grant(self, *, name: str, role: str) -> ChatGrant:
+    def grant(self, *, name: str, role: str, address: str | None = None) -> ChatGrant:
         try:
             chatter, expires_at = self.room.join(
-                name, role, token_seconds=self.session_minutes * 60
+                name, role, token_seconds=self.session_minutes * 60, address=address
             )
         except ChatRefusedError as exc:
-            raise ProviderError(exc.message, status=exc.status) from None
+            raise _refusal(exc) from None
         return ChatGrant(
             provider=self.name,
             token=chatter.token,
@@ -35,7 +39,19 @@ class LocalChat:
         )
 
 
+def _refusal(exc: ChatRefusedError) -> Exception:
+    """The room's refusal as the endpoint answers it: a banned address or too many tokens is the
+    caller's doing (an HTTP error, not logged as an upstream failure)."""
+    headers = {"retry-after": str(exc.retry_after)} if exc.retry_after is not None else None
+    if exc.status == 403:
+        return ForbiddenError(exc.message, headers=headers)
+    if exc.status == 429:
+        return TooManyRequestsError(exc.message, headers=headers)
+    return ProviderError(exc.message, status=exc.status, retry_after=exc.retry_after)
+
+
 def create_chat(settings: Settings) -> LocalChat:
+    CHAT_ROOM.lift_bans_when_streams_end(HUB)
     return LocalChat(
         session_minutes=settings.get_int("CHAT_SESSION_MINUTES", minimum=1, maximum=180)
     )

@@ -3,7 +3,7 @@
 IVS Chat invokes it for every message sent, with the request its User Guide documents
 (``Content``, ``MessageId``, ``RoomArn``, ``Attributes``, ``Sender``); it must answer
 ``{"ReviewResult": "ALLOW" | "DENY", "Content": ...}``. It applies the same checks as the
-``local`` chat, so both chats refuse the same messages.
+``local`` chat, so both chats refuse the same messages and the same senders' names.
 """
 
 from __future__ import annotations
@@ -24,18 +24,23 @@ def fresh_rates() -> None:
     ivschat_review.sender_rate.reset()
 
 
-def sent(content: object, user: str = "viewer-0123456789abcdef") -> dict[str, Any]:
-    """A SendMessage as IVS Chat hands it to the review handler."""
+def sent(
+    content: object,
+    user: str = "viewer-0123456789abcdef",
+    *,
+    name: object = "Vee",
+    role: str = "viewer",
+    ip: str = "203.0.113.7",
+) -> dict[str, Any]:
+    """A SendMessage as IVS Chat hands it to the review handler; the sender's attributes are the
+    ones ``/chat_token`` put in the token."""
+    attributes = {"role": role} if name is None else {"displayName": name, "role": role}
     return {
         "Content": content,
         "MessageId": "ABCDEFabcdef",
         "RoomArn": ROOM_ARN,
         "Attributes": {},
-        "Sender": {
-            "Attributes": {"displayName": "Vee", "role": "viewer"},
-            "UserId": user,
-            "Ip": "203.0.113.7",
-        },
+        "Sender": {"Attributes": attributes, "UserId": user, "Ip": ip},
     }
 
 
@@ -113,3 +118,53 @@ def test_a_flooding_sender_is_denied_while_the_others_keep_chatting(
     now[0] += 1.0
     assert handler(sent("sorry", "viewer-flood"), None)["ReviewResult"] == "ALLOW"
     assert handler(sent("again", "viewer-flood"), None)["ReviewResult"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Host", "hOST", "H0st", "\u0397ost", "Host\u200b", "\u2066Ada", "\u3164", "", None],
+    ids=repr,
+)
+def test_a_viewer_whose_name_passes_for_the_host_or_hides_characters_is_denied(
+    name: object,
+) -> None:
+    assert handler(sent("hello", name=name), None) == {"ReviewResult": "DENY"}
+
+
+def test_the_hosts_own_token_keeps_its_name_and_others_are_allowed() -> None:
+    assert handler(sent("welcome", "host-0123", name="Host", role="host"), None)[
+        "ReviewResult"
+    ] == ("ALLOW")
+    for name in ("Hosts", "Ada \u2764\ufe0f", "\u5f20\u4f1f"):
+        assert handler(sent("hi", name=name), None)["ReviewResult"] == "ALLOW"
+
+
+def test_a_lookalike_denial_logs_why(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="livescreen.chat.ivschat_review"):
+        handler(sent("hello", "viewer-impostor", name="H0ST"), None)
+
+    assert "looks like the host" in caplog.text
+    assert "viewer-impostor" in caplog.text
+
+
+def test_many_tokens_from_one_address_are_denied_beyond_the_address_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a warm reviewer whose clock stands still
+    now = [1000.0]
+    monkeypatch.setattr(ivschat_review, "sender_rate", SenderRate(lambda: now[0]))
+    # WHEN 20 tokens from one address send one message each
+    answers = [
+        handler(sent("spam", f"viewer-bot{n}", ip="198.51.100.66"), None)["ReviewResult"]
+        for n in range(20)
+    ]
+    # THEN the address's burst of 10 passes and the rest is delivered to nobody
+    assert answers == ["ALLOW"] * 10 + ["DENY"] * 10
+    # AND a sender at another address, and the host at that same address, are not affected
+    assert handler(sent("hello", "viewer-calm", ip="203.0.113.2"), None)["ReviewResult"] == "ALLOW"
+    host = sent("welcome", "host-0123", name="Host", role="host", ip="198.51.100.66")
+    assert handler(host, None)["ReviewResult"] == "ALLOW"
+    # AND the address earns one message back every half second
+    now[0] += 0.5
+    assert handler(sent("one", "viewer-bot3", ip="198.51.100.66"), None)["ReviewResult"] == "ALLOW"
+    assert handler(sent("two", "viewer-bot4", ip="198.51.100.66"), None)["ReviewResult"] == "DENY"

@@ -23,6 +23,7 @@ from livescreen.chat.ivschat import THROTTLE_ATTEMPTS, IvsChat
 from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.providers import ProviderError, ProviderUnavailableError
+from livescreen.providers.local_hub import HUB
 from livescreen.runtime.invoke import InvokeResult, invoke
 
 SECRET = "chat-token-test-session-secret-0123456789"
@@ -66,6 +67,7 @@ def fresh_chat(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     CHAT_ROOM.reset()
     yield
     clear_chat_cache()
+    HUB.reset()
     CHAT_ROOM.reset()
 
 
@@ -169,6 +171,76 @@ def test_a_name_may_come_form_encoded() -> None:
 
     assert result.status == 200, result.text
     assert result.json()["name"] == "Zoë"
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("Host", "That name looks like the host's: pick another"),
+        ("H0ST", "That name looks like the host's: pick another"),
+        ("\u0397ost", "That name looks like the host's: pick another"),
+        ("Host\u200b", "invisible characters"),
+        ("Ada\U000e0041", "invisible characters"),
+    ],
+    ids=repr,
+)
+def test_a_viewer_may_not_pass_for_the_host_nor_hide_characters(name: str, why: str) -> None:
+    result = chat_token(LOCAL, {"name": name})
+
+    assert result.status == 400, result.text
+    assert why in result.json()["error"]
+    assert CHAT_ROOM.connected() == 0
+
+
+def test_the_host_keeps_the_hosts_name() -> None:
+    result = chat_token(LOCAL, {"name": "Host", "session": session()})
+
+    assert result.status == 200, result.text
+    assert (result.json()["name"], result.json()["role"]) == ("Host", HOST)
+
+
+FLOODER = "198.51.100.66"
+NEIGHBOUR = "203.0.113.2"
+
+
+def test_one_address_gets_a_bounded_number_of_tokens_and_is_told_when_to_come_back() -> None:
+    # GIVEN an address that took every token it may have
+    limit = CHAT_ROOM.limits.tokens_per_address
+    for n in range(limit):
+        assert chat_token(LOCAL, {"name": f"Bot{n}"}, source_ip=FLOODER).status == 200
+
+    # WHEN it asks for one more
+    refused = chat_token(LOCAL, {"name": "Bot"}, source_ip=FLOODER)
+
+    # THEN it is a 429 that says why and when to come back
+    assert refused.status == 429
+    assert "from your address" in refused.json()["error"]
+    assert 0 < int(refused.headers["retry-after"]) <= CHAT_ROOM.limits.token_window_seconds
+    # AND a viewer elsewhere, and the host from that very address, still get theirs
+    assert chat_token(LOCAL, {"name": "Nina"}, source_ip=NEIGHBOUR).status == 200
+    assert chat_token(LOCAL, {"session": session()}, source_ip=FLOODER).status == 200
+
+
+def test_a_disconnected_address_gets_no_new_token_until_the_live_stream_ends() -> None:
+    # GIVEN a live stream, the host in the chat, and a viewer it disconnects
+    live = HUB.create_room()
+    HUB.start(live.name)
+    host = chat_token(LOCAL, {"session": session()}, source_ip="192.0.2.1").json()
+    troll = chat_token(LOCAL, {"name": "Troll"}, source_ip=FLOODER).json()
+    CHAT_ROOM.disconnect(host["token"], troll["identity"])
+
+    # WHEN that address asks for a new token, under another name
+    again = chat_token(LOCAL, {"name": "Nice person"}, source_ip=FLOODER)
+
+    # THEN it is refused with a clear 403; others still get in
+    assert again.status == 403
+    assert again.json()["error"] == (
+        "The host has disconnected you from the chat: you cannot join again until this stream ends"
+    )
+    assert chat_token(LOCAL, {"name": "Nina"}, source_ip=NEIGHBOUR).status == 200
+    # AND once the stream ends, the address may join again
+    HUB.stop(live.name)
+    assert chat_token(LOCAL, {"name": "Troll"}, source_ip=FLOODER).status == 200
 
 
 def test_when_chat_is_off_there_is_no_token() -> None:
