@@ -19,8 +19,8 @@ second: 50 chatters at 1 a second stay under both) and other errors, deliveries 
 missing / duplicated, latency p50 / p99 / max to the whole room and per delivery, the CPU use of
 the server and of this program (all chatters read their sockets on one asyncio thread, so their
 own work is part of the latency), the machine's load average (it may be shared: read the
-latency next to it), and one summary line to quote. All traffic is on 127.0.0.1; every loop is
-bounded.
+latency next to it), and one summary line to quote. Each chatter connects from its own
+loopback address (127.0.x.y), as from its own machine; every loop is bounded.
 
 Run: ``.venv/bin/python bench/chat_local.py`` (``--seconds 5`` for a quick run).
 """
@@ -70,10 +70,10 @@ SHUTDOWN_TIMEOUT_S = 15.0
 
 
 async def call(
-    port: int, method: str, path: str, payload: object | None = None
+    port: int, method: str, path: str, payload: object | None = None, *, source: str = HOST
 ) -> tuple[int, bytes]:
-    """One request on its own connection, read to EOF: (status, body)."""
-    reader, writer = await asyncio.open_connection(HOST, port)
+    """One request on its own connection from ``source``, read to EOF: (status, body)."""
+    reader, writer = await asyncio.open_connection(HOST, port, local_addr=(source, 0))
     try:
         writer.write(encode_request(method, path, port, payload))
         raw = await reader.read()
@@ -100,6 +100,12 @@ class Chatter:
     stream_ended: bool = False
     task: asyncio.Task[None] | None = None
 
+    @property
+    def address(self) -> str:
+        """The loopback address this chatter connects from: one machine per chatter, as in a
+        real audience (the chat's limits are per client address)."""
+        return f"127.0.{1 + self.index // 250}.{1 + self.index % 250}"
+
 
 async def open_events(port: int, chatter: Chatter) -> None:
     """The chatter's page socket, subscribed to the ``chat`` channel and read in a task; returns
@@ -109,6 +115,7 @@ async def open_events(port: int, chatter: Chatter) -> None:
             f"ws://localhost:{port}/socket",
             origin=Origin(f"http://localhost:{port}"),
             ping_interval=None,
+            local_addr=(chatter.address, 0),
         ),
         SETUP_TIMEOUT_S,
     )
@@ -170,7 +177,13 @@ async def chatter_sends(
         sends.sent[text] = (chatter.index, started)
         try:
             status, _ = await asyncio.wait_for(
-                call(port, "POST", "/chat/send", {"token": chatter.token, "text": text}),
+                call(
+                    port,
+                    "POST",
+                    "/chat/send",
+                    {"token": chatter.token, "text": text},
+                    source=chatter.address,
+                ),
                 REQUEST_TIMEOUT_S,
             )
         except (OSError, TimeoutError, ValueError) as exc:
@@ -199,7 +212,8 @@ async def page_status(port: int) -> int:
 
 async def join(port: int, chatter: Chatter) -> None:
     status, body = await asyncio.wait_for(
-        call(port, "POST", "/chat_token", {"name": chatter.name}), SETUP_TIMEOUT_S
+        call(port, "POST", "/chat_token", {"name": chatter.name}, source=chatter.address),
+        SETUP_TIMEOUT_S,
     )
     grant = json.loads(body or b"{}")
     if status != 200 or grant.get("chat") != "local":

@@ -26,6 +26,7 @@ RUN = (
     "test_cleanup.py",
     "test_config_ssm.py",
     "test_configure.py",
+    "test_configure_weak_password.py",
     "test_faults_after_stop.py",
     "test_faults_concurrency.py",
     "test_faults_ivs_upstream.py",
