@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from browser_latency import ARGS
 from playwright.sync_api import sync_playwright
 
 from livescreen.chat.local_room import CHAT_ROOM
@@ -35,18 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "bench-password-many-tabs"
 TARGET_SECONDS = 2.0
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--auto-select-desktop-capture-source=Entire screen",
-]
 
 # Records when the first video frame is presented, in ms since the navigation started.
 FIRST_FRAME = """

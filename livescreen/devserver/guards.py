@@ -44,10 +44,11 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # -- the stack's response headers policies (template.yaml) -------------------------------------
 
-#: AudiencePageHeaders and HostPageHeaders; ``{region}`` is ``${AWS::Region}``.
+#: AudiencePageHeaders and HostPageHeaders; ``{region}`` is ``${AWS::Region}``,
+#: ``{twilio_eval}`` is ``" 'unsafe-eval'"`` with the twilio provider (twilio-video needs it).
 PAGE_CSP = (
     "default-src 'self'; "
-    "script-src 'self' 'wasm-unsafe-eval'; "
+    "script-src 'self' 'wasm-unsafe-eval'{twilio_eval}; "
     "worker-src 'self' blob:; "
     "connect-src 'self' https://*.twilio.com wss://*.twilio.com https://*.live-video.net "
     "wss://*.live-video.net wss://edge.ivschat.{region}.amazonaws.com; "
@@ -103,21 +104,30 @@ def _region(settings: Settings | None) -> str:
     return region if _REGION.fullmatch(region) else DEFAULT_REGION
 
 
-def _twilio_recording(settings: Settings | None) -> bool:
+def _twilio(settings: Settings | None) -> bool:
     if settings is None:
         return False
     try:
-        return settings.provider == "twilio" and settings.get_flag("RECORDING")
+        return settings.provider == "twilio"
+    except ConfigError:
+        return False
+
+
+def _twilio_recording(settings: Settings | None) -> bool:
+    try:
+        return _twilio(settings) and settings is not None and settings.get_flag("RECORDING")
     except ConfigError:
         return False
 
 
 @lru_cache(maxsize=64)
-def _headers(page: str, region: str, twilio_media: bool) -> tuple[tuple[bytes, bytes], ...]:
+def _headers(
+    page: str, region: str, twilio: bool, twilio_media: bool
+) -> tuple[tuple[bytes, bytes], ...]:
     if page == RECORDINGS_PAGE:
         csp = RECORDINGS_CSP.format(twilio_media=" https:" if twilio_media else "")
     else:
-        csp = PAGE_CSP.format(region=region)
+        csp = PAGE_CSP.format(region=region, twilio_eval=" 'unsafe-eval'" if twilio else "")
     permissions = HOST_PAGE_PERMISSIONS_POLICY if page == HOST_PAGE else PERMISSIONS_POLICY
     pairs = [
         ("content-security-policy", csp),
@@ -132,7 +142,7 @@ def _headers(page: str, region: str, twilio_media: bool) -> tuple[tuple[bytes, b
 def security_headers(path: str, settings: Settings | None = None) -> RawHeaders:
     """The headers CloudFront would add to the answer for ``path``."""
     page = path if path in (HOST_PAGE, RECORDINGS_PAGE) else "/"
-    return list(_headers(page, _region(settings), _twilio_recording(settings)))
+    return list(_headers(page, _region(settings), _twilio(settings), _twilio_recording(settings)))
 
 
 _SECURITY_HEADER_NAMES = frozenset(name for name, _ in security_headers("/"))

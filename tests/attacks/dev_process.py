@@ -49,6 +49,27 @@ class Answer:
         return json.loads(self.body or b"null")
 
 
+def _prepare(folder: Path, settings: Mapping[str, str]) -> dict[str, str]:
+    """Write ``folder/.env`` (the suite's defaults, then ``settings``); the environment to run
+    ``livescreen dev`` in: none of the app's settings from this process, not on Lambda."""
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {
+        "STREAM_PROVIDER": "local",
+        "CHAT_PROVIDER": "local",
+        "HOST_PASSWORD": PASSWORD,
+        "HOST_SESSION_SECRET": SESSION_SECRET,
+        "RECORDING": "off",
+        **settings,
+    }
+    (folder / ".env").write_text(
+        "".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}
+    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -80,21 +101,7 @@ class DevProcess:
     ) -> DevProcess:
         """Write ``folder/.env`` from the defaults below and ``settings``; start and wait until
         the server prints its ready line (30 s at most)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        values = {
-            "STREAM_PROVIDER": "local",
-            "CHAT_PROVIDER": "local",
-            "HOST_PASSWORD": PASSWORD,
-            "HOST_SESSION_SECRET": SESSION_SECRET,
-            "RECORDING": "off",
-            **settings,
-        }
-        (folder / ".env").write_text(
-            "".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8"
-        )
-        env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}
-        env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-        env["PYTHONUNBUFFERED"] = "1"
+        env = _prepare(folder, settings)
         port = _free_port()
         cli = Path(sys.executable).with_name("livescreen")
         process = subprocess.Popen(
@@ -239,21 +246,7 @@ def failed_start(folder: Path, *, timeout: float = 30.0, **settings: str) -> tup
     """Run ``livescreen dev`` with ``folder/.env`` written as ``DevProcess.start`` writes it, for
     a start that must be refused: its exit status and everything it printed. A server that
     starts instead is stopped, and the status is then 0."""
-    folder.mkdir(parents=True, exist_ok=True)
-    values = {
-        "STREAM_PROVIDER": "local",
-        "CHAT_PROVIDER": "local",
-        "HOST_PASSWORD": PASSWORD,
-        "HOST_SESSION_SECRET": SESSION_SECRET,
-        "RECORDING": "off",
-        **settings,
-    }
-    (folder / ".env").write_text(
-        "".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in DEFAULTS}
-    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-    env["PYTHONUNBUFFERED"] = "1"
+    env = _prepare(folder, settings)
     cli = Path(sys.executable).with_name("livescreen")
     command = [str(cli), "dev", "--host", "127.0.0.1", "--port", str(_free_port())]
     process = subprocess.Popen(

@@ -20,7 +20,7 @@ from livescreen.devserver import guards
 REBOUND = "rebound.example"
 TUNNEL = "tunnel.example"
 PAGE_HEADERS = {
-    "content-security-policy": guards.PAGE_CSP.format(region=guards.DEFAULT_REGION),
+    "content-security-policy": guards.PAGE_CSP.format(region=guards.DEFAULT_REGION, twilio_eval=""),
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_pages import PASSWORD
+from browser_settings import settings_for
 from page_world import PageWorld, WorldClock, world_from_environment
 
+from livescreen import password_guard
 from livescreen.chat import clear_chat_cache
 from livescreen.chat.local_room import CHAT_ROOM
-from livescreen.config import Settings
 from livescreen.providers import clear_provider_cache
 from livescreen.providers.local_hub import HUB
 from livescreen.providers.local_recording import LOCAL_RECORDINGS
@@ -64,18 +64,6 @@ def chromium_browser() -> Iterator[Any]:
         browser.close()
 
 
-def settings_for(provider: str = "local", **extra: str) -> Settings:
-    return Settings(
-        {
-            "STREAM_PROVIDER": provider,
-            "HOST_PASSWORD": PASSWORD,
-            "HOST_SESSION_SECRET": "browser-tests-session-secret-0123456789abcdef",
-            **extra,
-        },
-        "the browser tests",
-    )
-
-
 @pytest.fixture
 def page_world() -> PageWorld:
     """The locale, time zone and clock this test runs in (see ``page_world.py``); a test
@@ -100,6 +88,8 @@ def server(tmp_path: Path, world_clock: WorldClock) -> Iterator[Any]:
     world."""
     from livescreen.devserver import DevServer
 
+    # a fresh dev server: a restarted one has forgotten every wrong password as well
+    password_guard.throttle.reset()
     HUB.reset()
     CHAT_ROOM.reset()
     clear_provider_cache()

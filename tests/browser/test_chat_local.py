@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from browser_pages import PASSWORD, HostPage, ViewerPage, screenshot
+from browser_settings import settings_for
 from chat_pages import ChatPanel
-from conftest import settings_for
 from page_world import (
     PageWorld,
     WorldClock,

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from browser_pages import ROOT, VIDEO, HostPage, ViewerPage, polls_after, screenshot
+from browser_settings import settings_for
 from twilio_doubles import serve_doubles
 
 ROOM = "livestream-0123456789abcdef"
@@ -341,6 +342,9 @@ PUBLIC_SHAPE = """async () => {
 
 
 def test_the_video_double_keeps_the_shape_of_the_vendored_sdk(server: Any, open_page: Any) -> None:
+    # the pages are served as the twilio provider's are: under its CSP, which allows what the
+    # real SDK runs as it loads (a function built from a string) ...
+    server.settings = settings_for("twilio")
     real_page = open_page(f"{server.url}/index.html")
     real_page.add_script_tag(url="/vendor/twilio-video.min.js")
     real = real_page.evaluate(PUBLIC_SHAPE)
@@ -349,6 +353,15 @@ def test_the_video_double_keeps_the_shape_of_the_vendored_sdk(server: Any, open_
     double_page.goto(f"{server.url}/index.html")
     double_page.add_script_tag(url="/vendor/twilio-video.min.js")
     double = double_page.evaluate(PUBLIC_SHAPE)
+
+    # ... which the other providers' policy refuses: there the real SDK does not load at all
+    server.settings = settings_for("local")
+    strict_page = open_page(f"{server.url}/index.html")
+    errors: list[str] = []
+    strict_page.on("pageerror", lambda error: errors.append(str(error)))
+    strict_page.add_script_tag(url="/vendor/twilio-video.min.js")
+    assert strict_page.evaluate("typeof window.Twilio") == "undefined"
+    assert any("unsafe-eval" in error for error in errors), errors
 
     assert sorted(real["exports"]) == [
         "LocalAudioTrack",

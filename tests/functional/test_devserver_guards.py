@@ -48,7 +48,7 @@ def handler(context, event, callback):
 """
 #: Every answer's security headers, as the stack's CloudFront adds them to pages.
 PAGE_HEADERS = {
-    "content-security-policy": guards.PAGE_CSP.format(region=guards.DEFAULT_REGION),
+    "content-security-policy": guards.PAGE_CSP.format(region=guards.DEFAULT_REGION, twilio_eval=""),
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",

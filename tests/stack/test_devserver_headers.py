@@ -46,7 +46,8 @@ def test_the_dev_servers_headers_are_the_templates(resources: dict[str, Any], na
         assert variables["TwilioMedia"] == {"Fn::If": ["HasTwilioRecording", " https:", ""]}
         written = guards.RECORDINGS_CSP.format(twilio_media="${TwilioMedia}")
     else:
-        written = guards.PAGE_CSP.format(region="${AWS::Region}")
+        assert variables["TwilioVideoEval"] == {"Fn::If": ["IsTwilio", " 'unsafe-eval'", ""]}
+        written = guards.PAGE_CSP.format(region="${AWS::Region}", twilio_eval="${TwilioVideoEval}")
     assert written == template_csp
     assert all(item["Override"] for item in security.values())
     assert "ContentTypeOptions" in security
