@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from browser_latency import ARGS
+from browser_latency import ARGS, CHROMIUM, FIRST_FRAME
 from playwright.sync_api import sync_playwright
 
 from livescreen.chat.local_room import CHAT_ROOM
@@ -33,20 +33,8 @@ from livescreen.devserver import DevServer
 from livescreen.providers.local_hub import HUB
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "bench-password-many-tabs"
 TARGET_SECONDS = 2.0
-
-# Records when the first video frame is presented, in ms since the navigation started.
-FIRST_FRAME = """
-new MutationObserver(() => {
-  const video = document.querySelector('#player video');
-  if (video && !video.__timed) {
-    video.__timed = true;
-    video.requestVideoFrameCallback((now) => { window.__firstFrameAt = now; });
-  }
-}).observe(document, { subtree: true, childList: true });
-"""
 
 
 @contextmanager
