@@ -211,7 +211,8 @@ def test_the_pages_may_open_the_chat_websocket_of_the_stacks_region(
     for name in ("AudiencePageHeaders", "HostPageHeaders"):
         config = resources[name]["Properties"]["ResponseHeadersPolicyConfig"]
         csp = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
-        text = csp["Fn::Sub"]
+        sub = csp["Fn::Sub"]
+        text = sub if isinstance(sub, str) else sub[0]  # [text, variables] with variables
         connect = next(d for d in text.split(";") if d.strip().startswith("connect-src"))
         # the endpoint IVS Chat's messaging API answers on, for the room's (the stack's) region
         assert "wss://edge.ivschat.${AWS::Region}.amazonaws.com" in connect.split()
