@@ -31,17 +31,17 @@ class HostSession:
     session_id: str
 
 
-def _b64encode(data: bytes) -> str:
+def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64decode(text: str) -> bytes:
+def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _signature(secret: str, payload: str) -> str:
+def signature(secret: str, payload: str) -> str:
     digest = hmac.new(secret.encode("utf-8"), payload.encode("ascii"), hashlib.sha256).digest()
-    return _b64encode(digest)
+    return b64encode(digest)
 
 
 def issue(
@@ -49,8 +49,8 @@ def issue(
 ) -> tuple[str, HostSession]:
     session = HostSession(room, int(now()) + ttl_seconds, secrets.token_hex(8))
     claims = {"v": VERSION, "room": room, "exp": session.expires_at, "sid": session.session_id}
-    payload = _b64encode(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
-    return f"{payload}.{_signature(secret, payload)}", session
+    payload = b64encode(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+    return f"{payload}.{signature(secret, payload)}", session
 
 
 def verify(
@@ -63,14 +63,14 @@ def verify(
     """The session ``token`` stands for, or ``InvalidSessionError`` saying why not."""
     if not isinstance(token, str) or not token:
         raise InvalidSessionError("A host session is required: sign in on the host page first")
-    payload, dot, signature = token.partition(".")
+    payload, dot, signed = token.partition(".")
     # Non-ASCII text cannot be a session we issued (and would make the comparison raise).
     if not dot or not token.isascii():
         raise InvalidSessionError("The host session is not valid: sign in again")
-    if not hmac.compare_digest(_signature(secret, payload), signature):
+    if not hmac.compare_digest(signature(secret, payload), signed):
         raise InvalidSessionError("The host session is not valid: sign in again")
     try:
-        claims = json.loads(_b64decode(payload))
+        claims = json.loads(b64decode(payload))
         session = HostSession(str(claims["room"]), int(claims["exp"]), str(claims["sid"]))
     except (ValueError, KeyError, TypeError):
         raise InvalidSessionError("The host session is not valid: sign in again") from None

@@ -19,8 +19,6 @@ site cannot fill the host's buckets from the host's own browser either.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import secrets
@@ -28,6 +26,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+from livescreen import host_session
 
 #: Failures allowed per bucket within ``WINDOW_SECONDS`` before answers are 429.
 MAX_FAILURES = 5
@@ -63,14 +63,9 @@ def weak_password_reason(password: str) -> str | None:
 # -- device tokens ----------------------------------------------------------------------------
 
 
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _device_signature(secret: str, payload: str) -> str:
     # "device." keeps a device token's signature from ever verifying as a host session's
-    message = f"device.{payload}".encode("ascii")
-    return _b64encode(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest())
+    return host_session.signature(secret, f"device.{payload}")
 
 
 def issue_device_token(
@@ -82,7 +77,7 @@ def issue_device_token(
         "dev": device_id or secrets.token_hex(12),
         "exp": int(now()) + DEVICE_TTL_SECONDS,
     }
-    payload = _b64encode(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+    payload = host_session.b64encode(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
     return f"{payload}.{_device_signature(secret, payload)}"
 
 
@@ -94,7 +89,7 @@ def device_of(token: object, *, secret: str, now: Callable[[], float] = time.tim
     if not dot or not hmac.compare_digest(_device_signature(secret, payload), signature):
         return None
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = json.loads(host_session.b64decode(payload))
         device, expires = str(claims["dev"]), int(claims["exp"])
     except (ValueError, KeyError, TypeError):
         return None

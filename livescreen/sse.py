@@ -71,10 +71,6 @@ class Inbox(queue.Queue[Event]):
                 self._wakers.discard(wake)
 
 
-def _nothing() -> None:
-    return None
-
-
 @dataclass
 class Channel:
     """One subscription of a page's socket: every event put in ``inbox`` is sent to the page.
@@ -89,6 +85,6 @@ class Channel:
     inbox: Inbox
     close: Callable[[], object]
     idle_seconds: float
-    on_idle: Callable[[], object] = _nothing
+    on_idle: Callable[[], object]
     final_events: frozenset[str] = frozenset({"ended", "error"})
     welcome: dict[str, Any] = field(default_factory=dict)

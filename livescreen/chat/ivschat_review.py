@@ -49,17 +49,15 @@ logger = logging.getLogger(__name__)
 ALLOW = "ALLOW"
 DENY = "DENY"
 
-#: Senders (and addresses) remembered at most per container (the least recent are forgotten).
-MAX_SENDERS = 10_000
-
 
 class SenderRate:
     """A token bucket per sender (``SENDER_BURST`` at once, then one per ``SECONDS_PER_MESSAGE``)
     and one per address (``ADDRESS_BURST``, then one per ``SECONDS_PER_ADDRESS_MESSAGE``)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._senders = Buckets(clock, max_keys=MAX_SENDERS)
-        self._addresses = Buckets(clock, max_keys=MAX_SENDERS)
+        # at most rates.MAX_KEYS of each remembered per container (the least recent forgotten)
+        self._senders = Buckets(clock)
+        self._addresses = Buckets(clock)
 
     def allow(self, sender: str, address: str | None = None) -> bool:
         """Whether ``sender`` (at ``address``, None: not counted per address) may send one more;

@@ -1,7 +1,7 @@
 """The in-process chat room of the ``local`` chat provider (the dev server only).
 
 Chatters hold random tokens issued by ``/chat_token``; messages are relayed to every connected
-chatter's event stream and the last ``ChatLimits.history`` are replayed to whoever joins late.
+chatter's channel and the last ``ChatLimits.history`` are replayed to whoever joins late.
 Everything a room accepts from the public is bounded: message length and content, each
 sender's rate, the room's rate (like Amazon IVS Chat's ``maximumMessageRatePerSecond``), the
 chatters connected at once, the tokens remembered. A token expires ``token_seconds`` after it
@@ -71,10 +71,10 @@ class ChatLimits:
     #: Messages the whole room accepts per second (IVS Chat's room-wide limit, at its ceiling
     #: of 100), so that many tokens cannot add up to a flood.
     room_messages_per_second: int = 100
-    #: Chatters with an open event stream at once; one more is refused until somebody leaves.
+    #: Chatters with an open channel at once; one more is refused until somebody leaves.
     #: The host's chat is never counted nor refused.
     max_connected: int = 200
-    #: Chatters of one address with an open event stream at once (a tenth of the room).
+    #: Chatters of one address with an open channel at once (a tenth of the room).
     max_connected_per_address: int = 20
     #: Chat tokens issued to one address in any ``token_window_seconds`` (each page load and
     #: each expired session takes one); the next is a 429 with Retry-After.
@@ -302,10 +302,10 @@ class ChatRoom:
 
         streams.add_end_listener(ended)
 
-    # -- event streams -----------------------------------------------------------------------
+    # -- channels ----------------------------------------------------------------------------
 
     def connect(self, token: str) -> tuple[Chatter, Inbox]:
-        """An event stream for the chatter, starting with the recent messages: 429 when the
+        """A channel for the chatter, starting with the recent messages: 429 when the
         token has its streams open, the room is full or the chatter's address has its share
         of it (the host's chat is never refused for either)."""
         with self._lock:

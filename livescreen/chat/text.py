@@ -132,7 +132,12 @@ def check_display_name(name: object, *, host: bool = False) -> str:
 def looks_like_host(name: str) -> bool:
     """Whether ``name`` reads as the host's name: the same confusable skeleton, case-folded,
     spaces removed."""
-    return _likeness(name) == _likeness(HOST_DISPLAY_NAME)
+    return _likeness(name) == _host_likeness()
+
+
+@functools.cache
+def _host_likeness() -> str:
+    return _likeness(HOST_DISPLAY_NAME)
 
 
 def skeleton(text: str) -> str:

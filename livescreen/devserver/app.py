@@ -221,10 +221,8 @@ class DevApp:
             found = False
         if not found:
             return _Reply(404, [("content-type", "text/plain; charset=utf-8")], b"Not found\n")
+        # (the host page's Permissions-Policy comes with every answer's headers: guards.py)
         headers = [("content-type", content_type(target.name)), ("cache-control", "no-cache")]
-        if target.name == "host.html":
-            policy = "display-capture=(self), microphone=(self), camera=(self)"
-            headers.append(("permissions-policy", policy))
         return _Reply(200, headers, target.read_bytes())
 
     # -- the local provider's signalling --------------------------------------------------------

@@ -60,7 +60,6 @@ MAX_MESSAGE_BYTES = 32 * 1024
 GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
 POLICY_VIOLATION = 1008
-MESSAGE_TOO_BIG = 1009
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -219,9 +218,6 @@ class _PageSocket:
             text = message.get("text")
             if text is None:
                 await self._close(UNSUPPORTED_DATA, "Messages are JSON text")
-                return
-            if len(text) > MAX_MESSAGE_BYTES:
-                await self._close(MESSAGE_TOO_BIG, "Message too large")
                 return
             try:
                 await self._handle(text)

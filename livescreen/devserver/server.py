@@ -2,9 +2,9 @@
 
 The app (``app.DevApp``) runs on uvicorn: one event loop accepts connections (with a
 deep listen backlog, so a crowd arriving at once is queued, not refused), synchronous function
-handlers run on a bounded pool of worker threads, and the ``local`` provider's event streams
+handlers run on a bounded pool of worker threads, and the pages' sockets
 wait on the loop without holding a thread. Function files are reloaded when they change.
-Ctrl+C ends every open event stream and stops within a couple of seconds.
+Ctrl+C ends every open page socket and stops within a couple of seconds.
 
 Each connection is bounded (``protocol``: head size and deadline, a connection cap under the
 open-file limit), each request's Host is checked and each answer gets the stack's security
@@ -52,7 +52,7 @@ def list_assets(assets_dir: Path) -> list[str]:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, which first ends the app's event streams when told to stop."""
+    """uvicorn's server, which first ends the pages' sockets when told to stop."""
 
     def __init__(self, config: uvicorn.Config, app: DevApp) -> None:
         super().__init__(config)

@@ -239,7 +239,11 @@ class DevProcess:
 
     def host_sign_in(self) -> Answer:
         """What the host page does first: ``POST /host_token`` with the password."""
-        return self.post_json("/host_token", {"password": self.password})
+        return self.host_sign_in_from(HOST_ADDRESS)
+
+    def host_sign_in_from(self, source: str) -> Answer:
+        """``POST /host_token`` with the right password, from ``source``."""
+        return self.post_json("/host_token", {"password": self.password}, source=source)
 
 
 def failed_start(folder: Path, *, timeout: float = 30.0, **settings: str) -> tuple[int, str]:

@@ -52,7 +52,6 @@ def test_a_head_of_40_to_100_kb_in_many_small_packets_is_refused_431(
 ) -> None:
     with open_socket(dev, ATTACKER_ADDRESS) as sock:
         sock.sendall(HEAD)
-        refused = b""
         for _ in range(kilobytes):
             try:
                 sock.sendall(b"X-Piece: " + b"p" * 1000 + b"\r\n")
