@@ -8,9 +8,14 @@ nothing that looks like "Host": ``text.check_display_name``); the host's default
 The token is issued to the connection's address (``client_address``): the ``local`` chat limits
 the tokens, connections and messages of each address and refuses a banned one (403), and a
 viewer asking too often is answered 429 with ``Retry-After``.
+
+A renewing page sends the ``ticket`` its last answer carried (``chat.identity_ticket``) and keeps
+its identity; a bad ticket (forged, tampered with, expired, of another role) is a 403 and no
+token, never a new identity. Providers that cannot keep identities (``local``) hand out none.
 """
 
 from livescreen.chat import HOST, VIEWER, get_chat
+from livescreen.chat.identity_ticket import InvalidTicketError, grant_with_ticket, keeps_identity
 from livescreen.chat.text import HOST_DISPLAY_NAME, ChatTextError, check_display_name
 from livescreen.endpoints import (
     SESSION_HEADER,
@@ -18,7 +23,7 @@ from livescreen.endpoints import (
     headers_of,
     require_host_session,
 )
-from livescreen.runtime.errors import BadRequestError
+from livescreen.runtime.errors import BadRequestError, ForbiddenError
 
 METHODS = ("POST",)
 
@@ -36,5 +41,15 @@ def handler(context, event, callback):
         )
     except ChatTextError as exc:
         raise BadRequestError(str(exc)) from None
-    grant = chat.grant(name=name, role=HOST if is_host else VIEWER, address=client_address(event))
+    try:
+        grant = grant_with_ticket(
+            chat,
+            name=name,
+            role=HOST if is_host else VIEWER,
+            address=client_address(event),
+            ticket=event.get("ticket"),
+            secret=context.settings.require("HOST_SESSION_SECRET") if keeps_identity(chat) else "",
+        )
+    except InvalidTicketError as exc:
+        raise ForbiddenError(str(exc)) from None
     return callback(None, grant.to_json())

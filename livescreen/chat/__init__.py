@@ -25,7 +25,12 @@ HOST_CAPABILITIES = ("SEND_MESSAGE", "DELETE_MESSAGE", "DISCONNECT_USER")
 
 @dataclass(frozen=True)
 class ChatGrant:
-    """A chat token for one person, and where their page connects with it."""
+    """A chat token for one person, and where their page connects with it.
+
+    ``expires_at`` is when the session ends (the connection is closed then);
+    ``token_expires_at``, when the provider says it, is when the token can no longer open one:
+    the page renews before the earlier of the two. ``ticket`` lets the page keep ``identity``
+    when it renews (``identity_ticket``)."""
 
     provider: str
     token: str
@@ -35,9 +40,11 @@ class ChatGrant:
     expires_at: float
     endpoint: str
     capabilities: tuple[str, ...]
+    token_expires_at: float | None = None
+    ticket: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "chat": self.provider,
             "token": self.token,
             "identity": self.identity,
@@ -47,6 +54,11 @@ class ChatGrant:
             "endpoint": self.endpoint,
             "capabilities": list(self.capabilities),
         }
+        if self.token_expires_at is not None:
+            answer["tokenExpiresAt"] = round(self.token_expires_at)
+        if self.ticket is not None:
+            answer["ticket"] = self.ticket
+        return answer
 
 
 class ChatProvider(Protocol):

@@ -4,7 +4,9 @@ Every chatter gets a token from ``CreateChatToken`` (a control-plane call per ch
 200 a second per account and region, so a throttled call is retried with jittered backoff,
 then answered 503 with ``Retry-After``). The page opens the WebSocket to
 ``wss://edge.ivschat.<region>.amazonaws.com`` with it at once (the token itself expires at
-``tokenExpirationTime``); the session then lasts ``CHAT_SESSION_MINUTES``. The client is made
+``tokenExpirationTime``, passed on as ``tokenExpiresAt``: the page's SDK opens a new
+connection, with a renewed token for the same identity, before it); the session then lasts
+``CHAT_SESSION_MINUTES``. The client is made
 for the room's own region, read from ``IVS_CHAT_ROOM_ARN``. The display name and the role
 travel as the token's attributes, which IVS Chat attaches to every message the chatter sends.
 Viewers may only send; the host may also delete messages and disconnect chatters. IVS Chat
@@ -71,6 +73,8 @@ def make_client(settings: Settings, region: str) -> Any:
 
 class IvsChat:
     name = "ivschat"
+    #: A renewing page presents its identity ticket and keeps its ``userId`` (identity_ticket).
+    keeps_identity = True
 
     def __init__(
         self,
@@ -86,11 +90,14 @@ class IvsChat:
         self._sleep = sleep or pause
         self.endpoint = f"wss://edge.ivschat.{room_region(self.room_arn)}.amazonaws.com"
 
-    def grant(self, *, name: str, role: str, address: str | None = None) -> ChatGrant:
+    def grant(
+        self, *, name: str, role: str, address: str | None = None, identity: str | None = None
+    ) -> ChatGrant:
         # ``address`` is not used: behind CloudFront it is the edge's, shared by every viewer
         # that edge serves, so a limit on it would turn away whole regions. IVS Chat sees each
         # chatter's own address; the message reviewer limits on that (``ivschat_review``).
-        identity = f"{role}-{secrets.token_hex(8)}"
+        # ``identity``: one this provider issued before, vouched for by a verified ticket
+        identity = identity or f"{role}-{secrets.token_hex(8)}"
         capabilities = HOST_CAPABILITIES if role == HOST else VIEWER_CAPABILITIES
         answer = self._create_token(
             roomIdentifier=self.room_arn,
@@ -100,6 +107,7 @@ class IvsChat:
             attributes={"displayName": name, "role": role},
         )
         expires: datetime = answer["sessionExpirationTime"]
+        token_expires: datetime | None = answer.get("tokenExpirationTime")
         return ChatGrant(
             provider=self.name,
             token=answer["token"],
@@ -109,6 +117,7 @@ class IvsChat:
             expires_at=expires.timestamp(),
             endpoint=self.endpoint,
             capabilities=capabilities,
+            token_expires_at=token_expires.timestamp() if token_expires else None,
         )
 
     def _create_token(self, **request: Any) -> dict[str, Any]:

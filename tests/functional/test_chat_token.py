@@ -354,6 +354,8 @@ def test_ivschat_viewer_token_may_only_send(stubbed: StubbedChat) -> None:
         "expiresAt": round(SESSION_EXPIRES.timestamp()),
         "endpoint": f"wss://edge.ivschat.{REGION}.amazonaws.com",
         "capabilities": ["SEND_MESSAGE"],
+        "tokenExpiresAt": round(TOKEN_EXPIRES.timestamp()),
+        "ticket": result.json()["ticket"],
     }
     assert result.json()["identity"].startswith("viewer-")
 
@@ -399,6 +401,52 @@ def test_each_ivschat_chatter_gets_its_own_user_id(stubbed: StubbedChat) -> None
 
     assert len(set(seen)) == 2
     assert all(1 <= len(user_id) <= 128 for user_id in seen)
+
+
+def test_an_ivschat_viewer_renewing_with_its_ticket_keeps_its_user_id(stubbed: StubbedChat) -> None:
+    seen: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        seen.append(params["userId"])
+
+    stubbed.client.meta.events.register("provide-client-params.ivschat.CreateChatToken", record)
+    stubbed.expect_token(viewer_params("Same"))
+    first = chat_token(IVSCHAT, {"name": "Same"}).json()
+    stubbed.expect_token(viewer_params("Same"))
+    renewed = chat_token(IVSCHAT, {"name": "Same", "ticket": first["ticket"]}).json()
+
+    assert renewed["identity"] == first["identity"] == seen[0] == seen[1]
+    assert renewed["ticket"]  # a fresh one, for the next renewal
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"name": "Vee", "ticket": "forged.ticket"}, "not valid"),
+        ({"name": "Vee", "ticket": 42}, "not valid"),
+        # a host's ticket presented by a viewer, and a viewer's by the host
+        ({"name": "Vee", "ticket": "host"}, "not a viewer's"),
+        ({"session": "host-session", "ticket": "viewer"}, "not a host's"),
+    ],
+)
+def test_ivschat_a_bad_ticket_is_a_403_and_no_token_at_all(
+    stubbed: StubbedChat, body: dict[str, Any], words: str
+) -> None:
+    from livescreen.chat import identity_ticket
+
+    made = {
+        role: identity_ticket.issue(f"{role}-0123456789abcdef", role, secret=SECRET)
+        for role in (HOST, VIEWER)
+    }
+    body = {k: made.get(v, v) if k == "ticket" else v for k, v in body.items()}
+    if body.get("session") == "host-session":
+        body["session"] = session()
+
+    result = chat_token(IVSCHAT, body)
+
+    assert result.status == 403, result.text
+    assert words in result.json()["error"]
+    # (a CreateChatToken call nobody expected would have failed the request: none was made)
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,10 @@ export function mountChat(root, { role }) {
   let noHistoryNoted = false;
   let sending = false;
   let slowTimer = 0;
+  // The identity ticket of the last /chat_token answer, and the role it is for: presented when
+  // this page asks again, so it keeps one chat identity (the host's Disconnect and the "mine"
+  // markers aim at it) for as long as it is open. Dropped only when the server refuses it.
+  let ticket = null;
   const shown = new Map(); // message id -> <li>
 
   function setState(next) {
@@ -144,7 +148,7 @@ export function mountChat(root, { role }) {
     ui.alert.dataset.kind = kind;
     ui.alert.textContent = message;
     ui.alert.hidden = false;
-    if (kind === 'slow') slowTimer = setTimeout(clearAlert, SLOW_DOWN_MS);
+    if (kind === 'slow') slowTimer = window.setTimeout(clearAlert, SLOW_DOWN_MS);
   }
 
   function clearAlert() {
@@ -235,8 +239,27 @@ export function mountChat(root, { role }) {
   }
 
   function tokenRequest() {
-    if (!isHost) return { name };
-    return hostSession ? { session: hostSession, name: HOST_NAME } : { name: READER_NAME };
+    /** @type {{ name: string, session?: string, ticket?: string }} */
+    let request;
+    if (!isHost) request = { name };
+    else request = hostSession ? { session: hostSession, name: HOST_NAME } : { name: READER_NAME };
+    // A viewer's ticket is never presented for the host's token (the server refuses it anyway).
+    const role = 'session' in request ? 'host' : 'viewer';
+    return ticket && ticket.role === role ? { ...request, ticket: ticket.value } : request;
+  }
+
+  // /chat_token once: the grant, its ticket kept for the next time.
+  async function fetchGrant() {
+    const request = tokenRequest();
+    try {
+      const grant = await postJSON('/chat_token', request);
+      ticket = grant && grant.ticket ? { value: grant.ticket, role: grant.role } : null;
+      return grant;
+    } catch (error) {
+      // a refused ticket: the next join (the person clicks Rejoin) starts a new identity
+      if (error.status === 403 && 'ticket' in request) ticket = null;
+      throw error;
+    }
   }
 
   // /chat_token, tried again (with the wait the server asks for, or a growing one) while it
@@ -244,7 +267,7 @@ export function mountChat(root, { role }) {
   async function requestToken(mine) {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await postJSON('/chat_token', tokenRequest());
+        return await fetchGrant();
       } catch (error) {
         const busy = error.status === 429 || error.status === 503;
         if (!busy || attempt >= TOKEN_ATTEMPTS || mine !== connection) throw error;
@@ -287,7 +310,7 @@ export function mountChat(root, { role }) {
       keepsHistory = module.keepsHistory !== false;
       const handle = await module.connect({
         grant,
-        renew: () => postJSON('/chat_token', tokenRequest()),
+        renew: fetchGrant,
         on: {
           message: (message) => mine === connection && showMessage(message),
           remove: (id) => mine === connection && removeMessage(id),
