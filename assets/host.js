@@ -6,7 +6,9 @@
 import { loadProvider, postJSON, rememberHostDevice, withHostDevice } from './js/api.js';
 import { captureMedia } from './js/capture.js';
 import { mountChat } from './js/chat/panel.js';
+import { RECONNECTED, RECONNECTING } from './js/page-states.js';
 
+/** @type {(id: string) => any} an element of host.html, of the kind it has there */
 const $ = (id) => document.getElementById(id);
 const ui = {
   liveSwitch: $('liveSwitch'),
@@ -73,7 +75,7 @@ function showRecording({ state, message }) {
 }
 
 function selectedSource() {
-  return document.querySelector('input[name="source"]:checked').value;
+  return /** @type {HTMLInputElement} */ (document.querySelector('input[name="source"]:checked')).value;
 }
 
 function formatDuration(ms) {
@@ -127,7 +129,14 @@ async function start(password) {
       videoTrack: video,
       audioTrack: audio,
       onViewerCount: (count) => current === attempt && showViewerCount(count),
+      // the provider cannot recover: it has left, so go offline and stop the rest
       onDisconnected: (error) => stop(`The stream has ended: ${error.message}`),
+      // nothing reaches viewers while the provider gets its connection back by itself
+      onStateChange: (providerState) => {
+        if (current !== attempt) return;
+        if (providerState === RECONNECTING) showNotice('Connection lost. Reconnecting…');
+        else if (providerState === RECONNECTED) showNotice('');
+      },
     });
     check();
     await postJSON('/stream_start', { session: grant.session });

@@ -3,6 +3,7 @@
 
 import { loadProvider, postJSON } from './js/api.js';
 import { mountChat } from './js/chat/panel.js';
+import { FAILED, RECONNECTED, RECONNECTING } from './js/page-states.js';
 
 const POLL_MS = 2000;
 // after "this stream is full", how long until the next try
@@ -74,12 +75,15 @@ async function watch(grant) {
     onEnded: () => {
       if (watching === current) leave('The stream has ended.', { ended: true });
     },
+    // the page states every provider reports (page-states.js)
     onStateChange: (state) => {
       if (watching !== current) return;
-      if (state === 'failed') leave('Reconnecting…', { ended: false });
+      // the provider cannot get it back: no dead player left on screen; `run` looks for the
+      // stream again with a fresh token
+      if (state === FAILED) leave('Reconnecting…', { ended: false });
       // the provider is getting its connection back by itself; the picture stays meanwhile
-      else if (state === 'reconnecting') setStatus('Reconnecting…');
-      else if (state === 'reconnected') setStatus('');
+      else if (state === RECONNECTING) setStatus('Reconnecting…');
+      else if (state === RECONNECTED) setStatus('');
     },
   });
   current.handle = handle;

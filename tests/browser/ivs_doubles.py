@@ -43,6 +43,13 @@ SDK = r"""
   };
   const SubscribeType = { NONE: 'none', AUDIO_ONLY: 'audio_only', AUDIO_VIDEO: 'audio_video' };
   const StreamType = { AUDIO: 'audio', VIDEO: 'video', SUBTITLE: 'subtitle' };
+  const StageErrorCategory = {
+    JOIN_ERROR: 'JOIN_ERROR', PUBLISH_ERROR: 'PUBLISH_ERROR', SUBSCRIBE_ERROR: 'SUBSCRIBE_ERROR',
+  };
+  const StageErrorCode = {
+    TOKEN_MALFORMED: 1, TOKEN_EXPIRED: 2, TIMEOUT: 3, FAILED: 4, CANCELED: 5, STAGE_AT_CAPACITY: 6,
+    CODEC_MISMATCH: 7, TOKEN_NOT_ALLOWED: 8, STAGE_DELETED: 9, PARTICIPANT_DISCONNECTED: 10,
+  };
   const StageLeftReason = {
     UNKNOWN: 'unknown', USER_INITIATED: 'user-initiated', TOKEN_REUSED: 'token-reused',
     PARTICIPANT_DISCONNECTED: 'participant-disconnected', STAGE_DELETED: 'stage-deleted',
@@ -206,7 +213,8 @@ SDK = r"""
 
   window.IVSBroadcastClient = {
     Stage, LocalStageStream, RemoteStageStream, StageEvents, StageConnectionState, SubscribeType,
-    StreamType, StageLeftReason, isSupported: () => typeof RTCPeerConnection === 'function',
+    StreamType, StageLeftReason, StageErrorCategory, StageErrorCode,
+    isSupported: () => typeof RTCPeerConnection === 'function',
     __version: '1.41.0-double',
   };
 })();

@@ -5,6 +5,7 @@
 // node_modules by `npm run build`; it defines the global `IVSBroadcastClient`.
 
 import { loadScript } from '../load-script.js';
+import { FAILED, RECONNECTED, RECONNECTING } from '../page-states.js';
 import { videoPlayback } from '../playback.js';
 
 const SDK = '/vendor/amazon-ivs-web-broadcast.js';
@@ -25,6 +26,14 @@ export function isSupported() {
   return typeof RTCPeerConnection === 'function' && Boolean(navigator.mediaDevices);
 }
 
+// A publish that timed out is the one failure the SDK says to retry (by refreshing the strategy);
+// the host gets this many tries, spaced out, before the stream is called off.
+const PUBLISH_RETRY_DELAYS_MS = [1000, 3000];
+// The SDK reconnects its stage connection by itself; a connection still not back after this long
+// is given up (the host goes offline, a viewer looks for the stream again with a fresh token).
+const HOST_RECONNECT_GIVE_UP_MS = 30_000;
+const VIEWER_RECONNECT_GIVE_UP_MS = 15_000;
+
 function asError(error, fallback) {
   if (error instanceof Error) return error;
   return new Error(error ? `${fallback} (${error})` : fallback);
@@ -44,6 +53,29 @@ function leftMessage(reason) {
   }
 }
 
+// A StageError the host cannot recover from, in words for the host. `ErrorCode` is the SDK's
+// StageErrorCode.
+function publishFailedMessage(error, ErrorCode) {
+  switch (error && error.code) {
+    case ErrorCode.TIMEOUT:
+      return 'IVS did not take the stream in time, so nothing is being sent.';
+    case ErrorCode.STAGE_AT_CAPACITY:
+      return 'The IVS stage is full, so nothing is being sent.';
+    case ErrorCode.CODEC_MISMATCH:
+      return 'This browser cannot encode video in a format IVS accepts.';
+    case ErrorCode.TOKEN_EXPIRED:
+    case ErrorCode.TOKEN_MALFORMED:
+    case ErrorCode.TOKEN_NOT_ALLOWED:
+      return 'IVS refused the stream token, so nothing is being sent.';
+    case ErrorCode.STAGE_DELETED:
+      return 'The stage was deleted.';
+    case ErrorCode.PARTICIPANT_DISCONNECTED:
+      return 'IVS disconnected this host.';
+    default:
+      return 'IVS stopped taking the stream, so nothing is being sent.';
+  }
+}
+
 // Keep the shared screen within what a stage accepts; the browser scales, the SDK need not.
 async function fitTo720p(track) {
   const { width = 0, height = 0 } = track.getSettings ? track.getSettings() : {};
@@ -55,9 +87,49 @@ async function fitTo720p(track) {
   }
 }
 
+// Follows the stage connection as the SDK reports it and tells `report` only when it is lost
+// after having been up (RECONNECTING) and when it is back (RECONNECTED). The SDK goes
+// connected -> errored -> connecting -> connected by itself; `onGiveUp` runs when it has not
+// come back within `giveUpMs`.
+function followConnection({ StageConnectionState, report, giveUpMs, onGiveUp }) {
+  let connected = false;
+  let lost = false;
+  let giveUpTimer = null;
+  const stopWaiting = () => {
+    clearTimeout(giveUpTimer);
+    giveUpTimer = null;
+  };
+  return {
+    onState(state) {
+      if (state === StageConnectionState.CONNECTED) {
+        connected = true;
+        if (lost) {
+          lost = false;
+          stopWaiting();
+          report(RECONNECTED);
+        }
+      } else if (state === StageConnectionState.CONNECTING || state === StageConnectionState.ERRORED) {
+        if (!connected || lost) return;
+        lost = true;
+        report(RECONNECTING);
+        giveUpTimer = setTimeout(onGiveUp, giveUpMs);
+      }
+    },
+    stop: stopWaiting,
+  };
+}
+
 // Host: join the stage and publish the captured screen (and microphone) as local stage streams.
-export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerCount, onDisconnected }) {
-  const { Stage, LocalStageStream, SubscribeType, StageEvents, StageConnectionState } = await sdk();
+export async function publish({
+  tokenResponse,
+  videoTrack,
+  audioTrack,
+  onViewerCount,
+  onDisconnected,
+  onStateChange,
+}) {
+  const { Stage, LocalStageStream, SubscribeType, StageEvents, StageConnectionState, StageErrorCode, StageErrorCategory } =
+    await sdk();
   await fitTo720p(videoTrack);
   const video = new LocalStageStream(videoTrack, VIDEO_CONFIG);
   const audio = audioTrack ? new LocalStageStream(audioTrack) : null;
@@ -68,11 +140,26 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   };
   const stage = new Stage(tokenResponse.token, strategy);
 
+  let joined = false;
   let leaving = false;
   let ended = false;
+  let retryTimer = null;
+  let publishRetries = 0;
+  let retrying = false;
+  const report = (state) => onStateChange && onStateChange(state);
+  const connection = followConnection({
+    StageConnectionState,
+    report,
+    giveUpMs: HOST_RECONNECT_GIVE_UP_MS,
+    onGiveUp: () => end(new Error('Lost the connection to IVS and could not get it back.')),
+  });
+  // The stage is left, so nothing is sent and IVS bills nothing more for this participant; the
+  // page then stops the rest (capture, the server-side stream).
   const end = (error) => {
     if (leaving || ended) return;
     ended = true;
+    clearTimeout(retryTimer);
+    connection.stop();
     stage.leave();
     if (onDisconnected) onDisconnected(error);
   };
@@ -81,32 +168,62 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   // remote participants this page has been told about.
   const viewers = new Set();
   let countedByStage = false;
-  const report = (count) => onViewerCount && onViewerCount(count);
+  const reportCount = (count) => onViewerCount && onViewerCount(count);
   if (StageEvents.STAGE_SUBSCRIBER_COUNT_CHANGED) {
     stage.on(StageEvents.STAGE_SUBSCRIBER_COUNT_CHANGED, (count) => {
       countedByStage = true;
-      report(count);
+      reportCount(count);
     });
   }
   stage.on(StageEvents.STAGE_PARTICIPANT_JOINED, (participant) => {
     if (participant.isLocal) return;
     viewers.add(participant.id);
-    if (!countedByStage) report(viewers.size);
+    if (!countedByStage) reportCount(viewers.size);
   });
   stage.on(StageEvents.STAGE_PARTICIPANT_LEFT, (participant) => {
     if (!viewers.delete(participant.id)) return;
-    if (!countedByStage) report(viewers.size);
+    if (!countedByStage) reportCount(viewers.size);
+  });
+  // A retried publish that went through: the host is sending again.
+  stage.on(StageEvents.STAGE_PARTICIPANT_PUBLISH_STATE_CHANGED, (participant, state) => {
+    if (!participant.isLocal || state !== 'published' || !retrying) return;
+    retrying = false;
+    publishRetries = 0;
+    report(RECONNECTED);
   });
 
+  stage.on(StageEvents.ERROR, (error) => {
+    if (leaving || ended) return;
+    // a failed join rejects join() itself, which the caller reports
+    if (error.category === StageErrorCategory.JOIN_ERROR && !joined) return;
+    if (error.category === StageErrorCategory.PUBLISH_ERROR && error.code === StageErrorCode.TIMEOUT) {
+      if (publishRetries < PUBLISH_RETRY_DELAYS_MS.length) {
+        const delay = PUBLISH_RETRY_DELAYS_MS[publishRetries];
+        publishRetries += 1;
+        if (!retrying) report(RECONNECTING);
+        retrying = true;
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(() => {
+          if (!leaving && !ended) stage.refreshStrategy();
+        }, delay);
+        return;
+      }
+    }
+    if (error.category === StageErrorCategory.SUBSCRIBE_ERROR) return; // the host subscribes to no one
+    console.warn('IVS stage error:', error);
+    end(new Error(publishFailedMessage(error, StageErrorCode)));
+  });
   stage.on(StageEvents.STAGE_LEFT, (reason) => end(new Error(leftMessage(reason))));
   stage.on(StageEvents.STAGE_CONNECTION_STATE_CHANGED, (state) => {
-    if (state === StageConnectionState.ERRORED) end(new Error('Lost the connection to the stage.'));
+    if (!leaving && !ended) connection.onState(state);
   });
 
   try {
     await stage.join();
+    joined = true;
   } catch (error) {
     leaving = true;
+    connection.stop();
     stage.leave();
     throw asError(error, 'Could not join the stage');
   }
@@ -114,6 +231,8 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   return {
     async stop() {
       leaving = true;
+      clearTimeout(retryTimer);
+      connection.stop();
       stage.leave();
     },
     setMicEnabled(enabled) {
@@ -125,7 +244,7 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
 // Viewer: join subscribe-only and show the first participant that publishes (only the host can:
 // audience tokens carry no PUBLISH capability).
 export async function play({ tokenResponse, container, onEnded, onStateChange }) {
-  const { Stage, SubscribeType, StageEvents, StageConnectionState, StreamType } = await sdk();
+  const { Stage, SubscribeType, StageEvents, StageConnectionState, StreamType, StageErrorCategory } = await sdk();
   const video = document.createElement('video');
   video.autoplay = true;
   video.playsInline = true;
@@ -141,9 +260,20 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
   const stage = new Stage(tokenResponse.token, strategy);
 
   let hostId = null;
+  let joined = false;
   let finished = false;
+  const report = (state) => {
+    if (!finished && onStateChange) onStateChange(state);
+  };
+  const connection = followConnection({
+    StageConnectionState,
+    report,
+    giveUpMs: VIEWER_RECONNECT_GIVE_UP_MS,
+    onGiveUp: () => report(FAILED),
+  });
   const finish = () => {
     finished = true;
+    connection.stop();
     stage.leave();
     for (const track of remote.getTracks()) remote.removeTrack(track);
     video.srcObject = null;
@@ -152,7 +282,6 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
   const ended = () => {
     if (finished) return;
     finish();
-    if (onStateChange) onStateChange('ended');
     if (onEnded) onEnded();
   };
 
@@ -168,7 +297,6 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
       remote.addTrack(stream.mediaStreamTrack);
     }
     video.play().catch(() => {});
-    if (onStateChange) onStateChange('playing');
   });
   stage.on(StageEvents.STAGE_PARTICIPANT_STREAMS_REMOVED, (participant, streams) => {
     if (participant.id !== hostId) return;
@@ -178,14 +306,23 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
     if (participant.id === hostId) ended();
   });
   stage.on(StageEvents.STAGE_LEFT, () => ended()); // stage deleted, or we were disconnected
-  stage.on(StageEvents.STAGE_CONNECTION_STATE_CHANGED, (state) => {
+  // A StageError is one the SDK will not recover from. Receiving the host's media failed (or the
+  // connection could not be got back): the player would stay black, so the page is told it
+  // failed; it removes the player and joins again with a fresh token, which is the retry the SDK
+  // documents ("leave and rejoin the stage").
+  stage.on(StageEvents.ERROR, (error) => {
     if (finished) return;
-    if (state === StageConnectionState.ERRORED) onStateChange && onStateChange('failed');
-    else if (onStateChange) onStateChange(state);
+    if (error.category === StageErrorCategory.JOIN_ERROR && !joined) return; // join() rejects with it
+    console.warn('IVS stage error:', error);
+    report(FAILED);
+  });
+  stage.on(StageEvents.STAGE_CONNECTION_STATE_CHANGED, (state) => {
+    if (!finished) connection.onState(state);
   });
 
   try {
     await stage.join();
+    joined = true;
   } catch (error) {
     finish();
     throw asError(error, 'Could not join the stream');

@@ -6,6 +6,7 @@
 
 import { postJSON } from '../api.js';
 import { openChannel } from '../page-socket.js';
+import { FAILED, RECONNECTED, RECONNECTING } from '../page-states.js';
 import { videoPlayback } from '../playback.js';
 import { startRecording } from '../recorder.js';
 import { iceGatheringComplete } from '../webrtc.js';
@@ -48,7 +49,14 @@ export function isSupported() {
 }
 
 // Host: answer every viewer's offer with a peer connection carrying our tracks.
-export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerCount, onDisconnected }) {
+export async function publish({
+  tokenResponse,
+  videoTrack,
+  audioTrack,
+  onViewerCount,
+  onDisconnected,
+  onStateChange,
+}) {
   const base = signallingBase(tokenResponse);
   const token = tokenResponse.token;
   const stream = new MediaStream([videoTrack, audioTrack].filter(Boolean));
@@ -99,9 +107,21 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   };
 
   // The channel is subscribed again whenever the socket comes back (offers still unanswered are
-  // sent again); it is lost only when the server refuses it (the stream ended meanwhile).
+  // sent again); it is lost only when the server refuses it (the stream ended meanwhile). While
+  // the socket is down, viewers already connected keep their media; new ones cannot join.
+  let dropped = false;
   channel = await openChannel('host', { token }, {
+    onDrop: () => {
+      if (stopped || dropped) return;
+      dropped = true;
+      onStateChange && onStateChange(RECONNECTING);
+    },
     handlers: {
+      subscribed: () => {
+        if (stopped || !dropped) return;
+        dropped = false;
+        onStateChange && onStateChange(RECONNECTED);
+      },
       offer: answerOffer,
       bye: ({ viewer }) => closePeer(viewer),
       viewers: ({ count }) => onViewerCount && onViewerCount(count),
@@ -124,6 +144,7 @@ export async function publish({ tokenResponse, videoTrack, audioTrack, onViewerC
   return {
     // Record what is published and upload it, when the server records (`recording` in the
     // /host_token reply); call once the stream is live. False when nothing is recorded.
+    /** @param {{ onStatus?: (status: { state: string, message: string }) => void }} [options] */
     startRecording({ onStatus } = {}) {
       const where = tokenResponse.recording;
       if (!where || !where.upload || stopped || recording) return false;
@@ -169,17 +190,29 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
     video.remove();
   };
 
+  // The peer connection's own states, in the page's vocabulary (page-states.js): ICE gets a
+  // short drop back by itself ('disconnected' -> 'connected'); 'failed' it cannot.
   let lostTimer = null;
+  let lost = false;
+  const report = (state) => {
+    if (!finished && onStateChange) onStateChange(state);
+  };
   pc.addEventListener('connectionstatechange', () => {
     const state = pc.connectionState;
     if (finished) return;
-    onStateChange && onStateChange(state);
     clearTimeout(lostTimer);
     if (state === 'disconnected') {
+      if (!lost) report(RECONNECTING);
+      lost = true;
       // give ICE a moment to recover from a short drop before calling it lost
       lostTimer = setTimeout(() => {
-        if (!finished && pc.connectionState !== 'connected') onStateChange && onStateChange('failed');
+        if (pc.connectionState !== 'connected') report(FAILED);
       }, 4000);
+    } else if (state === 'connected' && lost) {
+      lost = false;
+      report(RECONNECTED);
+    } else if (state === 'failed') {
+      report(FAILED);
     }
   });
 
@@ -195,7 +228,7 @@ export async function play({ tokenResponse, container, onEnded, onStateChange })
     const gone = (error) => {
       if (finished) return;
       answered.reject(error);
-      onStateChange && onStateChange('failed');
+      report(FAILED);
     };
     try {
       channel = await openChannel('viewer', { token, sdp: pc.localDescription.sdp }, {
