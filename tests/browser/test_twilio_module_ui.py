@@ -136,7 +136,7 @@ def test_audience_plays_the_twilio_live_stream_and_sees_it_end(server: Any, open
 
     # WHEN the stream ends on Twilio's side
     back_end.live = False
-    page.evaluate("() => window.__twilio.players[0]._setState('ended')")
+    page.evaluate("() => window.__twilio.players[0]._end()")
 
     # THEN the viewer is told, and the page keeps waiting: it still says so after asking again
     viewer.wait_for_status("The stream has ended.", timeout=3_000)

@@ -455,15 +455,21 @@ PLAYER_SDK = r"""
       return this;
     }
     disconnect() {
-      if (this.disconnected) return this;
+      // Like the SDK: once ended, its inner player is released and calling into it throws.
+      if (this.disconnected) throw new TypeError("Cannot read properties of undefined (reading 'remove')");
+      this._end();
+      return this;
+    }
+    // The stream ended (or failed): the SDK releases its inner player, `videoElement` with it.
+    _end() {
       clearInterval(this._timer);
       this.disconnected = true;
+      this.videoElement = undefined;
       this._setState('ended');
-      return this;
     }
     // A playback failure as the SDK reports it: `ended`, then `error` in the same turn.
     _fail(code = 56005, message = 'Network error') {
-      this.disconnect();
+      this._end();
       const error = new Error(message);
       error.name = 'Error';
       error.code = code;

@@ -149,7 +149,6 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
   const ended = () => {
     if (finished) return;
     finish();
-    report('ended');
     if (onEnded) onEnded();
   };
   // The connection is gone for good: the page asks for a fresh token and joins again.
@@ -167,12 +166,11 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
     track.attach(video);
     attached.add(track);
     video.play().catch(() => {});
-    if (track.kind === 'video') report('playing');
   };
 
   room.on('trackSubscribed', (track, _publication, participant) => attach(track, participant));
   room.on('trackUnsubscribed', (track) => {
-    if (attached.delete(track)) track.detach(video);
+    if (attached.delete(track) && track.kind !== 'data') track.detach(video);
   });
   room.on('participantDisconnected', (participant) => {
     if (isHost(participant)) ended();
@@ -219,17 +217,37 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
 }
 
 // The Live flow: connect the Live Player with the playback token from /audience_token.
+// The player's states reach the page in the page's words: `buffering` once the stream has
+// played is 'reconnecting' (the player catches up by itself), `playing` after that
+// 'reconnected'; an end is onEnded, an error 'failed'.
 async function playLive({ tokenResponse, container, onEnded, onStateChange }) {
   const Player = await playerSdk();
   if (!Player.isSupported) throw new UnsupportedBrowserError();
   const player = await Player.connect(tokenResponse.token, { playerWasmAssetsPath: PLAYER_ASSETS });
+  // Kept here because the SDK lets go of it: once the player has ended (by itself, or with an
+  // error) its inner player is deleted and `player.videoElement` is undefined.
+  const video = player.videoElement;
   player.isMuted = true; // browsers only autoplay muted media
   let finished = false;
+  // The SDK releases the player as it reports `ended` (an error is reported as `ended` too);
+  // disconnecting a released player throws from inside the SDK.
+  let released = false;
   let started = false;
+  let played = false;
+  let stalled = false;
+  const report = (state) => onStateChange && onStateChange(state);
+  // Safe at any time and more than once.
   const finish = () => {
+    if (finished) return;
     finished = true;
-    player.disconnect();
-    player.videoElement.remove();
+    if (!released) {
+      try {
+        player.disconnect();
+      } catch (error) {
+        console.warn('Disconnecting the Live player failed:', error);
+      }
+    }
+    video.remove();
   };
   // play() has no effect before the player is ready (the SDK says so), so wait for it.
   const startWhenReady = () => {
@@ -239,39 +257,47 @@ async function playLive({ tokenResponse, container, onEnded, onStateChange }) {
   };
   // The player's only failure report: it moves to `ended` and emits `error` right after, in
   // the same turn. That is no end of the stream: the page asks for a fresh token and retries.
-  player.on('error', (error) => {
+  player.on(Player.Event.Error, (error) => {
     if (finished) return;
     console.warn('The Live player failed:', error);
     finish();
-    onStateChange && onStateChange('failed');
+    report('failed');
   });
-  player.on('stateChanged', (state) => {
+  player.on(Player.Event.StateChanged, (state) => {
+    if (state === 'ended') released = true;
     if (finished) return;
     if (state === 'ended') {
       // Let an `error` that comes with this `ended` be seen first.
       queueMicrotask(() => {
         if (finished) return;
         finish();
-        onStateChange && onStateChange('ended');
-        onEnded && onEnded();
+        if (onEnded) onEnded();
       });
       return;
     }
-    onStateChange && onStateChange(state);
     if (state === 'ready') startWhenReady();
+    else if (state === 'buffering' && played && !stalled) {
+      stalled = true;
+      report('reconnecting');
+    } else if (state === 'playing') {
+      played = true;
+      if (stalled) report('reconnected');
+      stalled = false;
+    }
   });
-  container.appendChild(player.videoElement);
+  container.appendChild(video);
   startWhenReady();
   return {
-    videoElement: player.videoElement,
+    videoElement: video,
     async stop() {
-      if (!finished) finish();
+      finish();
     },
     setMuted(muted) {
-      player.isMuted = muted;
+      // the SDK warns about, and ignores, calls on a released player
+      if (!released && !finished) player.isMuted = muted;
     },
     get muted() {
-      return player.isMuted;
+      return released || finished ? true : player.isMuted;
     },
   };
 }
