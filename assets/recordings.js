@@ -1,9 +1,13 @@
 // The recordings page: the list of past streams (newest first) and a player.
 // When the list is for the host only, the host password is asked for and kept in this page's
 // memory (never stored), so that a refresh can ask again. HLS recordings (ivs) play with the
-// browser's own HLS (Safari) or the vendored hls.js; webm and mp4 play in the <video> itself.
+// vendored hls.js wherever it can play (it recovers from network and media errors, see
+// hls-recovery.js), else with the browser's own HLS (browsers with no MediaSource: older
+// iPhones); webm and mp4 play in the <video> itself. One player at a time: the latest
+// recording chosen is the one that plays.
 
 import { postJSON, withHostDevice } from './js/api.js';
+import { recoverFatalErrors } from './js/hls-recovery.js';
 import { loadScript } from './js/load-script.js';
 
 // while a recording is still being written, the list is asked again this often
@@ -11,6 +15,7 @@ const REFRESH_MS = 10_000;
 // a safety net only: the duration probe ends on the player's own events (see knownDuration)
 const DURATION_PROBE_LIMIT_MS = 60_000;
 
+/** @type {(id: string) => any} an element of recordings.html, of the kind it has there */
 const $ = (id) => document.getElementById(id);
 const ui = {
   error: $('error'),
@@ -29,7 +34,8 @@ const ui = {
 
 let password = null; // the host password, in memory only
 let selectedId = null;
-let hls = null;
+let hls = null; // the one hls.js player, while an HLS recording is on the player
+let choice = 0; // counts the recordings chosen: a play() whose count is not the latest is stale
 let refreshTimer = null;
 let loading = false;
 
@@ -222,24 +228,47 @@ function loaded(video) {
   });
 }
 
-async function attachHls(video, url) {
-  if (video.canPlayType('application/vnd.apple.mpegurl')) {
-    video.src = url; // Safari plays HLS itself
-    return;
+// What a person is told when hls.js gives up on a recording.
+function hlsFailure(data, Hls) {
+  if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+    return 'The recording stopped loading: its server did not answer. Choose it again to retry.';
   }
-  await loadScript('/vendor/hls.min.js');
-  const Hls = window.Hls;
-  if (!Hls || !Hls.isSupported()) throw new Error('This browser cannot play HLS recordings.');
-  hls = new Hls();
-  hls.on(Hls.Events.ERROR, (_event, data) => {
-    if (data.fatal) showError(`The recording could not be played (${data.details}).`);
+  if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+    return 'This browser could not play the recording (its video could not be decoded).';
+  }
+  return `The recording could not be played (${data.details}).`;
+}
+
+// hls.js first, even where the browser plays HLS itself (Chromium now does): hls.js is the
+// one that retries and recovers. `isLatest` says whether this recording is still the one
+// chosen; a stale attach (another was chosen while hls.min.js loaded) makes no player.
+async function attachHls(video, url, isLatest) {
+  await loadScript('/vendor/hls.min.js').catch((error) => {
+    if (!video.canPlayType('application/vnd.apple.mpegurl')) throw error;
   });
-  hls.loadSource(url);
-  hls.attachMedia(video);
+  if (!isLatest()) return;
+  const Hls = window.Hls;
+  if (Hls && Hls.isSupported()) {
+    const player = new Hls();
+    hls = player;
+    recoverFatalErrors(player, Hls, url, (data) => {
+      if (hls !== player) return;
+      stopPlayer();
+      showError(hlsFailure(data, Hls));
+    });
+    player.loadSource(url);
+    player.attachMedia(video);
+  } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    video.src = url;
+  } else {
+    throw new Error('This browser cannot play HLS recordings.');
+  }
 }
 
 async function play(recording) {
   if (!recording.playbackUrl) return;
+  const mine = ++choice;
+  const isLatest = () => mine === choice;
   selectedId = recording.id;
   for (const item of ui.list.children) item.classList.toggle('active', item.dataset.id === selectedId);
   showError('');
@@ -251,19 +280,19 @@ async function play(recording) {
   ui.playerTitle.textContent = `${recording.title} · ${formatStart(recording.startedAt)}`;
   try {
     if (recording.format === 'hls') {
-      await attachHls(video, recording.playbackUrl);
+      await attachHls(video, recording.playbackUrl, isLatest);
     } else {
       video.src = recording.playbackUrl;
       await loaded(video);
-      if (recording.format === 'webm') await knownDuration(video);
+      if (isLatest() && recording.format === 'webm') await knownDuration(video);
     }
-    if (selectedId !== recording.id) return; // another one was chosen meanwhile
+    if (!isLatest()) return; // another one was chosen meanwhile: it owns the player now
     if (recording.format !== 'hls') announceDuration(video);
     await video.play().catch(() => {
       // autoplay refused: the controls are there to start it
     });
   } catch (error) {
-    if (selectedId === recording.id) showError(error.message || String(error));
+    if (isLatest()) showError(error.message || String(error));
   }
 }
 
