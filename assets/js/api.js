@@ -14,6 +14,7 @@ export class ApiError extends Error {
 const UNREACHABLE = 'The server is unreachable. Check your connection and try again.';
 
 // POST `body` as JSON to `path`; resolves to the parsed JSON reply, rejects with ApiError.
+/** @param {string} path @param {object} [body] @param {{ signal?: AbortSignal }} [options] */
 export async function postJSON(path, body = {}, { signal } = {}) {
   let response;
   try {

@@ -131,6 +131,12 @@ function refusal(data) {
 // ApiError when it refuses, or after `timeoutMs`). `handlers[event](data)` then gets the
 // channel's events; `onLost(error)` is called when the subscription ends other than by closing
 // it: a refusal (an expired token after reconnecting), or a lost socket when `resume` is false.
+/**
+ * @param {string} channel
+ * @param {object} fields
+ * @param {{ handlers?: Record<string, (data: any) => void>, onLost?: (error: Error) => void,
+ *   onDrop?: () => void, resume?: boolean, timeoutMs?: number }} [options]
+ */
 export function openChannel(channel, fields, { handlers = {}, onLost = () => {}, onDrop, resume = true, timeoutMs = 5000 } = {}) {
   return new Promise((resolve, reject) => {
     let opened = false;

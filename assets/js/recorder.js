@@ -51,7 +51,7 @@ async function refusal(response) {
 // reached), 'refused' (the server said no, or could not write it, or the recordings folder is full:
 // 507), 'failed' (unreachable, or the browser gave up) or
 // 'unsupported'. The stream itself goes on whatever happens to its recording.
-export function startRecording({ stream, upload, token, chunkBytes = DEFAULT_CHUNK_BYTES, onStatus = () => {} }) {
+export function startRecording({ stream, upload, token, chunkBytes = DEFAULT_CHUNK_BYTES, onStatus = (_status) => {} }) {
   const mimeType = recordingMimeType();
   if (!mimeType) {
     onStatus({ state: 'unsupported', message: 'This browser cannot record the stream; it goes on without a recording.' });
