@@ -479,6 +479,12 @@ PLAYER_SDK = r"""
   Player.State = {
     Buffering: 'buffering', Ended: 'ended', Idle: 'idle', Playing: 'playing', Ready: 'ready',
   };
+  Player.Event = {
+    DurationChanged: 'durationChanged', Error: 'error', QualityChanged: 'qualityChanged',
+    Rebuffering: 'rebuffering', SeekCompleted: 'seekCompleted', StateChanged: 'stateChanged',
+    TimedMetadataReceived: 'timedMetadataReceived', VideoSizeChanged: 'videoSizeChanged',
+    VolumeChanged: 'volumeChanged',
+  };
 
   window.Twilio = window.Twilio || {};
   window.Twilio.Live = { Player };
