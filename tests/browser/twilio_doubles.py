@@ -456,7 +456,9 @@ PLAYER_SDK = r"""
     }
     disconnect() {
       // Like the SDK: once ended, its inner player is released and calling into it throws.
-      if (this.disconnected) throw new TypeError("Cannot read properties of undefined (reading 'remove')");
+      if (this.disconnected) {
+        throw new TypeError("Cannot read properties of undefined (reading 'remove')");
+      }
       this._end();
       return this;
     }
