@@ -24,6 +24,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from livescreen.chat.local_room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
 from livescreen.providers.local_hub import HUB
@@ -125,17 +126,20 @@ READ_STAMPS = """
 
 
 @contextmanager
-def local_dev_server() -> Iterator[DevServer]:
-    """A dev server on a free port with the ``local`` provider, an empty hub and ``PASSWORD``."""
+def local_dev_server(**extra: str) -> Iterator[DevServer]:
+    """A dev server on a free port with the ``local`` provider, ``PASSWORD`` and the ``extra``
+    settings; the hub and the local chat room empty before and after."""
     settings = Settings(
         {
             "STREAM_PROVIDER": "local",
             "HOST_PASSWORD": PASSWORD,
             "HOST_SESSION_SECRET": "bench-session-secret-0123456789abcdef0123",
+            **extra,
         },
         "the benchmark",
     )
     HUB.reset()
+    CHAT_ROOM.reset()
     server = DevServer(settings, port=0, root=ROOT)
     server.start_background()
     try:
@@ -143,6 +147,7 @@ def local_dev_server() -> Iterator[DevServer]:
     finally:
         server.shutdown()
         HUB.reset()
+        CHAT_ROOM.reset()
 
 
 def percentile(values: list[float], fraction: float) -> float:

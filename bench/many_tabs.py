@@ -19,47 +19,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from browser_latency import ARGS, CHROMIUM, FIRST_FRAME
+from browser_latency import ARGS, CHROMIUM, FIRST_FRAME, PASSWORD, local_dev_server
 from playwright.sync_api import sync_playwright
 
 from livescreen.chat.local_room import CHAT_ROOM
-from livescreen.config import Settings
-from livescreen.devserver import DevServer
 from livescreen.providers.local_hub import HUB
 
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench-password-many-tabs"
 TARGET_SECONDS = 2.0
-
-
-@contextmanager
-def dev_server() -> Iterator[DevServer]:
-    """A dev server on a free port with the ``local`` provider and the ``local`` chat."""
-    settings = Settings(
-        {
-            "STREAM_PROVIDER": "local",
-            "CHAT_PROVIDER": "local",
-            "RECORDING": "off",
-            "HOST_PASSWORD": PASSWORD,
-            "HOST_SESSION_SECRET": "bench-many-tabs-session-secret-0123456789",
-        },
-        "the benchmark",
-    )
-    HUB.reset()
-    CHAT_ROOM.reset()
-    server = DevServer(settings, port=0, root=ROOT)
-    server.start_background()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        HUB.reset()
-        CHAT_ROOM.reset()
 
 
 def one_run(browser: Any, base_url: str, tabs: int) -> tuple[list[float], str]:
@@ -94,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     slowest: list[float] = []
-    with dev_server() as server, sync_playwright() as playwright:
+    with (
+        local_dev_server(CHAT_PROVIDER="local", RECORDING="off") as server,
+        sync_playwright() as playwright,
+    ):
         print(
             f"1 host tab + {args.tabs} audience tabs in one chromium context, local chat on, "
             f"{os.cpu_count()} cores"

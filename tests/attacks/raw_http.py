@@ -40,17 +40,6 @@ def read_answer(sock: socket.socket) -> RawAnswer:
     return RawAnswer(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
 
 
-def read_until_closed(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection (``WAIT`` s at most)."""
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except (TimeoutError, ConnectionResetError):
-        pass
-    return data
-
-
 def status_lines(data: bytes) -> list[bytes]:
     """The status line of every answer in ``data`` (answers whose bodies are not ``HTTP/``)."""
     return [b"HTTP/1.1 " + part.split(b"\r\n", 1)[0] for part in data.split(b"HTTP/1.1 ")[1:]]

@@ -8,12 +8,12 @@ rebinding) sends that name as ``Host``: it gets 421 and nothing runs, a WebSocke
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 
 import pytest
 from dev_process import ATTACKER_ADDRESS, DevProcess
 from raw_http import open_socket, read_answer
+from raw_wire import websocket_handshake
 
 from livescreen.devserver import guards
 
@@ -124,19 +124,8 @@ def test_nothing_runs_for_a_rebinding_page(server: DevProcess) -> None:
 
 
 def handshake(server: DevProcess, host: str) -> bytes:
-    key = base64.b64encode(b"attack-07-socket").decode()
     with open_socket(server, ATTACKER_ADDRESS) as sock:
-        sock.sendall(
-            (
-                f"GET /socket HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        data = b""
-        while b"\r\n\r\n" not in data and (chunk := sock.recv(4096)):
-            data += chunk
-        return data
+        return websocket_handshake(sock, host, key=b"attack-07-socket")
 
 
 def test_a_rebinding_page_cannot_open_the_pages_websocket(server: DevProcess) -> None:

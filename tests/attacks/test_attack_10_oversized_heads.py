@@ -12,7 +12,8 @@ import json
 
 import pytest
 from dev_process import ATTACKER_ADDRESS, DevProcess
-from raw_http import open_socket, read_answer, read_until_closed, status_lines
+from raw_http import open_socket, read_answer, status_lines
+from raw_wire import read_until_closed
 
 HEAD = b"POST /host_token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
 

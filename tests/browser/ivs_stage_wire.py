@@ -32,10 +32,9 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
+from ivs_endpoints import STAGE_ARN, IvsEndpoints
 
-STAGE_ARN = "arn:aws:ivs:us-east-1:123456789012:stage/AbCdEfGh1234"
 TOPIC = "AbCdEfGh1234"
-ROOM = "livestream-0123456789abcdef"
 EVENTS_URL = "wss://global.events.live-video.net"
 WHIP_URL = "https://f99084460c35.global-bm.whip.live-video.net"
 #: the host as viewers see it on the stage
@@ -82,20 +81,29 @@ class StageWire:
     whip_status: int | None = 500
     host_publishing: bool = True
     accept_sockets: bool = True
-    live: bool = True
     sockets: list[Any] = field(default_factory=list)
     socket_opens: int = 0
     closed_by_page: int = 0
     offers: list[str] = field(default_factory=list)
-    calls: list[str] = field(default_factory=list)
+    api: IvsEndpoints = field(
+        default_factory=lambda: IvsEndpoints(
+            host_token=lambda: participant_token(publish=True, user_id="host"),
+            viewer_token=lambda: participant_token(publish=False, user_id="viewer"),
+            live=True,
+        )
+    )
+
+    @property
+    def calls(self) -> list[str]:
+        """The app's endpoints the page asked, in order."""
+        return self.api.calls
 
     def install(self, page: Any) -> None:
         # the SDK's analytics and remote configuration: nothing to say
         page.route("https://**.live-video.net/**", lambda route: route.fulfill(status=204))
         page.route(f"{WHIP_URL}/**", self._whip)
         page.route_web_socket(f"{EVENTS_URL}/**", self._event_plane)
-        for name in ("host_token", "stream_start", "stream_stop", "audience_token"):
-            page.route(f"**/{name}", self._api(name))
+        self.api.install(page)
 
     def drop(self) -> None:
         """Closes every open event-plane socket, as a network drop would."""
@@ -165,29 +173,3 @@ class StageWire:
             content_type="application/json",
             body=json.dumps({"code": 2001, "message": "faked failure"}),
         )
-
-    def _api(self, name: str) -> Any:
-        def handle(route: Any) -> None:
-            self.calls.append(name)
-            body: dict[str, Any]
-            if name == "host_token":
-                body = {
-                    "provider": "ivs",
-                    "room": ROOM,
-                    "token": participant_token(publish=True, user_id="host"),
-                    "session": "host-session",
-                    "sessionExpiresAt": int(time.time()) + 3600,
-                    "stageArn": STAGE_ARN,
-                }
-            elif name == "stream_start":
-                self.live = True
-                body = {"provider": "ivs", "room": ROOM, "live": True, "startedNow": True}
-            elif name == "stream_stop":
-                self.live = False
-                body = {"provider": "ivs", "room": ROOM, "live": False}
-            else:
-                token = participant_token(publish=False, user_id="viewer") if self.live else None
-                body = {"provider": "ivs", "room": ROOM, "token": token}
-            route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-        return handle

@@ -8,7 +8,6 @@ real self-signed SUBSCRIBE token from ``livescreen.providers.ivs_tokens``), and
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -18,13 +17,12 @@ from browser_pages import PASSWORD, VIDEO, HostPage, ViewerPage, screenshot
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from ivs_doubles import SDK
+from ivs_endpoints import STAGE_ARN, IvsEndpoints
 
 from livescreen.providers.ivs_keys import generate_key_pair
 from livescreen.providers.ivs_stages import LiveStage
 from livescreen.providers.ivs_tokens import SubscribeTokenSigner
 
-STAGE_ARN = "arn:aws:ivs:us-east-1:123456789012:stage/AbCdEfGh1234"
-ROOM = "livestream-0123456789abcdef"
 KEY_ARN = "arn:aws:ivs:us-east-1:123456789012:public-key/Pk0123456789"
 STAGE = LiveStage(
     STAGE_ARN,
@@ -33,8 +31,9 @@ STAGE = LiveStage(
 )
 
 
-class IvsBackend:
-    """The four endpoints as the ivs provider answers them, routed inside the browser."""
+class IvsBackend(IvsEndpoints):
+    """The four endpoints as the ivs provider answers them, routed inside the browser, and the
+    SDK double in place of the vendored SDK."""
 
     def __init__(self) -> None:
         private_pem, _ = generate_key_pair()
@@ -57,46 +56,20 @@ class IvsBackend:
             key,
             algorithm="ES384",
         )
-        self.live = False
-        self.calls: list[str] = []
+        super().__init__(
+            host_token=lambda: self.host_token,
+            viewer_token=lambda: self.signer.subscribe_token(
+                STAGE, now=time.time(), ttl_seconds=3600
+            ),
+            audience_room=False,
+        )
 
     def install(self, page: Any) -> None:
         page.route(
             "**/vendor/amazon-ivs-web-broadcast.js",
             lambda route: route.fulfill(body=SDK, content_type="application/javascript"),
         )
-        for name in ("host_token", "stream_start", "stream_stop", "audience_token"):
-            page.route(f"**/{name}", self._answer(name))
-
-    def _answer(self, name: str) -> Any:
-        def handle(route: Any) -> None:
-            self.calls.append(name)
-            body: dict[str, Any]
-            if name == "host_token":
-                body = {
-                    "provider": "ivs",
-                    "room": ROOM,
-                    "token": self.host_token,
-                    "session": "host-session",
-                    "sessionExpiresAt": int(time.time()) + 3600,
-                    "stageArn": STAGE_ARN,
-                }
-            elif name == "stream_start":
-                self.live = True
-                body = {"provider": "ivs", "room": ROOM, "live": True, "startedNow": True}
-            elif name == "stream_stop":
-                self.live = False
-                body = {"provider": "ivs", "room": ROOM, "live": False}
-            else:
-                token = (
-                    self.signer.subscribe_token(STAGE, now=time.time(), ttl_seconds=3600)
-                    if self.live
-                    else None
-                )
-                body = {"provider": "ivs", "token": token}
-            route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-        return handle
+        super().install(page)
 
 
 @pytest.fixture

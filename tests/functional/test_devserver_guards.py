@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from devserver_support import fresh_state
+from raw_wire import read_until_closed, websocket_handshake
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer, guards
@@ -127,17 +128,6 @@ def request(
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         sock.sendall(head.encode() + b"\r\n" + body)
         return read_answer(sock)
-
-
-def read_all(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes (or goes quiet for ``WAIT`` seconds)."""
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except (TimeoutError, ConnectionResetError):
-        pass
-    return data
 
 
 def status_lines(wire: bytes) -> list[bytes]:
@@ -319,25 +309,14 @@ def test_a_request_without_exactly_one_host_is_refused(server: DevServer) -> Non
     assert http10.status == 200  # HTTP/1.0 may leave Host out; no browser does
 
 
-def websocket_handshake(server: DevServer, host: str) -> bytes:
-    key = base64.b64encode(b"0123456789abcdef").decode()
+def handshake(server: DevServer, host: str) -> bytes:
     with connect(server) as sock:
-        sock.sendall(
-            (
-                f"GET /socket HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        data = b""
-        while b"\r\n\r\n" not in data and (chunk := sock.recv(4096)):
-            data += chunk
-        return data
+        return websocket_handshake(sock, host)
 
 
 def test_a_websocket_handshake_for_another_host_is_refused(server: DevServer) -> None:
-    refused = websocket_handshake(server, f"rebound.example:{server.port}")
-    accepted = websocket_handshake(server, f"localhost:{server.port}")
+    refused = handshake(server, f"rebound.example:{server.port}")
+    accepted = handshake(server, f"localhost:{server.port}")
 
     assert refused.startswith(b"HTTP/1.1 421 ")
     assert accepted.startswith(b"HTTP/1.1 101 ")
@@ -401,7 +380,7 @@ def test_a_chunked_body_over_the_limit_gets_one_413_and_the_next_request_its_ans
             b"Transfer-Encoding: chunked\r\n\r\n" + body
         )
         sock.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        wire = read_all(sock)
+        wire = read_until_closed(sock)
 
     assert status_lines(wire) == [b"413", b"200"]
 
@@ -419,7 +398,7 @@ def test_requests_after_bodies_on_one_connection_are_counted_from_their_own_head
     second = b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" + pad
     with connect(server) as sock:
         sock.sendall(first + second + b"\r\n")
-        wire = read_all(sock)
+        wire = read_until_closed(sock)
 
     assert status_lines(wire) == [b"200", b"200"]
 
@@ -432,7 +411,7 @@ def test_a_head_not_complete_within_the_deadline_is_a_408(bounded: DevServer) ->
     with connect(bounded) as sock:
         started = time.monotonic()
         sock.sendall(b"GET / HTTP/1.1\r\nHost: local")
-        data = read_all(sock)
+        data = read_until_closed(sock)
         waited = time.monotonic() - started
 
     assert data.startswith(b"HTTP/1.1 408 ")
@@ -442,7 +421,7 @@ def test_a_head_not_complete_within_the_deadline_is_a_408(bounded: DevServer) ->
 def test_a_connection_that_sends_nothing_is_closed_at_the_deadline(bounded: DevServer) -> None:
     bounded.limits.head_timeout = 0.3
     with connect(bounded) as sock:
-        data = read_all(sock)
+        data = read_until_closed(sock)
 
     assert data.startswith(b"HTTP/1.1 408 ")
 
@@ -509,7 +488,7 @@ def test_at_the_cap_the_connection_waiting_longest_makes_room(bounded: DevServer
         # THEN it is answered; the connection that waited longest was closed (with a 408 if the
         # server had read its half head), and the others are still served
         assert answer.status == 200
-        oldest = read_all(waiting[0])
+        oldest = read_until_closed(waiting[0])
         assert oldest == b"" or oldest.startswith(b"HTTP/1.1 408 ")
         waiting[1].sendall(b"alhost\r\n\r\n")
         assert read_answer(waiting[1]).status == 200

@@ -5,6 +5,7 @@
 // SDK. Both SDKs are served from /vendor/ (copied from node_modules by `npm run build`).
 
 import { loadScript } from '../load-script.js';
+import { FAILED, RECONNECTED, RECONNECTING } from '../page-states.js';
 import { videoPlayback } from '../playback.js';
 
 const VIDEO_SDK = '/vendor/twilio-video.min.js';
@@ -155,7 +156,7 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
   const failed = () => {
     if (finished) return;
     finish();
-    report('failed');
+    report(FAILED);
   };
 
   const attach = (track, participant) => {
@@ -178,10 +179,10 @@ async function watchRoom({ tokenResponse, container, onEnded, onStateChange }) {
   // The SDK reconnects by itself first: 'reconnecting' (error 53001 signaling, 53405 media),
   // then 'reconnected', or 'disconnected' with the error that made it give up.
   room.on('reconnecting', () => {
-    if (!finished) report('reconnecting');
+    if (!finished) report(RECONNECTING);
   });
   room.on('reconnected', () => {
-    if (!finished) report('reconnected');
+    if (!finished) report(RECONNECTED);
   });
   room.on('disconnected', (_room, error) => {
     if (!error || error.code === ROOM_COMPLETED) ended();
@@ -251,7 +252,7 @@ async function playLive({ tokenResponse, container, onEnded, onStateChange }) {
   };
   // play() has no effect before the player is ready (the SDK says so), so wait for it.
   const startWhenReady = () => {
-    if (started || finished || player.state !== 'ready') return;
+    if (started || finished || player.state !== Player.State.Ready) return;
     started = true;
     player.play();
   };
@@ -261,12 +262,12 @@ async function playLive({ tokenResponse, container, onEnded, onStateChange }) {
     if (finished) return;
     console.warn('The Live player failed:', error);
     finish();
-    report('failed');
+    report(FAILED);
   });
   player.on(Player.Event.StateChanged, (state) => {
-    if (state === 'ended') released = true;
+    if (state === Player.State.Ended) released = true;
     if (finished) return;
-    if (state === 'ended') {
+    if (state === Player.State.Ended) {
       // Let an `error` that comes with this `ended` be seen first.
       queueMicrotask(() => {
         if (finished) return;
@@ -275,13 +276,13 @@ async function playLive({ tokenResponse, container, onEnded, onStateChange }) {
       });
       return;
     }
-    if (state === 'ready') startWhenReady();
-    else if (state === 'buffering' && played && !stalled) {
+    if (state === Player.State.Ready) startWhenReady();
+    else if (state === Player.State.Buffering && played && !stalled) {
       stalled = true;
-      report('reconnecting');
-    } else if (state === 'playing') {
+      report(RECONNECTING);
+    } else if (state === Player.State.Playing) {
       played = true;
-      if (stalled) report('reconnected');
+      if (stalled) report(RECONNECTED);
       stalled = false;
     }
   });
