@@ -20,9 +20,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from livescreen.config import Settings
-from livescreen.providers.twilio import TwilioProvider
-from livescreen.twilio_client import make_twilio_client
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.providers.twilio.provider import TwilioProvider
+from livescreen.runtime.twilio_client import make_twilio_client
+from twilio_emulator import EmulatorServer
 
 VIEWERS = 1000
 LATENCY = 0.050

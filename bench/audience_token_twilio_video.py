@@ -20,9 +20,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from livescreen.config import Settings
+from livescreen.devserver.invoke import invoke
 from livescreen.providers import clear_provider_cache
-from livescreen.runtime.invoke import invoke
-from livescreen.twilio_emulator import EmulatorServer
+from twilio_emulator import EmulatorServer
 
 CALLS = 1000
 LATENCY = 0.050

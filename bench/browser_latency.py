@@ -24,10 +24,10 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
-from livescreen.providers.local_hub import HUB
+from livescreen.providers.local.hub import HUB
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 400.0
 #: Provider modules a function may import on its first request, measured when present.
 OPTIONAL_MODULES = (
-    "livescreen.providers.ivs_events",
-    "livescreen.providers.ivs_reaper",
-    "livescreen.providers.ivs",
-    "livescreen.providers.twilio",
+    "livescreen.providers.ivs.stage_events",
+    "livescreen.providers.ivs.reaper",
+    "livescreen.providers.ivs.provider",
+    "livescreen.providers.twilio.provider",
 )
 
 TIMED = """

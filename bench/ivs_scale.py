@@ -24,8 +24,8 @@ import botocore.session
 from botocore.awsrequest import AWSResponse
 
 from livescreen.config import Settings
-from livescreen.providers.ivs import IvsProvider
-from livescreen.providers.ivs_keys import generate_key_pair
+from livescreen.providers.ivs.keys import generate_key_pair
+from livescreen.providers.ivs.provider import IvsProvider
 
 VIEWERS = 10_000
 BURST = 1_000

@@ -25,8 +25,8 @@ from typing import Any
 from browser_latency import ARGS, CHROMIUM, FIRST_FRAME, PASSWORD, local_dev_server
 from playwright.sync_api import sync_playwright
 
-from livescreen.chat.local_room import CHAT_ROOM
-from livescreen.providers.local_hub import HUB
+from livescreen.chat.local.room import CHAT_ROOM
+from livescreen.providers.local.hub import HUB
 
 TARGET_SECONDS = 2.0
 

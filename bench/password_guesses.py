@@ -1,10 +1,11 @@
 """How many host-password guesses per minute get through the throttle, from 1 and from 50 addresses.
 
 Every guess is a real ``POST /host_token`` request with a wrong password: an API Gateway 2.0
-event built by ``runtime.http_api_event.build_http_api_v2_event`` with its ``sourceIp`` set to
+event built by ``devserver.http_api_event.build_http_api_v2_event`` with its ``sourceIp`` set to
 the guessing address, answered by ``runtime.api_gateway.handle_event`` (the code path of Lambda
-and of the dev server). The throttle (``livescreen/password_guard.py``) runs on a fake clock, so
-ten simulated minutes take well under a second or two; no address is spoofed on any network.
+and of the dev server). The throttle (``livescreen/security/password_guard.py``) runs on a fake
+clock, so ten simulated minutes take well under a second or two; no address is spoofed on any
+network.
 
 A guess "gets through" when the password is actually checked (401), as opposed to refused
 unchecked (429). Each address guesses once every ``--interval`` simulated seconds.
@@ -22,12 +23,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from livescreen import password_guard
 from livescreen.config import Settings
-from livescreen.password_guard import MAX_FAILURES, WINDOW_SECONDS, FailureThrottle
+from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.runtime.api_gateway import handle_event
-from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
+from livescreen.security import password_guard
+from livescreen.security.password_guard import MAX_FAILURES, WINDOW_SECONDS, FailureThrottle
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from livescreen.config import Settings
+from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.runtime.api_gateway import handle_event
-from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
 
 TARGET_P50_US = 200.0

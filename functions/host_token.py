@@ -6,8 +6,8 @@ same address (a shared NAT, a CloudFront edge) cannot lock the host out. JSON bo
 request from another site is a 403 before the password is looked at (``endpoints``).
 """
 
-from livescreen import host_session
 from livescreen.endpoints import provider_of, require_host_password
+from livescreen.security import host_session
 
 METHODS = ("POST",)
 

@@ -13,9 +13,9 @@ expired signature, 404 for a recording that is not this app's or not ready (or a
 provider), 502/503 when Twilio fails.
 """
 
+from livescreen.providers.twilio.recording_store import TwilioCompositionStore, valid_id
 from livescreen.recordings import RecordingNotFoundError, get_store, recordings_public
 from livescreen.recordings.playback_links import InvalidLinkError, verify
-from livescreen.recordings.twilio_compositions import TwilioCompositionStore, valid_id
 from livescreen.runtime.errors import BadRequestError, NotFoundError, UnauthorizedError
 from livescreen.runtime.response import Response
 

@@ -3,7 +3,7 @@
 Only requests that carry a valid X-Twilio-Signature reach this handler (a protected function).
 """
 
-from livescreen.providers.twilio_room_events import handle_room_event
+from livescreen.providers.twilio.room_events import handle_room_event
 
 METHODS = ("POST",)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from livescreen import host_session, password_guard
 from livescreen.providers import StreamProvider, get_provider
 from livescreen.runtime.context import FunctionContext
 from livescreen.runtime.errors import (
@@ -21,6 +20,7 @@ from livescreen.runtime.errors import (
     UnauthorizedError,
     UnsupportedMediaTypeError,
 )
+from livescreen.security import host_session, password_guard
 
 SESSION_HEADER = "x-host-session"
 #: The body field that carries the device token ``/host_token`` hands out (password_guard).

@@ -15,7 +15,7 @@ found by walking the Python stack at call time, innermost frame first:
   ``<name>`` (served by ``livescreen.runtime.lambda_entry.handler``);
 - a frame of ``livescreen.runtime.api_gateway.handle_event`` (the adapter Lambda runs before
   the function file, reading the settings): the function its ``function_name`` names;
-- a frame of a module handler the template names (``Handler: livescreen.providers.ivs_events.
+- a frame of a module handler the template names (``Handler: livescreen.providers.ivs.stage_events.
   handler``...), ``lambda_entry.handler`` itself through ``LIVESCREEN_FUNCTION``.
 
 A thread inherits the attribution of the thread that started it (the adapter runs async

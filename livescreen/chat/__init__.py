@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from livescreen.config import ConfigError, Settings
+from livescreen.errors import ProviderUnavailableError
 from livescreen.per_settings import PerSettings
-from livescreen.providers.base import ProviderUnavailableError
 
 CHAT_PROVIDERS = ("local", "ivschat", "off")
 HOST = "host"
@@ -71,8 +71,8 @@ class ChatProvider(Protocol):
 
 
 _FACTORIES = {
-    "local": "livescreen.chat.local:create_chat",
-    "ivschat": "livescreen.chat.ivschat:create_chat",
+    "local": "livescreen.chat.local.provider:create_chat",
+    "ivschat": "livescreen.chat.ivschat.provider:create_chat",
 }
 _chats: PerSettings[ChatProvider] = PerSettings(
     _FACTORIES,

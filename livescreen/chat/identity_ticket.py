@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Protocol, cast
 
 from livescreen.chat import ChatGrant, ChatProvider
-from livescreen.host_session import b64decode, b64encode, signature
+from livescreen.security.host_session import b64decode, b64encode, signature
 
 VERSION = 1
 #: Separates the key of these tickets from everything else HOST_SESSION_SECRET signs.

@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from livescreen.asset_publisher.content_types import content_type
 from livescreen.chat import chat_provider_name
 from livescreen.config import Settings
-from livescreen.content_types import content_type
 from livescreen.devserver import guards, page_socket
-from livescreen.relay_http import FileBody, RelayError, Response
+from livescreen.devserver.channels import Channel
+from livescreen.devserver.http_api_event import build_http_api_v2_event
+from livescreen.devserver.relays.http import FileBody, RelayError, Response
 from livescreen.runtime.api_gateway import handle_event
-from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
-from livescreen.sse import Channel
 
 logger = logging.getLogger("livescreen.devserver")
 
@@ -236,16 +236,16 @@ class DevApp:
         if prefix == LOCAL_PREFIX:
             if settings.provider != "local":
                 return _error(404, "The local provider is not in use")
-            from livescreen.providers import local_recording_routes
+            from livescreen.devserver.relays import recordings as local_recording_routes
 
             if local_recording_routes.is_recording_path(sub_path):
                 handle = partial(local_recording_routes.handle, settings=settings)
             else:
-                from livescreen.providers.local_signalling import handle
+                from livescreen.devserver.relays.signalling import handle
         else:
             if chat_provider_name(settings) != "local":
                 return _error(404, "The local chat is not in use (CHAT_PROVIDER)")
-            from livescreen.chat.local_routes import handle as handle_chat
+            from livescreen.devserver.relays.chat import handle as handle_chat
 
             handle = handle_chat
 
@@ -262,12 +262,12 @@ class DevApp:
         if name == "chat":
             if chat_provider_name(settings) != "local":
                 raise RelayError(404, "The local chat is not in use (CHAT_PROVIDER)")
-            from livescreen.chat.local_routes import chat_channel
+            from livescreen.devserver.relays.chat import chat_channel
 
             return chat_channel(message)
         if settings.provider != "local":
             raise RelayError(404, "The local provider is not in use")
-        from livescreen.providers import local_signalling
+        from livescreen.devserver.relays import signalling as local_signalling
 
         if name == "host":
             return local_signalling.host_channel(message)

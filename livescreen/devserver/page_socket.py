@@ -4,8 +4,8 @@ A browser opens at most six HTTP/1.1 connections to one server. A page that held
 stream open for each thing it waits for (signalling, chat) would take two of them for as long as
 it stays open, and a few tabs would leave none for their requests. So each page opens one
 WebSocket, which browsers do not count among those six, and subscribes over it to the channels
-it needs: ``host`` and ``viewer`` (``providers.local_signalling``), ``chat``
-(``chat.local_routes``).
+it needs: ``host`` and ``viewer`` (``devserver.relays.signalling``), ``chat``
+(``devserver.relays.chat``).
 
 Messages are JSON text. The page sends
 
@@ -42,8 +42,8 @@ from urllib.parse import urlsplit
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from livescreen.relay_http import RelayError
-from livescreen.sse import Channel
+from livescreen.devserver.channels import Channel
+from livescreen.devserver.relays.http import RelayError
 
 logger = logging.getLogger("livescreen.devserver")
 

@@ -23,13 +23,13 @@ from typing import TextIO
 
 import uvicorn
 
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver import guards, log_limit
 from livescreen.devserver.app import DevApp
 from livescreen.devserver.page_socket import MAX_MESSAGE_BYTES, PageSocketProtocol
 from livescreen.devserver.protocol import ACCEPT_BATCH, Limits, protocol_for
-from livescreen.providers.local_hub import HUB
+from livescreen.providers.local.hub import HUB
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
 
 logger = logging.getLogger("livescreen.devserver")

@@ -29,9 +29,9 @@ __all__ = [
 
 #: provider name -> "module:factory"; each factory takes the Settings and returns a provider.
 _FACTORIES = {
-    "local": "livescreen.providers.local:create_provider",
-    "twilio": "livescreen.providers.twilio:create_provider",
-    "ivs": "livescreen.providers.ivs:create_provider",
+    "local": "livescreen.providers.local.provider:create_provider",
+    "twilio": "livescreen.providers.twilio.provider:create_provider",
+    "ivs": "livescreen.providers.ivs.provider:create_provider",
 }
 
 _providers: PerSettings[StreamProvider] = PerSettings(

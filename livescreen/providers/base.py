@@ -11,29 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from livescreen.errors import ProviderError, ProviderUnavailableError
 
-class ProviderError(Exception):
-    """An upstream service failed or refused; ``status`` is the HTTP status to answer with.
-
-    ``retry_after`` (whole seconds), when set, is sent to the caller as ``Retry-After``.
-    """
-
-    status = 502
-
-    def __init__(
-        self, message: str, *, status: int | None = None, retry_after: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-        if status is not None:
-            self.status = status
-
-
-class ProviderUnavailableError(ProviderError):
-    """The provider cannot work here at all (retired service, wrong environment, no credentials)."""
-
-    status = 503
+__all__ = [
+    "AudienceGrant",
+    "HostGrant",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "StreamProvider",
+    "StreamState",
+]
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from livescreen.config import Settings
+from livescreen.errors import ProviderUnavailableError
 from livescreen.per_settings import PerSettings
-from livescreen.providers.base import ProviderUnavailableError
 
 #: How a recording is played: ``hls`` with the vendored HLS player, the others in a ``<video>``.
 FORMATS = ("hls", "webm", "mp4")
@@ -93,9 +93,9 @@ def newest_first(recordings: list[Recording]) -> list[Recording]:
 
 #: provider name -> "module:factory"; each factory takes the Settings and returns a store.
 _FACTORIES = {
-    "local": "livescreen.recordings.local_files:create_store",
-    "ivs": "livescreen.recordings.ivs_s3:create_store",
-    "twilio": "livescreen.recordings.twilio_compositions:create_store",
+    "local": "livescreen.providers.local.recording_store:create_store",
+    "ivs": "livescreen.providers.ivs.recording_store:create_store",
+    "twilio": "livescreen.providers.twilio.recording_store:create_store",
 }
 _stores: PerSettings[RecordingStore] = PerSettings(
     _FACTORIES,

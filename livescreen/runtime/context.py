@@ -22,7 +22,7 @@ def twilio_client_for(settings: Settings) -> Client:
     with _client_lock:
         client = _client_cache.get(key)
         if client is None:
-            from livescreen.twilio_client import make_twilio_client
+            from livescreen.runtime.twilio_client import make_twilio_client
 
             client = make_twilio_client(settings)
             _client_cache[key] = client

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livescreen.config import ConfigError, Settings
-from livescreen.providers.base import ProviderError
+from livescreen.errors import ProviderError
 from livescreen.runtime.context import FunctionContext
 from livescreen.runtime.errors import HttpError, MethodNotAllowedError, UnauthorizedError
 from livescreen.runtime.function_event import build_event, refuse_secrets_in_query

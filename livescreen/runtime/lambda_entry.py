@@ -12,9 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from livescreen import config, log_redaction
+from livescreen import config
 from livescreen.runtime.api_gateway import handle_event
 from livescreen.runtime.loader import FunctionRegistry
+from livescreen.security import log_redaction
 
 CODE_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_NAME = "live-screen-sharing"

@@ -13,7 +13,7 @@ import json
 
 from dev_process import ATTACKER_ADDRESS, HOST_ADDRESS, NEIGHBOUR_ADDRESS, Answer, DevProcess
 
-from livescreen.password_guard import MAX_FAILURES
+from livescreen.security.password_guard import MAX_FAILURES
 
 GUESSES = MAX_FAILURES + 3
 EVIL = "https://evil.example"

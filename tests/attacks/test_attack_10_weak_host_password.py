@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dev_process import DevProcess, failed_start
 
-from livescreen.password_guard import MIN_PASSWORD_LENGTH
+from livescreen.security.password_guard import MIN_PASSWORD_LENGTH
 
 
 def test_livescreen_dev_refuses_a_one_letter_host_password(tmp_path: Path) -> None:

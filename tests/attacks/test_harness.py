@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dev_process import ATTACKER_ADDRESS, DevProcess
 
-from livescreen.password_guard import MAX_FAILURES
+from livescreen.security.password_guard import MAX_FAILURES
 
 
 def test_the_server_under_attack_is_a_real_livescreen_dev_on_loopback(dev: DevProcess) -> None:

@@ -15,12 +15,12 @@ import pytest
 from browser_settings import settings_for
 from page_world import PageWorld, WorldClock, world_from_environment
 
-from livescreen import password_guard
 from livescreen.chat import clear_chat_cache
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.providers import clear_provider_cache
-from livescreen.providers.local_hub import HUB
-from livescreen.providers.local_recording import LOCAL_RECORDINGS
+from livescreen.providers.local.hub import HUB
+from livescreen.providers.local.recorder import LOCAL_RECORDINGS
+from livescreen.security import password_guard
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from datetime import time as time_of_day
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from livescreen.providers.local_recording import WallClock
+from livescreen.providers.local.recorder import WallClock
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ from ivschat_wire import ROOM_ARN, FakeChatService
 from page_world import WorldClock
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from livescreen import password_guard
 from livescreen.chat import clear_chat_cache
-from livescreen.chat import ivschat as ivschat_provider
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.ivschat import provider as ivschat_provider
+from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.providers import clear_provider_cache
-from livescreen.providers.local_hub import HUB
+from livescreen.providers.local.hub import HUB
+from livescreen.security import password_guard
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from page_world import (
     plain_spaces,
 )
 
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.local.room import CHAT_ROOM
 
 MARKUP = "<img src=x onerror=alert(1)>"
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from browser_pages import PASSWORD, HostPage
 
-from livescreen import password_guard
-from livescreen.password_guard import MAX_FAILURES
+from livescreen.security import password_guard
+from livescreen.security.password_guard import MAX_FAILURES
 
 
 def fill_the_address_bucket() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from browser_pages import PASSWORD, RECORD_CAPTURES, HostPage, audience_token, screenshot
 
-from livescreen.providers.local_hub import HUB
+from livescreen.providers.local.hub import HUB
 
 LIVE_CAPTURED_TRACKS = (
     "() => window.__captured.flatMap(s => s.getTracks())"

@@ -2,7 +2,7 @@
 
 IVS cannot be reached from here, so these are UI tests, not end-to-end tests: the pages come
 from the real dev server, the API replies are routed in the browser (the audience token is a
-real self-signed SUBSCRIBE token from ``livescreen.providers.ivs_tokens``), and
+real self-signed SUBSCRIBE token from ``livescreen.providers.ivs.tokens``), and
 ``/vendor/amazon-ivs-web-broadcast.js`` is the double in ``ivs_doubles.py``.
 """
 
@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from ivs_doubles import SDK
 from ivs_endpoints import STAGE_ARN, IvsEndpoints
 
-from livescreen.providers.ivs_keys import generate_key_pair
-from livescreen.providers.ivs_stages import LiveStage
-from livescreen.providers.ivs_tokens import SubscribeTokenSigner
+from livescreen.providers.ivs.keys import generate_key_pair
+from livescreen.providers.ivs.stages import LiveStage
+from livescreen.providers.ivs.tokens import SubscribeTokenSigner
 
 KEY_ARN = "arn:aws:ivs:us-east-1:123456789012:public-key/Pk0123456789"
 STAGE = LiveStage(

@@ -18,7 +18,7 @@ from browser_pages import (
 )
 from page_world import PageWorld, WorldClock
 
-from livescreen.providers.local_hub import HUB
+from livescreen.providers.local.hub import HUB
 
 
 def test_viewers_before_and_after_going_live_watch_until_the_host_stops(

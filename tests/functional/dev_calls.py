@@ -8,7 +8,7 @@ import urllib.request
 from typing import Any
 
 from livescreen.devserver import DevServer
-from livescreen.twilio_emulator import EmulatorServer
+from twilio_emulator import EmulatorServer
 
 
 def post(url: str, body: dict[str, Any]) -> tuple[int, Any]:

@@ -14,18 +14,18 @@ from typing import Any
 
 import pytest
 
-from livescreen import host_session
 from livescreen.config import Settings
-from livescreen.password_guard import throttle
+from livescreen.devserver.invoke import InvokeResult, invoke
 from livescreen.providers import clear_provider_cache
-from livescreen.providers import ivs as ivs_module
-from livescreen.providers import twilio as twilio_module
-from livescreen.providers.ivs import IvsProvider
-from livescreen.providers.local_hub import HUB
-from livescreen.providers.twilio import TwilioProvider
-from livescreen.providers.twilio_rest import RetryPolicy
-from livescreen.runtime.invoke import InvokeResult, invoke
-from livescreen.twilio_client import make_twilio_client
+from livescreen.providers.ivs import provider as ivs_module
+from livescreen.providers.ivs.provider import IvsProvider
+from livescreen.providers.local.hub import HUB
+from livescreen.providers.twilio import provider as twilio_module
+from livescreen.providers.twilio.provider import TwilioProvider
+from livescreen.providers.twilio.rest import RetryPolicy
+from livescreen.runtime.twilio_client import make_twilio_client
+from livescreen.security import host_session
+from livescreen.security.password_guard import throttle
 
 NOTHING_RUNNING: dict[str, list[str]] = {
     "media_processors": [],

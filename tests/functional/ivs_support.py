@@ -16,7 +16,7 @@ import botocore.session
 from botocore.stub import Stubber
 
 from livescreen.config import Settings
-from livescreen.providers.ivs_keys import generate_key_pair
+from livescreen.providers.ivs.keys import generate_key_pair
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -1,4 +1,4 @@
-"""The ``local`` chat room (``livescreen.chat.local_room``) and the text checks every provider uses.
+"""The ``local`` chat room (``livescreen.chat.local.room``) and the text checks every provider uses.
 
 The room is driven in-process with a clock the test moves by hand, and each chatter's event
 stream is read from its inbox, exactly what the dev server writes to the socket. Chatters joined
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from livescreen.chat import HOST, VIEWER, get_chat
-from livescreen.chat.local import LocalChat, create_chat
-from livescreen.chat.local_room import ChatLimits, ChatRefusedError, ChatRoom, Chatter
+from livescreen.chat.local.provider import LocalChat, create_chat
+from livescreen.chat.local.room import ChatLimits, ChatRefusedError, ChatRoom, Chatter
 from livescreen.chat.text import (
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
@@ -26,9 +26,9 @@ from livescreen.chat.text import (
 )
 from livescreen.config import Settings
 from livescreen.providers import ProviderUnavailableError
-from livescreen.providers.local_hub import Hub
+from livescreen.providers.local.hub import Hub
+from livescreen.providers.local.inbox import Inbox
 from livescreen.runtime.errors import TooManyRequestsError
-from livescreen.sse import Inbox
 
 Event = tuple[str, dict[str, Any]]
 

@@ -1,4 +1,4 @@
-"""The IVS Chat room's message review handler (``livescreen.chat.ivschat_review``).
+"""The IVS Chat room's message review handler (``livescreen.chat.ivschat.review``).
 
 IVS Chat invokes it for every message sent, with the request its User Guide documents
 (``Content``, ``MessageId``, ``RoomArn``, ``Attributes``, ``Sender``); it must answer
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from livescreen.chat import ivschat_review
-from livescreen.chat.ivschat_review import SenderRate, handler
+from livescreen.chat.ivschat import review as ivschat_review
+from livescreen.chat.ivschat.review import SenderRate, handler
 
 ROOM_ARN = "arn:aws:ivschat:us-east-1:123456789012:room/AbCdEf123456"
 
@@ -93,7 +93,7 @@ def test_a_denial_logs_the_reason_and_the_sender_never_the_text(
 ) -> None:
     secret_text = "my phone is 555-0100\nand my address"
 
-    with caplog.at_level(logging.INFO, logger="livescreen.chat.ivschat_review"):
+    with caplog.at_level(logging.INFO, logger="livescreen.chat.ivschat.review"):
         handler(sent(secret_text), None)
 
     logged = caplog.text
@@ -140,7 +140,7 @@ def test_the_hosts_own_token_keeps_its_name_and_others_are_allowed() -> None:
 
 
 def test_a_lookalike_denial_logs_why(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="livescreen.chat.ivschat_review"):
+    with caplog.at_level(logging.INFO, logger="livescreen.chat.ivschat.review"):
         handler(sent("hello", "viewer-impostor", name="H0ST"), None)
 
     assert "looks like the host" in caplog.text

@@ -20,7 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from livescreen.chat import clear_chat_cache
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
 from livescreen.providers import clear_provider_cache

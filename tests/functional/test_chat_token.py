@@ -16,15 +16,15 @@ import botocore.session
 import pytest
 from botocore.stub import ANY, Stubber
 
-from livescreen import host_session
 from livescreen.chat import HOST, VIEWER, clear_chat_cache
-from livescreen.chat import ivschat as ivschat_module
-from livescreen.chat.ivschat import THROTTLE_ATTEMPTS, IvsChat
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.ivschat import provider as ivschat_module
+from livescreen.chat.ivschat.provider import THROTTLE_ATTEMPTS, IvsChat
+from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.config import Settings
+from livescreen.devserver.invoke import InvokeResult, invoke
 from livescreen.providers import ProviderError, ProviderUnavailableError
-from livescreen.providers.local_hub import HUB
-from livescreen.runtime.invoke import InvokeResult, invoke
+from livescreen.providers.local.hub import HUB
+from livescreen.security import host_session
 
 SECRET = "chat-token-test-session-secret-0123456789"
 REGION = "eu-west-1"

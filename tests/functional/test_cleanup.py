@@ -21,12 +21,12 @@ from ivs_support import (
     summary,
 )
 
-from livescreen import cli
-from livescreen.cleanup import end_all, make_sweeper
+from livescreen.cli import main as cli
+from livescreen.cli.sweeping import end_all, make_sweeper
 from livescreen.config import DEFAULTS, SECRET_KEYS, Settings
-from livescreen.providers.twilio import TwilioProvider
-from livescreen.twilio_client import make_twilio_client
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.providers.twilio.provider import TwilioProvider
+from livescreen.runtime.twilio_client import make_twilio_client
+from twilio_emulator import EmulatorServer
 
 
 @dataclass
@@ -267,7 +267,9 @@ def test_missing_twilio_setting_is_named(run_cleanup: Run, twilio_settings: Sett
 @pytest.fixture
 def ivs(monkeypatch: pytest.MonkeyPatch) -> StubbedIvs:
     stubbed = StubbedIvs.create()
-    monkeypatch.setattr("livescreen.providers.ivs.make_client", lambda settings: stubbed.client)
+    monkeypatch.setattr(
+        "livescreen.providers.ivs.provider.make_client", lambda settings: stubbed.client
+    )
     return stubbed
 
 

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from moto import mock_aws
 
-from livescreen import cli
+from livescreen.cli import main as cli
+from livescreen.cli.stack_parameters import configure
 from livescreen.config import ConfigError
-from livescreen.configure import configure
 
 STACK = "live-test"
 PATH = f"/live-screen-sharing/{STACK}"

@@ -16,9 +16,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from livescreen import cli
+from livescreen.cli import main as cli
+from livescreen.cli.stack_parameters import configure
 from livescreen.config import ConfigError
-from livescreen.configure import configure
 
 STACK = "weak-password-test"
 PATH = f"/live-screen-sharing/{STACK}"

@@ -22,10 +22,10 @@ from faults_support import (
 from ivs_support import StubbedIvs, ivs_settings, stage_arn, summary
 
 from livescreen.config import Settings
-from livescreen.providers import local_signalling
-from livescreen.providers.local_hub import HUB
-from livescreen.relay_http import RelayError
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.devserver.relays import signalling as local_signalling
+from livescreen.devserver.relays.http import RelayError
+from livescreen.providers.local.hub import HUB
+from twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
 

@@ -27,13 +27,13 @@ from faults_support import (
 from ivs_support import StubbedIvs, ivs_settings, stage_arn, summary
 
 from livescreen.config import Settings
+from livescreen.devserver.invoke import InvokeResult
 from livescreen.providers import StreamState
-from livescreen.providers.local_hub import HUB
-from livescreen.providers.twilio import TwilioProvider
-from livescreen.providers.twilio_rest import RetryPolicy
-from livescreen.runtime.invoke import InvokeResult
-from livescreen.twilio_client import make_twilio_client
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.providers.local.hub import HUB
+from livescreen.providers.twilio.provider import TwilioProvider
+from livescreen.providers.twilio.rest import RetryPolicy
+from livescreen.runtime.twilio_client import make_twilio_client
+from twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
 

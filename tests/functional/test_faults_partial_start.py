@@ -27,8 +27,8 @@ from ivs_support import APP_TAG, StubbedIvs, ivs_settings, stage_arn, summary
 from twilio_faults import CLIENT_TIMEOUT
 
 from livescreen.config import Settings
-from livescreen.providers import ivs as ivs_module
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.providers.ivs import provider as ivs_module
+from twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
 

@@ -34,10 +34,10 @@ from twilio_credentials import (
 )
 
 from livescreen.config import SETTINGS_UNAVAILABLE
+from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.runtime import lambda_entry
 from livescreen.runtime.api_gateway import handle_event
-from livescreen.runtime.http_api_event import build_http_api_v2_event
-from livescreen.twilio_emulator import EmulatorServer
+from twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process"]  # a fixture used by name
 

@@ -28,11 +28,11 @@ from twilio_faults import (
     body_for,
 )
 
-from livescreen.cleanup import PLAYER_STREAMER, TwilioSweeper
+from livescreen.cli.sweeping import PLAYER_STREAMER, TwilioSweeper
 from livescreen.config import Settings
-from livescreen.providers.twilio_rest import TwilioRest
-from livescreen.twilio_client import make_twilio_client
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.providers.twilio.rest import TwilioRest
+from livescreen.runtime.twilio_client import make_twilio_client
+from twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
 

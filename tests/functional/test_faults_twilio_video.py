@@ -24,13 +24,13 @@ from twilio_faults import (
 )
 
 from livescreen.config import Settings
-from livescreen.providers import twilio as twilio_module
-from livescreen.providers.twilio_rest import RetryPolicy, TwilioApiError
-from livescreen.providers.twilio_room_events import handle_room_event
-from livescreen.providers.twilio_video import TwilioVideoProvider
-from livescreen.twilio_client import make_twilio_client
-from livescreen.twilio_emulator import EmulatorServer
-from livescreen.twilio_emulator.resources import Participant
+from livescreen.providers.twilio import provider as twilio_module
+from livescreen.providers.twilio.rest import RetryPolicy, TwilioApiError
+from livescreen.providers.twilio.room_events import handle_room_event
+from livescreen.providers.twilio.video import TwilioVideoProvider
+from livescreen.runtime.twilio_client import make_twilio_client
+from twilio_emulator import EmulatorServer
+from twilio_emulator.resources import Participant
 
 __all__ = ["fresh_process"]  # fixture used by name
 

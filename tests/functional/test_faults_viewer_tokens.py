@@ -18,9 +18,9 @@ from ivs_support import PUBLIC_PEM, StubbedIvs, ivs_settings, stage_arn, summary
 from viewer_offers import VIEWER_OFFER
 
 from livescreen.config import Settings
-from livescreen.providers import local_signalling
-from livescreen.relay_http import RelayError
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.devserver.relays import signalling as local_signalling
+from livescreen.devserver.relays.http import RelayError
+from twilio_emulator import EmulatorServer
 
 __all__ = ["fresh_process", "sleeps"]  # fixtures used by name
 

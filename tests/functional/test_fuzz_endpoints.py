@@ -45,14 +45,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from livescreen import password_guard
 from livescreen.chat import clear_chat_cache
-from livescreen.chat.local_room import CHAT_ROOM
+from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
 from livescreen.providers import clear_provider_cache
-from livescreen.providers.local_hub import HUB
+from livescreen.providers.local.hub import HUB
 from livescreen.runtime.loader import discover, load_function
+from livescreen.security import password_guard
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "docs" / "openapi.yaml"

@@ -7,8 +7,8 @@ import copy
 import pytest
 from ivs_support import APP_TAG, StubbedIvs, load_event, stage_arn
 
-from livescreen.providers import ivs_events
-from livescreen.providers.ivs_events import handle_stage_update
+from livescreen.providers.ivs import stage_events as ivs_events
+from livescreen.providers.ivs.stage_events import handle_stage_update
 
 ARN = stage_arn("AbCdEfGh1234")
 SESSION = "st-1AbCdEfGhIjKl"

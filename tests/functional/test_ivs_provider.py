@@ -19,7 +19,7 @@ from ivs_support import (
 )
 
 from livescreen.providers import ProviderError, ProviderUnavailableError
-from livescreen.providers.ivs import IvsProvider, create_provider
+from livescreen.providers.ivs.provider import IvsProvider, create_provider
 
 ROOM = "livestream-0123456789abcdef"
 ARN = stage_arn()

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from ivs_support import APP_TAG, FakeClock, StubbedIvs, stage_arn
 
-from livescreen.providers import ivs_reaper
-from livescreen.providers.ivs_reaper import GRACE_SECONDS, ReaperError, sweep
+from livescreen.providers.ivs import reaper as ivs_reaper
+from livescreen.providers.ivs.reaper import GRACE_SECONDS, ReaperError, sweep
 
 MAX_DURATION = 14400
 SESSION = "st-1AbCdEfGhIjKl"

@@ -10,8 +10,8 @@ from botocore.stub import ANY
 from ivs_support import ACCOUNT, APP_TAG, REGION, FakeClock, StubbedIvs, ivs_settings, stage_arn
 
 from livescreen.providers import ProviderUnavailableError
-from livescreen.providers.ivs import IvsProvider, create_provider
-from livescreen.providers.ivs_recording import RECONNECT_WINDOW_SECONDS
+from livescreen.providers.ivs.provider import IvsProvider, create_provider
+from livescreen.providers.ivs.recording import RECONNECT_WINDOW_SECONDS
 
 STORAGE_ARN = f"arn:aws:ivs:{REGION}:{ACCOUNT}:storage-configuration/Sc0123456789"
 HOST_TOKEN_CONFIGURATION = [

@@ -16,12 +16,17 @@ from ivs_recordings_support import BUCKET, REGION, Layout, keys_under, write_rec
 from ivs_support import ivs_settings
 from moto import mock_aws
 
-from livescreen import cli
+from livescreen.cli import main as cli
+from livescreen.devserver.invoke import invoke
 from livescreen.providers.base import ProviderError
+from livescreen.providers.ivs.recording_layout import RecordingMetadata
+from livescreen.providers.ivs.recording_store import (
+    DELETE_BATCH,
+    LIST_TTL,
+    IvsRecordingStore,
+    create_store,
+)
 from livescreen.recordings import RecordingNotFoundError, clear_store_cache
-from livescreen.recordings.ivs_layout import RecordingMetadata
-from livescreen.recordings.ivs_s3 import DELETE_BATCH, LIST_TTL, IvsRecordingStore, create_store
-from livescreen.runtime.invoke import invoke
 
 # one stream ended on 13 March, another on 14 March; a third is being recorded right now
 FIRST = Layout("AbCdef1G2hij", "st-ZyXwvu1T2s", "xYz1c2d3e4f", "2024-03-13T19-44-17Z")

@@ -21,9 +21,9 @@ from ivs_support import (
 
 from livescreen.config import ConfigError
 from livescreen.providers import ProviderError
-from livescreen.providers.ivs_keys import generate_key_pair, import_public_key
-from livescreen.providers.ivs_stages import LiveStage
-from livescreen.providers.ivs_tokens import SubscribeTokenSigner, load_private_key
+from livescreen.providers.ivs.keys import generate_key_pair, import_public_key
+from livescreen.providers.ivs.stages import LiveStage
+from livescreen.providers.ivs.tokens import SubscribeTokenSigner, load_private_key
 
 STAGE = LiveStage(stage_arn("AbCdEfGh1234"), events_url=EVENTS_URL, whip_url=WHIP_URL)
 

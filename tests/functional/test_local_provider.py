@@ -13,12 +13,12 @@ import pytest
 from viewer_offers import CHROMIUM_VIEWER_OFFER, HOST_ANSWER
 
 from livescreen.config import Settings
+from livescreen.devserver.channels import Channel
+from livescreen.devserver.relays import signalling
+from livescreen.devserver.relays.http import RelayError
 from livescreen.providers import ProviderError, ProviderUnavailableError, get_provider
-from livescreen.providers import local_signalling as signalling
-from livescreen.providers.local import LocalProvider
-from livescreen.providers.local_hub import Hub, Limits
-from livescreen.relay_http import RelayError
-from livescreen.sse import Channel
+from livescreen.providers.local.hub import Hub, Limits
+from livescreen.providers.local.provider import LocalProvider
 
 OFFER = CHROMIUM_VIEWER_OFFER
 ANSWER = HOST_ANSWER

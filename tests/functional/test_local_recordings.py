@@ -17,15 +17,16 @@ from typing import Any, BinaryIO
 import pytest
 from devserver_support import fresh_state
 
-from livescreen import cli
+from livescreen.cli import main as cli
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
 from livescreen.devserver.app import FILE_CHUNK_BYTES
-from livescreen.password_guard import MAX_FAILURES
-from livescreen.providers.local_hub import HUB
-from livescreen.providers.local_recording_routes import MAX_RANGE_BYTES
-from livescreen.recordings import clear_store_cache, local_files
-from livescreen.relay_http import FileBody
+from livescreen.devserver.relays.http import FileBody
+from livescreen.devserver.relays.recordings import MAX_RANGE_BYTES
+from livescreen.providers.local import recording_store as local_files
+from livescreen.providers.local.hub import HUB
+from livescreen.recordings import clear_store_cache
+from livescreen.security.password_guard import MAX_FAILURES
 
 __all__ = ["fresh_state"]  # an autouse fixture, used by name
 

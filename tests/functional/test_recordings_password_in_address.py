@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from livescreen import password_guard
 from livescreen.config import Settings
-from livescreen.password_guard import FailureThrottle
+from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.recordings import clear_store_cache
 from livescreen.runtime.api_gateway import handle_event
-from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
+from livescreen.security import password_guard
+from livescreen.security.password_guard import FailureThrottle
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 PASSWORD = "the-host-password-for-recordings"

@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from livescreen.cleanup import VIDEO_ROOM, Resource, table
-from livescreen.cli_recordings import table as recordings_table
-from livescreen.providers.twilio_time import parse_time
+from livescreen.cli.recordings import table as recordings_table
+from livescreen.cli.sweeping import VIDEO_ROOM, Resource, table
+from livescreen.devserver.http_api_event import build_http_api_v2_event, request_time
+from livescreen.providers.ivs.recording_layout import RecordingPrefix
+from livescreen.providers.twilio.timestamps import parse_time
 from livescreen.recordings import Recording
-from livescreen.recordings.ivs_layout import RecordingPrefix
-from livescreen.runtime.http_api_event import build_http_api_v2_event, request_time
-from livescreen.twilio_emulator.resources import iso
+from twilio_emulator.resources import iso
 
 ZONES = ["UTC", "Pacific/Kiritimati", "America/Adak", "Pacific/Chatham"]
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from livescreen import host_session
 from livescreen.config import Settings
-from livescreen.password_guard import throttle
+from livescreen.devserver.invoke import InvokeResult, invoke
 from livescreen.providers import clear_provider_cache
-from livescreen.runtime.invoke import InvokeResult, invoke
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.security import host_session
+from livescreen.security.password_guard import throttle
+from twilio_emulator import EmulatorServer
 
 NOTHING_RUNNING: dict[str, list[str]] = {
     "media_processors": [],

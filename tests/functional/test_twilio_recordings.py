@@ -20,16 +20,16 @@ from twilio_credentials import API_KEY_SECRET, AUTH_TOKEN, HOST_SESSION_SECRET
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
-from livescreen.password_guard import throttle
 from livescreen.providers import clear_provider_cache
-from livescreen.providers.twilio_recording import RoomRecorder
-from livescreen.providers.twilio_rest import TwilioRest
+from livescreen.providers.twilio.recording import RoomRecorder
+from livescreen.providers.twilio.rest import TwilioRest
 from livescreen.recordings import RecordingNotFoundError, clear_store_cache, get_store
 from livescreen.recordings.playback_links import media_link
-from livescreen.twilio_client import make_twilio_client
-from livescreen.twilio_emulator import EmulatorServer
-from livescreen.twilio_emulator.recording_resources import Composition
-from livescreen.twilio_emulator.resources import Participant
+from livescreen.runtime.twilio_client import make_twilio_client
+from livescreen.security.password_guard import throttle
+from twilio_emulator import EmulatorServer
+from twilio_emulator.recording_resources import Composition
+from twilio_emulator.resources import Participant
 
 HOST_ONLY = [{"type": "include", "publisher": "host"}]
 RECORDING_RULES = ("POST", "/video/v1/Rooms/{Sid}/RecordingRules")

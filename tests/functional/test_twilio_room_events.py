@@ -19,9 +19,9 @@ from twilio.request_validator import RequestValidator
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
-from livescreen.password_guard import throttle
 from livescreen.providers import clear_provider_cache
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.security.password_guard import throttle
+from twilio_emulator import EmulatorServer
 
 NOTHING_RUNNING: dict[str, list[str]] = {
     "media_processors": [],

@@ -20,10 +20,10 @@ from twilio_clock import FakeClock
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
-from livescreen.password_guard import throttle
 from livescreen.providers import clear_provider_cache
-from livescreen.twilio_emulator import ApiError, EmulatorServer
-from livescreen.twilio_emulator.resources import Participant
+from livescreen.security.password_guard import throttle
+from twilio_emulator import ApiError, EmulatorServer
+from twilio_emulator.resources import Participant
 
 RULES = ("POST", "/video/v1/Rooms/{Sid}/Participants/{ParticipantSid}/SubscribeRules")
 HOST_ONLY = [{"type": "include", "publisher": "host"}]
@@ -278,7 +278,7 @@ def test_every_answer_matches_the_openapi_document(
 def test_livescreen_cleanup_lists_and_ends_a_live_room_with_its_audience(
     server: DevServer, emulator: EmulatorServer
 ) -> None:
-    from livescreen.cleanup import end_all, make_sweeper
+    from livescreen.cli.sweeping import end_all, make_sweeper
 
     # GIVEN a host streaming to a viewer, and a host page that vanished without a trace
     host, participant = go_live(server, emulator)

@@ -9,8 +9,8 @@ from typing import Any
 from faults_support import assert_clear_error, call
 
 from livescreen.config import Settings
-from livescreen.runtime.invoke import InvokeResult
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.devserver.invoke import InvokeResult
+from twilio_emulator import EmulatorServer
 
 #: A client timeout far below the emulator's hang (30 s), and far above a loopback round trip.
 #: It applies to every call of the request under test, not only the hung one: at 0.5 s, a

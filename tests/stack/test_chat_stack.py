@@ -21,7 +21,7 @@ from moto import mock_aws
 from stack_support import ROOT
 
 from livescreen.chat import HOST_CAPABILITIES, VIEWER_CAPABILITIES, clear_chat_cache
-from livescreen.chat import ivschat as ivschat_module
+from livescreen.chat.ivschat import provider as ivschat_module
 from livescreen.chat.text import MAX_MESSAGE_LENGTH
 
 pytestmark = pytest.mark.stack
@@ -86,7 +86,7 @@ def test_every_message_sent_to_the_room_is_reviewed_by_the_stacks_own_function(
     assert function["Condition"] == "HasIvsChat"
     assert function["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     properties = function["Properties"]
-    assert properties["Handler"] == "livescreen.chat.ivschat_review.handler"
+    assert properties["Handler"] == "livescreen.chat.ivschat.review.handler"
     assert "Layers" not in properties
     assert "Policies" not in properties
     assert "Events" not in properties

@@ -107,7 +107,7 @@ def static_ivs_actions(function: dict[str, Any]) -> set[str]:
     if handler == HTTP_HANDLER:
         name = properties["Environment"]["Variables"]["LIVESCREEN_FUNCTION"]
         entries = provider_methods_called(discover(ROOT / "functions")[name])
-    elif handler.startswith("livescreen.providers.ivs"):
+    elif handler.startswith("livescreen.providers.ivs.provider"):
         module, _, attribute = handler.rpartition(".")
         entries = [(module.rsplit(".", 1)[-1], attribute)]
     else:

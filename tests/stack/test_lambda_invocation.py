@@ -24,9 +24,9 @@ from moto import mock_aws
 from stack_support import ROOT
 from twilio.request_validator import RequestValidator
 
-from livescreen import password_guard
 from livescreen.providers import clear_provider_cache
-from livescreen.twilio_emulator import EmulatorServer
+from livescreen.security import password_guard
+from twilio_emulator import EmulatorServer
 
 pytestmark = pytest.mark.stack
 

@@ -15,9 +15,9 @@ from cfn_conditions import deployed
 from stack_support import ROOT
 
 from livescreen.config import Settings
-from livescreen.providers.ivs import IvsProvider
-from livescreen.providers.ivs_keys import generate_key_pair
-from livescreen.providers.ivs_stages import room_tags
+from livescreen.providers.ivs.keys import generate_key_pair
+from livescreen.providers.ivs.provider import IvsProvider
+from livescreen.providers.ivs.stages import room_tags
 
 pytestmark = pytest.mark.stack
 

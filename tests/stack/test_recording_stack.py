@@ -17,8 +17,8 @@ import pytest
 from cfn_conditions import deployed
 from stack_support import ROOT
 
-from livescreen.recordings.ivs_layout import ENDED, EVENTS, FAILED, STARTED
-from livescreen.recordings.ivs_s3 import IvsRecordingStore
+from livescreen.providers.ivs.recording_layout import ENDED, EVENTS, FAILED, STARTED
+from livescreen.providers.ivs.recording_store import IvsRecordingStore
 
 pytestmark = pytest.mark.stack
 

@@ -148,10 +148,10 @@ def test_each_function_package_holds_exactly_the_files_lambda_can_run(
     function_files = sorted((ROOT / "functions").glob("*.py"))
     expected = lambda_files(ROOT, sorted(handlers), function_files)
     # (the walk reaches both providers and the chat, and not the dev server's local ones)
-    assert Path("livescreen/providers/ivs_reaper.py") in expected
-    assert Path("livescreen/providers/twilio_room_events.py") in expected
-    assert Path("livescreen/chat/ivschat.py") in expected
-    assert Path("livescreen/providers/local.py") not in expected
+    assert Path("livescreen/providers/ivs/reaper.py") in expected
+    assert Path("livescreen/providers/twilio/room_events.py") in expected
+    assert Path("livescreen/chat/ivschat/provider.py") in expected
+    assert Path("livescreen/providers/local/provider.py") not in expected
     # THEN every package holds those files and nothing else
     for name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS):
         package = build_dir / name

@@ -13,9 +13,10 @@ from role_policies import NO_VALUE, as_list, function_statements, policy_documen
 from stack_support import ROOT
 
 from livescreen.config import DEFAULTS, Settings
-from livescreen.providers import ivs_events, ivs_reaper
-from livescreen.providers.ivs_stages import room_tags
-from livescreen.providers.twilio import room_type_of
+from livescreen.providers.ivs import reaper as ivs_reaper
+from livescreen.providers.ivs import stage_events as ivs_events
+from livescreen.providers.ivs.stages import room_tags
+from livescreen.providers.twilio.provider import room_type_of
 from livescreen.runtime.loader import DEFAULT_METHODS, discover
 
 pytestmark = pytest.mark.stack
@@ -82,7 +83,7 @@ def ivs_entry_points(function: dict[str, Any]) -> list[tuple[str, str]]:
         name = properties["Environment"]["Variables"]["LIVESCREEN_FUNCTION"]
         return provider_methods_called(discover(ROOT / "functions")[name])
     module, _, attribute = handler.rpartition(".")
-    if module.startswith("livescreen.providers.ivs"):
+    if module.startswith("livescreen.providers.ivs.provider"):
         return [(module.rsplit(".", 1)[-1], attribute)]
     return []
 
@@ -439,7 +440,7 @@ def test_the_stage_events_rule_matches_what_the_handler_acts_on(
     resources: dict[str, Any],
 ) -> None:
     function = resources["IvsStageEventsFunction"]["Properties"]
-    assert function["Handler"] == "livescreen.providers.ivs_events.handler"
+    assert function["Handler"] == "livescreen.providers.ivs.stage_events.handler"
     pattern = function["Events"]["HostLeft"]["Properties"]["Pattern"]
     assert pattern["source"] == ["aws.ivs"]
     assert pattern["detail-type"] == [ivs_events.DETAIL_TYPE]
@@ -449,7 +450,7 @@ def test_the_stage_events_rule_matches_what_the_handler_acts_on(
 
 def test_the_reaper_sweeps_the_stages_on_a_schedule(resources: dict[str, Any]) -> None:
     function = resources["IvsStageReaperFunction"]["Properties"]
-    assert function["Handler"] == "livescreen.providers.ivs_reaper.handler"
+    assert function["Handler"] == "livescreen.providers.ivs.reaper.handler"
     # GIVEN one schedule event, enabled
     (event,) = function["Events"].values()
     assert event["Type"] == "Schedule"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from livescreen import password_guard
 from livescreen.providers import clear_provider_cache
-from livescreen.providers.local_hub import HUB
+from livescreen.providers.local.hub import HUB
+from livescreen.security import password_guard
 
 
 @pytest.fixture(autouse=True)

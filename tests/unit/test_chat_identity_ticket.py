@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from livescreen import host_session
 from livescreen.chat import HOST, VIEWER, ChatGrant
 from livescreen.chat.identity_ticket import (
     TTL_SECONDS,
@@ -21,7 +20,8 @@ from livescreen.chat.identity_ticket import (
     issue,
     verify,
 )
-from livescreen.host_session import b64decode, b64encode
+from livescreen.security import host_session
+from livescreen.security.host_session import b64decode, b64encode
 
 SECRET = "identity-ticket-test-secret-0123456789abcdef"
 NOW = 1_800_000_000.0

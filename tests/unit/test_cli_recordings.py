@@ -2,7 +2,7 @@
 
 import pytest
 
-from livescreen.cli import build_parser
+from livescreen.cli.main import build_parser
 
 
 @pytest.mark.parametrize(

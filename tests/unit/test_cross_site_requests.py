@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from livescreen import password_guard
 from livescreen.config import Settings
+from livescreen.devserver.invoke import InvokeResult, invoke
 from livescreen.endpoints import CROSS_SITE_REFUSED, NOT_JSON_MESSAGE
-from livescreen.password_guard import MAX_FAILURES
-from livescreen.runtime.invoke import InvokeResult, invoke
+from livescreen.security import password_guard
+from livescreen.security.password_guard import MAX_FAILURES
 
 PASSWORD = "correct horse battery staple"
 SETTINGS = Settings(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from livescreen import cli
+from livescreen.cli import main as cli
 from livescreen.config import DEFAULTS
-from livescreen.password_guard import MIN_PASSWORD_LENGTH, weak_password_reason
+from livescreen.security.password_guard import MIN_PASSWORD_LENGTH, weak_password_reason
 
 SESSION_SECRET = "weak-password-session-secret-0123456789abcdef"
 

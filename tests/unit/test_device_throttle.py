@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from livescreen import password_guard
 from livescreen.config import Settings
-from livescreen.password_guard import MAX_FAILURES, WINDOW_SECONDS, FailureThrottle
-from livescreen.runtime.invoke import InvokeResult, invoke
+from livescreen.devserver.invoke import InvokeResult, invoke
+from livescreen.security import password_guard
+from livescreen.security.password_guard import MAX_FAILURES, WINDOW_SECONDS, FailureThrottle
 
 PASSWORD = "correct horse battery staple"
 SECRET = "device-throttle-session-secret-0123456789abcdef"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from livescreen import host_session
 from livescreen.config import Settings
-from livescreen.password_guard import MAX_FAILURES
-from livescreen.runtime.invoke import InvokeResult, invoke
+from livescreen.devserver.invoke import InvokeResult, invoke
+from livescreen.security import host_session
+from livescreen.security.password_guard import MAX_FAILURES
 
 PASSWORD = "correct horse battery staple"
 SECRET = "session-secret-for-the-endpoint-tests-0123456789"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from livescreen import host_session
-from livescreen.host_session import InvalidSessionError, issue, verify
+from livescreen.security import host_session
+from livescreen.security.host_session import InvalidSessionError, issue, verify
 
 SECRET = "a-long-random-session-secret-0123456789"
 NOW = 1_700_000_000.0

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from livescreen.providers.local_hub import Hub, Room
-from livescreen.providers.local_recording import LocalRecordings, StreamNotLiveError
-from livescreen.recordings import RecordingNotFoundError
-from livescreen.recordings.local_files import (
+from livescreen.providers.local.hub import Hub, Room
+from livescreen.providers.local.recorder import LocalRecordings, StreamNotLiveError
+from livescreen.providers.local.recording_store import (
     SIDECAR_ROOM,
     FolderFullError,
     LocalRecordingStore,
@@ -19,6 +18,7 @@ from livescreen.recordings.local_files import (
     RecordingFolder,
     RecordingLimitError,
 )
+from livescreen.recordings import RecordingNotFoundError
 
 WALL = 1_780_000_000.0
 LIMIT = 1000

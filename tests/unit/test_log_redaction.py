@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from livescreen import config, log_redaction
+from livescreen import config
 from livescreen.config import Settings
-from livescreen.log_redaction import MASK, SecretRedactingFilter
+from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.runtime import lambda_entry
-from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.loader import FunctionRegistry
+from livescreen.security import log_redaction
+from livescreen.security.log_redaction import MASK, SecretRedactingFilter
 
 PASSWORD = "hunter2-but-longer"
 SECRET = "session-secret-0123456789abcdef-0123456789"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from livescreen import password_guard
-from livescreen.password_guard import (
+from livescreen.security import password_guard
+from livescreen.security.password_guard import (
     MAX_FAILURES,
     MAX_TRACKED_CLIENTS,
     WINDOW_SECONDS,
@@ -163,7 +163,7 @@ def test_anything_but_a_device_token_we_signed_names_no_device(token: object) ->
 
 
 def test_a_device_token_signed_with_another_secret_or_a_host_session_is_not_one() -> None:
-    from livescreen import host_session
+    from livescreen.security import host_session
 
     other = password_guard.issue_device_token(secret="another-secret-0123456789abcdef0123")
     session, _ = host_session.issue("room", secret=SECRET, ttl_seconds=60)

@@ -12,7 +12,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from livescreen.config import Settings
-from livescreen.runtime.invoke import InvokeResult, invoke
+from livescreen.devserver.invoke import InvokeResult, invoke
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 HOST = "hooks.example.test"

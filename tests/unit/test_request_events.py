@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.runtime.errors import BadRequestError
-from livescreen.runtime.http_api_event import build_http_api_v2_event
 from livescreen.runtime.request import from_api_gateway, parse_cookies
 
 

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import pytest
 
-from livescreen import password_guard
 from livescreen.config import Settings
-from livescreen.runtime.invoke import FUNCTIONS_DIR, InvokeResult, invoke
+from livescreen.devserver.invoke import FUNCTIONS_DIR, InvokeResult, invoke
 from livescreen.runtime.loader import discover, load_function
+from livescreen.security import password_guard
 
 PASSWORD = "correct horse battery staple"
 SETTINGS = Settings(

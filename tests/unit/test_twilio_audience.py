@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from livescreen.config import ConfigError, Settings
-from livescreen.providers import twilio as twilio_module
-from livescreen.providers.twilio import TwilioProvider
-from livescreen.providers.twilio_video import (
+from livescreen.providers.twilio import provider as twilio_module
+from livescreen.providers.twilio.provider import TwilioProvider
+from livescreen.providers.twilio.video import (
     HOST_RULES,
     KICK,
     STOP,

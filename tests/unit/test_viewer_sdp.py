@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from viewer_offers import CHROMIUM_VIEWER_OFFER, VIEWER_OFFER
 
-from livescreen.providers.viewer_sdp import ViewerSdpError, check_viewer_offer
+from livescreen.providers.local.viewer_sdp import ViewerSdpError, check_viewer_offer
 
 CANDIDATE = (
     "a=candidate:1303101605 1 udp 2113937151 aad4f6b1-7ad1-40b5-b1a9-e595d515ee57.local 54761 "

@@ -1,0 +1,1 @@
+"""The ``local`` chat: one in-memory room in the dev server."""

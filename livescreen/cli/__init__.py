@@ -1,0 +1,1 @@
+"""The command line: ``livescreen dev``, ``configure``, ``cleanup`` and ``recordings``."""

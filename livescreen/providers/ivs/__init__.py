@@ -1,0 +1,4 @@
+"""The ``ivs`` provider: Amazon IVS Real-Time stages.
+
+Their tokens, stage events, sweeping and recordings.
+"""

@@ -1,0 +1,161 @@
+"""Sweep the app's IVS stages on a schedule and delete every one nobody will use again.
+
+The stage-events handler ends a stream as soon as its host leaves, but IVS delivers those events
+best effort, and a host who asks for a token and never goes live leaves a stage behind. This
+plain Lambda handler, run by an EventBridge schedule (template.yaml), is the backstop. It deletes
+a stage tagged ``app=APP_TAG`` that
+
+- never went live and was created more than ``GRACE_SECONDS`` ago;
+- has been live longer than ``MAX_DURATION`` seconds;
+- is live but has had no connected publisher for more than ``GRACE_SECONDS``.
+
+IVS reports neither when a stage was created nor when its last publisher left, so both are tags:
+``livescreen:created-at`` (written by ``create_host_grant``; a stage without it gets one the first
+time the sweep sees it) and ``livescreen:unattended-since`` (written when the sweep first finds
+nobody publishing, removed when a publisher is back). Stages without the app tag are never
+touched, a stage already gone is fine, and a second run changes nothing the first did not.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from livescreen import config
+from livescreen.providers.ivs.provider import AWS_ERRORS, error_code, make_client
+from livescreen.providers.ivs.stages import (
+    TAG_CREATED_AT,
+    TAG_UNATTENDED_SINCE,
+    StageSummary,
+    list_app_stages,
+)
+
+logger = logging.getLogger(__name__)
+
+#: How long a stage may wait for its host to go live, or for a publisher to come back.
+GRACE_SECONDS = 600
+_PARTICIPANT_PAGE_SIZE = 100  # the most ListParticipants returns per page
+_NOT_FOUND = "ResourceNotFoundException"
+
+_client: Any = None
+_clock: Callable[[], float] = time.time
+
+
+class ReaperError(Exception):
+    """Some stages could not be swept; the next scheduled run tries them again."""
+
+
+def sweep(
+    client: Any,
+    *,
+    app_tag: str,
+    max_duration: int,
+    clock: Callable[[], float] = time.time,
+    grace: int = GRACE_SECONDS,
+) -> dict[str, Any]:
+    """Sweep every stage of the app once; returns what was checked and deleted.
+
+    A failure on one stage does not stop the others; it is logged and raised at the end as a
+    ``ReaperError`` so the run shows up as failed.
+    """
+    deleted: list[dict[str, str]] = []
+    failed: list[dict[str, str]] = []
+    stages = list_app_stages(client, app_tag)
+    for stage in stages:
+        try:
+            reason = _reason_to_delete(
+                client, stage, now=int(clock()), max_duration=max_duration, grace=grace
+            )
+            if reason is None:
+                continue
+            _delete(client, stage.arn)
+        except AWS_ERRORS as exc:
+            code = error_code(exc) or type(exc).__name__
+            if code == _NOT_FOUND:
+                continue  # deleted by someone else meanwhile: nothing left to pay for
+            logger.error("reaper could not sweep IVS stage %s: %s", stage.arn, code)
+            failed.append({"stageArn": stage.arn, "error": code})
+            continue
+        logger.info("reaper deleted IVS stage %s (room %s): %s", stage.arn, stage.room, reason)
+        deleted.append({"stageArn": stage.arn, "reason": reason})
+    if failed:
+        raise ReaperError(
+            f"could not sweep {len(failed)} of {len(stages)} stages: "
+            + ", ".join(f"{f['stageArn']} ({f['error']})" for f in failed)
+        )
+    return {"checked": len(stages), "deleted": deleted}
+
+
+def _reason_to_delete(
+    client: Any, stage: StageSummary, *, now: int, max_duration: int, grace: int
+) -> str | None:
+    """Why ``stage`` should go now, or None to keep it (tagging what the next run must know)."""
+    if not stage.live:
+        created_at = stage.created_at
+        if created_at is None:
+            _tag(client, stage.arn, TAG_CREATED_AT, now)
+            return None
+        if now - created_at > grace:
+            return f"never went live within {grace} s of its creation"
+        return None
+    if now - stage.started_at > max_duration:
+        return f"live for longer than MAX_DURATION ({max_duration} s)"
+    unattended_since = stage.unattended_since
+    if _has_connected_publisher(client, stage):
+        if unattended_since is not None:
+            client.untag_resource(resourceArn=stage.arn, tagKeys=[TAG_UNATTENDED_SINCE])
+        return None
+    if unattended_since is None:
+        _tag(client, stage.arn, TAG_UNATTENDED_SINCE, now)
+        return None
+    if now - unattended_since > grace:
+        return f"live with no connected publisher for over {grace} s"
+    return None
+
+
+def _has_connected_publisher(client: Any, stage: StageSummary) -> bool:
+    if not stage.active_session_id:
+        return False  # no session: nobody is connected at all
+    # ListParticipants takes one filter per request: ask for publishers, check the state here.
+    kwargs: dict[str, Any] = {
+        "stageArn": stage.arn,
+        "sessionId": stage.active_session_id,
+        "filterByPublished": True,
+        "maxResults": _PARTICIPANT_PAGE_SIZE,
+    }
+    while True:
+        page = client.list_participants(**kwargs)
+        if any(p.get("state") == "CONNECTED" for p in page.get("participants", [])):
+            return True
+        token = page.get("nextToken")
+        if not token:
+            return False
+        kwargs["nextToken"] = token
+
+
+def _tag(client: Any, stage_arn: str, key: str, now: int) -> None:
+    client.tag_resource(resourceArn=stage_arn, tags={key: str(now)})
+
+
+def _delete(client: Any, stage_arn: str) -> None:
+    try:
+        client.delete_stage(arn=stage_arn)
+    except AWS_ERRORS as exc:
+        if error_code(exc) != _NOT_FOUND:
+            raise
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point (EventBridge schedule target); the event itself carries nothing."""
+    global _client
+    settings = config.load()
+    if _client is None:
+        _client = make_client(settings)
+    return sweep(
+        _client,
+        app_tag=settings.require("APP_TAG"),
+        max_duration=settings.get_int("MAX_DURATION", minimum=60, maximum=90000),
+        clock=_clock,
+    )
