@@ -16,7 +16,7 @@ from page_world import PageWorld, WorldClock, date_time_text, plain_spaces
 from recordings_pages import RecordingsPage
 
 from livescreen.providers import clear_provider_cache
-from livescreen.providers.local.recording_store import RecordingFolder
+from livescreen.providers.local.recording_folder import RecordingFolder
 
 #: How long the main test records: long enough that the player's time can advance by a second
 #: well before the end, however long the page takes to learn the duration.

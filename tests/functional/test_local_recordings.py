@@ -23,7 +23,7 @@ from livescreen.devserver import DevServer
 from livescreen.devserver.app import FILE_CHUNK_BYTES
 from livescreen.devserver.relays.http import FileBody
 from livescreen.devserver.relays.recordings import MAX_RANGE_BYTES
-from livescreen.providers.local import recording_store as local_files
+from livescreen.providers.local import recording_folder as local_files
 from livescreen.providers.local.hub import HUB
 from livescreen.recordings import clear_store_cache
 from livescreen.security.password_guard import MAX_FAILURES

@@ -10,14 +10,14 @@ import pytest
 
 from livescreen.providers.local.hub import Hub, Room
 from livescreen.providers.local.recorder import LocalRecordings, StreamNotLiveError
-from livescreen.providers.local.recording_store import (
+from livescreen.providers.local.recording_folder import (
     SIDECAR_ROOM,
     FolderFullError,
-    LocalRecordingStore,
     OffsetMismatchError,
     RecordingFolder,
     RecordingLimitError,
 )
+from livescreen.providers.local.recording_store import LocalRecordingStore
 from livescreen.recordings import RecordingNotFoundError
 
 WALL = 1_780_000_000.0

@@ -40,11 +40,13 @@ from livescreen.devserver.relays.http import (
 )
 from livescreen.providers.local.hub import HUB, Hub
 from livescreen.providers.local.recorder import (
+    CHUNK_BYTES,
     LOCAL_RECORDINGS,
+    UPLOAD_PATH,
     LocalRecordings,
     StreamNotLiveError,
 )
-from livescreen.providers.local.recording_store import (
+from livescreen.providers.local.recording_folder import (
     MEDIA_SUFFIX,
     MEGABYTE,
     FolderFullError,
@@ -57,11 +59,8 @@ from livescreen.recordings import RecordingNotFoundError, recording_enabled
 
 logger = logging.getLogger("livescreen.recordings")
 
-UPLOAD_PATH = "/recording/upload"
 FILES_PREFIX = "/recording/files/"
 TOKEN_HEADER = "x-host-token"  # noqa: S105 - a header name, not a secret
-#: The page uploads at most this much at once (the dev server reads at most 1 MiB a request).
-CHUNK_BYTES = 512 * 1024
 #: The most one ranged answer carries; the player asks again for the rest.
 MAX_RANGE_BYTES = 8 * 1024 * 1024
 _OFFSET = re.compile(r"[0-9]{1,15}")

@@ -8,7 +8,6 @@ on Lambda, where every container would have its own.
 from __future__ import annotations
 
 from livescreen.config import Settings
-from livescreen.devserver.relays.recordings import CHUNK_BYTES, UPLOAD_PATH
 from livescreen.providers.base import (
     AudienceGrant,
     HostGrant,
@@ -16,6 +15,7 @@ from livescreen.providers.base import (
     StreamState,
 )
 from livescreen.providers.local.hub import HUB, Hub
+from livescreen.providers.local.recorder import CHUNK_BYTES, UPLOAD_PATH
 from livescreen.recordings import recording_enabled
 
 #: Where the dev server mounts ``local_signalling.handle``; the browser module is told this.

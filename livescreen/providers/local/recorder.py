@@ -16,12 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from livescreen.providers.local.hub import HUB, Hub, Room
-from livescreen.providers.local.recording_store import (
+from livescreen.providers.local.recording_folder import (
     FolderFullError,
     OffsetMismatchError,
     RecordingFolder,
     RecordingLimitError,
 )
+
+#: Where the host's page uploads its recording, under the provider's signalling path.
+UPLOAD_PATH = "/recording/upload"
+#: The page uploads at most this much at once (the dev server reads at most 1 MiB a request).
+CHUNK_BYTES = 512 * 1024
 
 logger = logging.getLogger("livescreen.recordings")
 
