@@ -35,9 +35,10 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
 	touch $@
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff, and the import contracts (layers, independent providers, nothing dev-only on Lambda)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

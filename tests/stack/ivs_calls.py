@@ -4,7 +4,7 @@ The IVS modules are parsed, not imported. From an entry point (an ``IvsProvider`
 endpoint file calls, or a module's Lambda ``handler``) the walk follows every method of the same
 class it calls or references, the value any other attribute it uses got in ``__init__``, and
 every module function it calls or references, across the
-``livescreen.providers`` imports. A method called on an object the class built from one of these
+``livescreen.providers.ivs`` imports. A method called on an object the class built from one of these
 modules (``self._live.get()``) is followed alone, with the constructor's parameters bound to the
 arguments the class passed. Each ``<...client>.<operation>(`` whose operation is in botocore's
 ivs-realtime model is an IAM action the function needs. ``CreateStage`` with ``tags`` also
@@ -22,8 +22,8 @@ from pathlib import Path
 import botocore.session
 from botocore import xform_name
 
-PACKAGE = "livescreen.providers"
-MODULES = ("ivs", "ivs_stages", "ivs_tokens", "ivs_events", "ivs_reaper")
+PACKAGE = "livescreen.providers.ivs"
+MODULES = ("provider", "stages", "tokens", "stage_events", "reaper")
 PROVIDER_CLASS = "IvsProvider"
 
 Node = tuple[str, str]  # (module, "function" or "Class.method")
@@ -46,7 +46,7 @@ def _is_client(node: ast.expr) -> bool:
 
 @dataclass
 class IvsCallGraph:
-    providers_dir: Path
+    package_dir: Path
     functions: dict[Node, ast.AST] = field(default_factory=dict)
     imports: dict[str, dict[str, Node]] = field(default_factory=dict)
     init_values: dict[tuple[str, str], dict[str, ast.expr]] = field(default_factory=dict)
@@ -54,7 +54,7 @@ class IvsCallGraph:
     def __post_init__(self) -> None:
         self.operations = operations_by_method_name()
         for module in MODULES:
-            tree = ast.parse((self.providers_dir / f"{module}.py").read_text(encoding="utf-8"))
+            tree = ast.parse((self.package_dir / f"{module}.py").read_text(encoding="utf-8"))
             self.imports[module] = {}
             for node in tree.body:
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE):
@@ -181,7 +181,7 @@ def provider_methods_called(function_file: Path) -> list[Node]:
     """The ``IvsProvider`` methods an endpoint file calls as ``provider.<method>(...)``."""
     tree = ast.parse(function_file.read_text(encoding="utf-8"))
     return [
-        ("ivs", f"{PROVIDER_CLASS}.{node.func.attr}")
+        ("provider", f"{PROVIDER_CLASS}.{node.func.attr}")
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)

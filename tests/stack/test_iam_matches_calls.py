@@ -107,12 +107,12 @@ def static_ivs_actions(function: dict[str, Any]) -> set[str]:
     if handler == HTTP_HANDLER:
         name = properties["Environment"]["Variables"]["LIVESCREEN_FUNCTION"]
         entries = provider_methods_called(discover(ROOT / "functions")[name])
-    elif handler.startswith("livescreen.providers.ivs.provider"):
+    elif handler.startswith("livescreen.providers.ivs."):
         module, _, attribute = handler.rpartition(".")
         entries = [(module.rsplit(".", 1)[-1], attribute)]
     else:
         return set()
-    return IvsCallGraph(ROOT / "livescreen" / "providers").actions(*entries)
+    return IvsCallGraph(ROOT / "livescreen" / "providers" / "ivs").actions(*entries)
 
 
 class Needs:

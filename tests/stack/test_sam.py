@@ -57,12 +57,14 @@ def test_every_function_package_is_small_and_holds_the_runtime_and_the_function_
     for name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS):
         package = build_dir / name
         assert (package / "livescreen" / "runtime" / "lambda_entry.py").is_file()
-        assert (package / "livescreen" / "providers" / "ivs_events.py").is_file()
-        assert (package / "livescreen" / "providers" / "ivs_reaper.py").is_file()
+        assert (package / "livescreen" / "providers" / "ivs" / "stage_events.py").is_file()
+        assert (package / "livescreen" / "providers" / "ivs" / "reaper.py").is_file()
         for function_file in (ROOT / "functions").glob("*.py"):
             assert (package / "functions" / function_file.name).is_file()
-        # AND no test double or cache ships to Lambda
-        assert not (package / "livescreen" / "twilio_emulator").exists()
+        # AND no test double, dev-only package or cache ships to Lambda
+        assert not (package / "twilio_emulator").exists()
+        for dev_only in ("devserver", "cli", "providers/local", "chat/local"):
+            assert not (package / "livescreen" / dev_only).exists(), f"{name}: {dev_only}"
         assert not list(package.rglob("__pycache__"))
         assert tree_size(package) <= MAX_FUNCTION_BYTES
         assert tree_size(package) + layer <= MAX_UNZIPPED_BYTES

@@ -16,7 +16,7 @@ from livescreen.config import DEFAULTS, Settings
 from livescreen.providers.ivs import reaper as ivs_reaper
 from livescreen.providers.ivs import stage_events as ivs_events
 from livescreen.providers.ivs.stages import room_tags
-from livescreen.providers.twilio.provider import room_type_of
+from livescreen.providers.twilio.rooms import room_type_of
 from livescreen.runtime.loader import DEFAULT_METHODS, discover
 
 pytestmark = pytest.mark.stack
@@ -83,7 +83,7 @@ def ivs_entry_points(function: dict[str, Any]) -> list[tuple[str, str]]:
         name = properties["Environment"]["Variables"]["LIVESCREEN_FUNCTION"]
         return provider_methods_called(discover(ROOT / "functions")[name])
     module, _, attribute = handler.rpartition(".")
-    if module.startswith("livescreen.providers.ivs.provider"):
+    if module.startswith("livescreen.providers.ivs."):
         return [(module.rsplit(".", 1)[-1], attribute)]
     return []
 
@@ -249,7 +249,7 @@ def test_each_function_gets_exactly_the_ivs_actions_its_own_code_path_calls(
     # GIVEN the ivs-realtime operations reachable from each function's entry point, read from
     # the source (tests/stack/ivs_calls.py): the provider methods its endpoint file calls, or its
     # module handler
-    graph = IvsCallGraph(ROOT / "livescreen" / "providers")
+    graph = IvsCallGraph(ROOT / "livescreen" / "providers" / "ivs")
     functions = of_type(resources, "AWS::Serverless::Function")
     needs = {name: graph.actions(*ivs_entry_points(f)) for name, f in functions.items()}
     # (the analysis sees the calls the endpoints are known to make)
