@@ -468,6 +468,6 @@ def test_recordings_public_is_a_parameter_every_function_that_asks_is_given(
             assert env.get("RECORDINGS_PUBLIC") == {"Ref": "RecordingsPublic"}, name
             given.add(env["LIVESCREEN_FUNCTION"])
     assert given == readers
-    # AND the README's parameter table has the row
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    # AND the docs' parameter table has the row
+    readme = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     assert "| `RecordingsPublic` | `false` |" in readme

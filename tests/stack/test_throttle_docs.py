@@ -36,9 +36,9 @@ def test_the_readme_states_each_routes_throttle_as_the_stack_sets_it(
     resources: dict[str, Any],
 ) -> None:
     (rate, burst), routes = route_limits(resources)
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    readme = " ".join((ROOT / "docs" / "deploy.md").read_text(encoding="utf-8").split())
     for route, (route_rate, route_burst) in routes.items():
         path = route.split(" ", 1)[1]
         said = rf"`{re.escape(path)}` {route_rate}( request)?/s \(burst {route_burst}"
-        assert re.search(said, readme), f"README: {path} should read {route_rate}/s"
+        assert re.search(said, readme), f"docs/deploy.md: {path} should read {route_rate}/s"
     assert f"anything else {rate}/s (burst {burst})" in readme
