@@ -5,14 +5,14 @@ real HTTP on 127.0.0.1, so the real twilio client talks to it through ``TWILIO_A
 Run it alone with ``python -m twilio_emulator --port 4010``.
 """
 
-from twilio_emulator.errors import ApiError
-from twilio_emulator.server import (
+from twilio_emulator.credentials import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_API_KEY_SECRET,
     DEFAULT_API_KEY_SID,
     DEFAULT_AUTH_TOKEN,
-    EmulatorServer,
 )
+from twilio_emulator.errors import ApiError
+from twilio_emulator.server import EmulatorServer
 from twilio_emulator.state import EmulatorState
 
 __all__ = [

@@ -6,13 +6,13 @@ import argparse
 import contextlib
 import sys
 
-from twilio_emulator.server import (
+from twilio_emulator.credentials import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_API_KEY_SECRET,
     DEFAULT_API_KEY_SID,
     DEFAULT_AUTH_TOKEN,
-    EmulatorServer,
 )
+from twilio_emulator.server import EmulatorServer
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,8 @@
-"""Which operation answers which ``METHOD /domain/version/Path``, and Twilio's list envelope.
+"""Which operation answers which ``METHOD /domain/version/Path``.
 
 Each operation answers the success status of Twilio's OpenAPI description (``202 Accepted`` for
 Update Room and Update Participant, ``201`` for creates, ``204`` for deletes, ``200``
-otherwise), and ``PageSize`` is capped where the spec caps it (100 for the Recordings and
-Compositions lists, 1000 elsewhere).
+otherwise); lists answer in Twilio's list envelope (``paging.py``).
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
-from twilio_emulator.errors import ApiError, not_found, out_of_range
+from twilio_emulator.errors import ApiError, not_found
+from twilio_emulator.paging import SMALL_PAGE_SIZE, list_page
 from twilio_emulator.resources import MEDIA_URL, VIDEO_URL
 from twilio_emulator.state import EmulatorState, Params
 
@@ -28,48 +28,8 @@ class Route:
     handlers: dict[str, Handler]
 
 
-#: The largest ``PageSize`` of most lists; the spec caps Recordings and Compositions at 100.
-MAX_PAGE_SIZE = 1000
-SMALL_PAGE_SIZE = 100
-
-
-def _page(
-    items: list[Any], params: Params, key: str, base: str, path: str, most: int = MAX_PAGE_SIZE
-) -> tuple[int, dict[str, Any]]:
-    """Twilio's list envelope: ``{key: [...], "meta": {...}}`` with page URLs."""
-    size_raw = params.get("PageSize") or "50"
-    page_raw = params.get("Page") or "0"
-    try:
-        size, page = int(size_raw), int(page_raw)
-    except ValueError:
-        raise out_of_range("PageSize", size_raw, 1, most) from None
-    if not 1 <= size <= most:
-        raise out_of_range("PageSize", size_raw, 1, most)
-    if page < 0:
-        raise out_of_range("Page", page_raw, 0, 1_000_000)
-    filters = {k: v for k, v in params.items() if k not in ("PageSize", "Page", "PageToken")}
-
-    def url(number: int) -> str:
-        return f"{base}{path}?" + urlencode({**filters, "PageSize": size, "Page": number})
-
-    chunk = items[page * size : (page + 1) * size]
-    has_next = len(items) > (page + 1) * size
-    return 200, {
-        key: [item.to_json() for item in chunk],
-        "meta": {
-            "page": page,
-            "page_size": size,
-            "first_page_url": url(0),
-            "previous_page_url": url(page - 1) if page > 0 else None,
-            "url": url(page),
-            "next_page_url": url(page + 1) if has_next else None,
-            "key": key,
-        },
-    }
-
-
 def _rooms_list(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
-    return _page(state.list_rooms(params), params, "rooms", VIDEO_URL, "/Rooms")
+    return list_page(state.list_rooms(params), params, "rooms", VIDEO_URL, "/Rooms")
 
 
 def _rooms_create(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
@@ -86,7 +46,7 @@ def _room_update(state: EmulatorState, path: str, sid: str, params: Params) -> t
 
 def _mp_list(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
     items = state.list_media_processors(params)
-    return _page(items, params, "media_processors", MEDIA_URL, "/MediaProcessors")
+    return list_page(items, params, "media_processors", MEDIA_URL, "/MediaProcessors")
 
 
 def _mp_create(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
@@ -103,7 +63,7 @@ def _mp_update(state: EmulatorState, path: str, sid: str, params: Params) -> tup
 
 def _ps_list(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
     items = state.list_player_streamers(params)
-    return _page(items, params, "player_streamers", MEDIA_URL, "/PlayerStreamers")
+    return list_page(items, params, "player_streamers", MEDIA_URL, "/PlayerStreamers")
 
 
 def _ps_create(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
@@ -131,7 +91,7 @@ def _participants_list(
 ) -> tuple[int, Any]:
     room = state.room(sid, path)
     items = state.list_participants(sid, path, params)
-    return _page(items, params, "participants", VIDEO_URL, f"/Rooms/{room.sid}/Participants")
+    return list_page(items, params, "participants", VIDEO_URL, f"/Rooms/{room.sid}/Participants")
 
 
 def _participant_fetch(
@@ -175,7 +135,7 @@ def _room_recordings_list(
 ) -> tuple[int, Any]:
     room = state.room(sid, path)
     items = state.list_room_recordings(sid, path, params)
-    return _page(items, params, "recordings", VIDEO_URL, f"/Rooms/{room.sid}/Recordings")
+    return list_page(items, params, "recordings", VIDEO_URL, f"/Rooms/{room.sid}/Recordings")
 
 
 def _room_recording_fetch(
@@ -187,7 +147,7 @@ def _room_recording_fetch(
 
 def _recordings_list(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
     items = state.list_recordings(params)
-    return _page(items, params, "recordings", VIDEO_URL, "/Recordings", SMALL_PAGE_SIZE)
+    return list_page(items, params, "recordings", VIDEO_URL, "/Recordings", SMALL_PAGE_SIZE)
 
 
 def _recording_fetch(state: EmulatorState, path: str, sid: str, params: Params) -> tuple[int, Any]:
@@ -203,7 +163,7 @@ def _compositions_list(
     state: EmulatorState, path: str, sid: str, params: Params
 ) -> tuple[int, Any]:
     items = state.list_compositions(params)
-    return _page(items, params, "compositions", VIDEO_URL, "/Compositions", SMALL_PAGE_SIZE)
+    return list_page(items, params, "compositions", VIDEO_URL, "/Compositions", SMALL_PAGE_SIZE)
 
 
 def _compositions_create(
