@@ -24,7 +24,7 @@ OPTIONAL_MODULES = (
     "livescreen.providers.ivs.stage_events",
     "livescreen.providers.ivs.reaper",
     "livescreen.providers.ivs.provider",
-    "livescreen.providers.twilio.provider",
+    "livescreen.providers.twilio.factory",
 )
 
 TIMED = """

@@ -1,17 +1,21 @@
-"""The ``livescreen cleanup`` subcommand (see :mod:`livescreen.cli.sweeping`)."""
+"""The ``livescreen cleanup`` subcommand (see :mod:`livescreen.providers.sweeping`).
+
+It picks the provider's sweeper (``make_sweeper``), prints what it finds as a table and, once
+confirmed, ends it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from livescreen import config
-from livescreen.cli.sweeping import CleanupError, Sweeper, end_all, make_sweeper, table
+from livescreen.providers.sweeping import END_ORDER, CleanupError, Resource, Sweeper, end_all
 from livescreen.security import log_redaction
 
 Emit = Callable[[str], None]
@@ -37,6 +41,30 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--yes", action="store_true", help="end them without asking")
     parser.add_argument("--dry-run", action="store_true", help="only list; end nothing")
     parser.set_defaults(func=run)
+
+
+def make_sweeper(provider: str, settings: config.Settings) -> Sweeper | None:
+    """The sweeper for ``provider`` (None for ``local``, which runs nothing paid)."""
+    if provider == "twilio":
+        from livescreen.providers.twilio.rest import TwilioRest
+        from livescreen.providers.twilio.sweeper import TwilioSweeper
+        from livescreen.runtime.twilio_client import make_twilio_client
+
+        return TwilioSweeper(TwilioRest(make_twilio_client(settings)), source=settings.source)
+    if provider == "ivs":
+        from botocore.exceptions import NoRegionError
+
+        from livescreen.providers.ivs import provider as ivs
+        from livescreen.providers.ivs.sweeper import IvsSweeper
+
+        try:
+            client = ivs.make_client(settings)
+        except NoRegionError:
+            raise config.ConfigError(
+                f"No AWS region: set IVS_REGION in {settings.source}, or AWS_REGION"
+            ) from None
+        return IvsSweeper(client, settings.require("APP_TAG"))
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,3 +160,34 @@ def sweep(
         return 1
     emit(f"Done: ended {count}.")
     return 0
+
+
+def age(started_at: datetime | None, now: datetime) -> str:
+    """``2d 3h``, ``3h 12m``, ``4m 05s``, ``42s``; ``-`` when unknown."""
+    if started_at is None:
+        return "-"
+    seconds = max(0, int((now - started_at).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {seconds:02d}s"
+    return f"{seconds}s"
+
+
+def table(resources: Iterable[Resource], now: datetime) -> list[str]:
+    """The resources as aligned text rows, header first, in the order they would be ended."""
+    header = ("KIND", "SID / ARN", "STATUS", "STARTED (UTC)", "AGE", "ROOM")
+    rows = [header]
+    for r in sorted(resources, key=lambda r: END_ORDER.index(r.kind)):
+        started = r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "-"
+        rows.append((r.kind, r.ident, r.status, started, age(r.started_at, now), r.room or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]

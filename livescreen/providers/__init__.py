@@ -30,7 +30,7 @@ __all__ = [
 #: provider name -> "module:factory"; each factory takes the Settings and returns a provider.
 _FACTORIES = {
     "local": "livescreen.providers.local.provider:create_provider",
-    "twilio": "livescreen.providers.twilio.provider:create_provider",
+    "twilio": "livescreen.providers.twilio.factory:create_provider",
     "ivs": "livescreen.providers.ivs.provider:create_provider",
 }
 

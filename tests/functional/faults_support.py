@@ -20,7 +20,7 @@ from livescreen.providers import clear_provider_cache
 from livescreen.providers.ivs import provider as ivs_module
 from livescreen.providers.ivs.provider import IvsProvider
 from livescreen.providers.local.hub import HUB
-from livescreen.providers.twilio import provider as twilio_module
+from livescreen.providers.twilio import factory as twilio_module
 from livescreen.providers.twilio.provider import TwilioProvider
 from livescreen.providers.twilio.rest import RetryPolicy
 from livescreen.runtime.twilio_client import make_twilio_client

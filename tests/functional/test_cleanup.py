@@ -22,8 +22,9 @@ from ivs_support import (
 )
 
 from livescreen.cli import main as cli
-from livescreen.cli.sweeping import end_all, make_sweeper
+from livescreen.cli.cleanup import make_sweeper
 from livescreen.config import DEFAULTS, SECRET_KEYS, Settings
+from livescreen.providers.sweeping import end_all
 from livescreen.providers.twilio.provider import TwilioProvider
 from livescreen.runtime.twilio_client import make_twilio_client
 from twilio_emulator import EmulatorServer

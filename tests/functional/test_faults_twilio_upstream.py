@@ -28,9 +28,10 @@ from twilio_faults import (
     body_for,
 )
 
-from livescreen.cli.sweeping import PLAYER_STREAMER, TwilioSweeper
 from livescreen.config import Settings
+from livescreen.providers.sweeping import PLAYER_STREAMER
 from livescreen.providers.twilio.rest import TwilioRest
+from livescreen.providers.twilio.sweeper import TwilioSweeper
 from livescreen.runtime.twilio_client import make_twilio_client
 from twilio_emulator import EmulatorServer
 

@@ -24,7 +24,7 @@ from twilio_faults import (
 )
 
 from livescreen.config import Settings
-from livescreen.providers.twilio import provider as twilio_module
+from livescreen.providers.twilio import factory as twilio_module
 from livescreen.providers.twilio.rest import RetryPolicy, TwilioApiError
 from livescreen.providers.twilio.room_events import handle_room_event
 from livescreen.providers.twilio.video import TwilioVideoProvider

@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from livescreen.cli.cleanup import table
 from livescreen.cli.recordings import table as recordings_table
-from livescreen.cli.sweeping import VIDEO_ROOM, Resource, table
 from livescreen.devserver.http_api_event import build_http_api_v2_event, request_time
 from livescreen.providers.ivs.recording_layout import RecordingPrefix
+from livescreen.providers.sweeping import VIDEO_ROOM, Resource
 from livescreen.providers.twilio.timestamps import parse_time
 from livescreen.recordings import Recording
 from twilio_emulator.resources import iso

@@ -17,8 +17,9 @@ from twilio_clock import FakeClock
 
 from livescreen.config import ConfigError, Settings
 from livescreen.providers import ProviderError, ProviderUnavailableError, get_provider
+from livescreen.providers.twilio.media import room_of
 from livescreen.providers.twilio.playback import PlaybackGrantCache
-from livescreen.providers.twilio.provider import TwilioProvider, room_of
+from livescreen.providers.twilio.provider import TwilioProvider
 from livescreen.providers.twilio.rest import RetryPolicy
 from livescreen.runtime.twilio_client import make_twilio_client, rewrite_url
 from twilio_emulator import EmulatorServer

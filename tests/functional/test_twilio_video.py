@@ -278,7 +278,8 @@ def test_every_answer_matches_the_openapi_document(
 def test_livescreen_cleanup_lists_and_ends_a_live_room_with_its_audience(
     server: DevServer, emulator: EmulatorServer
 ) -> None:
-    from livescreen.cli.sweeping import end_all, make_sweeper
+    from livescreen.cli.cleanup import make_sweeper
+    from livescreen.providers.sweeping import end_all
 
     # GIVEN a host streaming to a viewer, and a host page that vanished without a trace
     host, participant = go_live(server, emulator)

@@ -7,17 +7,17 @@ from typing import Any
 import pytest
 
 from livescreen.config import ConfigError, Settings
-from livescreen.providers.twilio import provider as twilio_module
+from livescreen.providers.twilio import factory as twilio_module
+from livescreen.providers.twilio.live_room import LiveRoomLookup
 from livescreen.providers.twilio.provider import TwilioProvider
-from livescreen.providers.twilio.video import (
+from livescreen.providers.twilio.room_event_rules import (
     HOST_RULES,
     KICK,
     STOP,
     VIEWER_RULES,
-    LiveRoomLookup,
-    TwilioVideoProvider,
     room_event_action,
 )
+from livescreen.providers.twilio.video import TwilioVideoProvider
 
 ROOM = "livestream-0123456789abcdef"
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from livescreen.config import Settings
 from livescreen.providers.twilio.rest import TwilioApiError, TwilioRest
-from livescreen.providers.twilio.room_events import ROOM_NAME, callback_url
+from livescreen.providers.twilio.rooms import ROOM_NAME, callback_url
 from livescreen.providers.twilio.timestamps import parse_time
 from livescreen.recordings import Recording, RecordingNotFoundError, recordings_public
 from livescreen.recordings.playback_links import media_link

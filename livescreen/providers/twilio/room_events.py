@@ -1,51 +1,24 @@
 """Twilio Video room status callbacks: the stream ends when its host leaves the room.
 
 The ``twilio`` provider registers ``<PUBLIC_API_URL>/room_events`` as the ``StatusCallback`` of
-every room it creates. Twilio then posts, form-encoded and signed, an event for everything that
-happens in the room. Two of them end the stream (the room, and with ``TWILIO_AUDIENCE=live`` its
-MediaProcessor and PlayerStreamer), so a host who vanishes without the page's goodbye stops
-billing at once rather than at MaxDuration: ``participant-disconnected`` for the host's
-identity, and ``room-ended``. With ``TWILIO_AUDIENCE=video``, ``participant-connected`` and
-``track-added`` also keep viewers from publishing (``twilio_video.room_event_action``).
+every room it creates (``rooms.callback_url``). Twilio then posts, form-encoded and signed, an
+event for everything that happens in the room. Two of them end the stream (the room, and with
+``TWILIO_AUDIENCE=live`` its MediaProcessor and PlayerStreamer), so a host who vanishes without
+the page's goodbye stops billing at once rather than at MaxDuration: ``participant-disconnected``
+for the host's identity, and ``room-ended``. With ``TWILIO_AUDIENCE=video``,
+``participant-connected`` and ``track-added`` also keep viewers from publishing
+(``room_event_rules.room_event_action``).
+
+The providers are imported only once an event asks for something (a Lambda cold start).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from livescreen.config import ConfigError, Settings
-
-#: Every room the provider creates is named ``livestream-<16 hex digits>``.
-ROOM_PREFIX = "livestream-"
-ROOM_NAME = re.compile(r"livestream-[0-9a-f]{16}")
-#: The function (functions/room_events.protected.py) Twilio posts room events to.
-ROOM_EVENTS_PATH = "/room_events"
-HOST_LEFT = "participant-disconnected"
-ROOM_ENDED = "room-ended"
-
-
-def callback_url(settings: Settings) -> str | None:
-    """Where Twilio should post room events, or None when PUBLIC_API_URL is not set."""
-    base = settings.get("PUBLIC_API_URL")
-    if not base:
-        return None
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise ConfigError(
-            f"Setting PUBLIC_API_URL must be the API's base URL, such as "
-            f"https://abc123.execute-api.eu-west-1.amazonaws.com, got {base!r}"
-        )
-    return base.rstrip("/") + ROOM_EVENTS_PATH
-
-
-def ends_stream(event: str, room: str, identity: str, host_identity: str) -> bool:
-    """Whether a room event means the stream of ``room`` must stop."""
-    if not ROOM_NAME.fullmatch(room):
-        return False  # not a room this app created
-    return event == ROOM_ENDED or (event == HOST_LEFT and identity == host_identity)
+from livescreen.config import Settings
+from livescreen.providers.twilio.room_event_rules import ends_stream, room_event_action
 
 
 def _field(event: Mapping[str, Any], key: str) -> str:
@@ -68,7 +41,7 @@ def handle_room_event(settings: Settings, event: Mapping[str, Any]) -> bool:
     from livescreen.providers.twilio.provider import TwilioProvider
 
     if settings["TWILIO_AUDIENCE"].strip().lower() == "video":
-        from livescreen.providers.twilio.video import TwilioVideoProvider, room_event_action
+        from livescreen.providers.twilio.video import TwilioVideoProvider
 
         if room_event_action(name, room, identity, settings["HOST_IDENTITY"]) is None:
             return False

@@ -14,7 +14,7 @@ room through one lookup per ``LIVE_LOOKUP_TTL`` per container (list in-progress 
 the host's participant).
 
 A Video access token has no subscribe-only grant, so viewers are kept from publishing by the
-server, driven by the signed room status callbacks (``room_events``):
+server, driven by the signed room status callbacks (``room_events``; ``room_event_rules`` decides):
 
 - ``participant-connected``, not the host: its subscribe rules become "the host's tracks
   only", so whatever a viewer publishes reaches no other viewer; the host's own rules become
@@ -29,18 +29,23 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from livescreen.config import Settings
 from livescreen.providers.base import AudienceGrant, HostGrant, ProviderError, StreamState
-from livescreen.providers.twilio.provider import UNUSED_ROOM_TIMEOUT, VIDEO, TwilioProvider
+from livescreen.providers.twilio.live_room import LiveRoomLookup
+from livescreen.providers.twilio.provider import TwilioProvider
 from livescreen.providers.twilio.recording import RoomRecorder
 from livescreen.providers.twilio.rest import RetryPolicy, TwilioApiError
-from livescreen.providers.twilio.room_events import HOST_LEFT, ROOM_ENDED, ROOM_NAME
+from livescreen.providers.twilio.room_event_rules import (
+    HOST_RULES,
+    KICK,
+    STOP,
+    room_event_action,
+)
+from livescreen.providers.twilio.rooms import UNUSED_ROOM_TIMEOUT, VIDEO
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -59,65 +64,6 @@ ROOM_CAPACITY = 50
 PRESENT = ("connected", "reconnecting")
 #: In-progress rooms of this app checked for a connected host per lookup (newest first).
 MAX_CANDIDATES = 5
-
-PARTICIPANT_CONNECTED = "participant-connected"
-TRACK_ADDED = "track-added"
-
-#: What a room event asks of the server.
-STOP, HOST_RULES, VIEWER_RULES, KICK = "stop", "host-rules", "viewer-rules", "kick"
-
-
-def room_event_action(event: str, room: str, identity: str, host_identity: str) -> str | None:
-    """What to do about one room status callback (None: nothing)."""
-    if not ROOM_NAME.fullmatch(room):
-        return None  # not a room this app created
-    if event == ROOM_ENDED or (event == HOST_LEFT and identity == host_identity):
-        return STOP
-    if event == PARTICIPANT_CONNECTED and identity:
-        return HOST_RULES if identity == host_identity else VIEWER_RULES
-    if event == TRACK_ADDED and identity and identity != host_identity:
-        return KICK
-    return None
-
-
-class LiveRoomLookup:
-    """``current()`` -> the live room's name (or None), asked of Twilio once per ``ttl``.
-
-    One lock: a crowd arriving together causes one lookup. A failed lookup is remembered for
-    ``ttl`` too, so a failing Twilio is not hammered by every viewer.
-    """
-
-    def __init__(
-        self,
-        find: Callable[[], str | None],
-        *,
-        ttl: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._find = find
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._room: str | None = None
-        self._error: Exception | None = None
-        self._at: float | None = None
-
-    def current(self) -> str | None:
-        with self._lock:
-            now = self._clock()
-            if self._at is None or now - self._at >= self._ttl:
-                self._at = now
-                try:
-                    self._room, self._error = self._find(), None
-                except Exception as error:
-                    self._room, self._error = None, error
-            if self._error is not None:
-                raise self._error
-            return self._room
-
-    def clear(self) -> None:
-        with self._lock:
-            self._room, self._error, self._at = None, None, None
 
 
 class TwilioVideoProvider(TwilioProvider):
