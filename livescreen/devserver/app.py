@@ -6,16 +6,15 @@ thread: handlers are synchronous. ``/local/...`` (the ``local`` provider's signa
 ``/chat/...`` (the ``local`` chat) exist only here, and so does ``/socket``, each page's one
 WebSocket (``page_socket``), which carries the events of their channels: it is served on the
 event loop, so an open socket holds no thread while it waits. A relay may answer with a file (a
-local recording), which is read and sent a chunk at a time.
+local recording), which is read and sent a chunk at a time (``replies``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -25,10 +24,19 @@ from urllib.parse import parse_qsl
 from livescreen.asset_publisher.content_types import content_type
 from livescreen.chat import chat_provider_name
 from livescreen.config import Settings
-from livescreen.devserver import guards, page_socket
+from livescreen.devserver import asgi, guards, page_socket
+from livescreen.devserver.asgi import Message, Receive, Scope, Send
 from livescreen.devserver.channels import Channel
 from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.devserver.relays.http import FileBody, RelayError, Response
+from livescreen.devserver.replies import (
+    FileReply,
+    Reply,
+    error_reply,
+    read_body,
+    send_file,
+    send_reply,
+)
 from livescreen.runtime.api_gateway import handle_event
 from livescreen.runtime.loader import FunctionRegistry
 
@@ -37,49 +45,9 @@ logger = logging.getLogger("livescreen.devserver")
 LOCAL_PREFIX = "/local/"
 CHAT_PREFIX = "/chat/"
 RELAY_PREFIXES = (LOCAL_PREFIX, CHAT_PREFIX)
-MAX_REQUEST_BODY = 1024 * 1024
-#: A file answered by a relay (a local recording) is read and sent this much at a time.
-FILE_CHUNK_BYTES = 256 * 1024
 #: Requests handled on worker threads at once (function calls, asset reads, signalling posts);
 #: more wait their turn in a queue, which costs no thread. None of them waits for another page.
 WORKER_THREADS = 64
-
-_JSON = "application/json"
-_NO_BODY_STATUSES = (204, 304)
-
-Headers = Iterable[tuple[str, str]]
-# The ASGI interface (https://asgi.readthedocs.io/), as uvicorn calls the app.
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-class _FileReply:
-    """An answer whose body is read from a file while it is sent."""
-
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, headers: Headers, body: FileBody) -> None:
-        self.status = status
-        self.headers = list(headers)
-        self.body = body
-
-
-class _Reply:
-    """A complete answer: status, headers, body."""
-
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
-        self.status = status
-        self.headers = list(headers)
-        self.body = body
-
-
-def _error(status: int, message: str, **headers: str) -> _Reply:
-    body = json.dumps({"error": message}).encode()
-    return _Reply(status, [("content-type", _JSON), *headers.items()], body)
 
 
 class DevApp:
@@ -142,27 +110,27 @@ class DevApp:
         except Exception:
             logger.exception("%s %s failed", method, scope.get("path"))
             if not started:
-                await _send_reply(send, method, _error(500, "Internal server error"))
+                await send_reply(send, method, error_reply(500, "Internal server error"))
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
-        body = await _read_body(scope, receive)
+        body = await read_body(scope, receive)
         if body is None:  # the client went away while sending its body
             return
-        if isinstance(body, _Reply):
-            await _send_reply(send, method, body)
+        if isinstance(body, Reply):
+            await send_reply(send, method, body)
             return
         path: str = scope["path"]
         prefix = next((p for p in RELAY_PREFIXES if (path + "/").startswith(p)), None)
         if prefix is not None:
             answer = await self._in_thread(self._relay, scope, prefix, path, body)
-            if isinstance(answer, _FileReply):
-                await self._send_file(send, receive, method, answer)
+            if isinstance(answer, FileReply):
+                await send_file(send, receive, method, answer, self._in_thread)
             else:
-                await _send_reply(send, method, answer)
+                await send_reply(send, method, answer)
             return
         reply = await self._in_thread(self._function_or_asset, scope, path, body)
-        await _send_reply(send, method, reply)
+        await send_reply(send, method, reply)
 
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -170,16 +138,16 @@ class DevApp:
 
     # -- functions and assets (worker thread) ---------------------------------------------------
 
-    def _function_or_asset(self, scope: Scope, path: str, body: bytes) -> _Reply:
+    def _function_or_asset(self, scope: Scope, path: str, body: bytes) -> Reply:
         name = path.strip("/")
         if name and "/" not in name and self.functions.has(name):
             return self._function(scope, name, path, body)
         return self._asset(scope["method"], path)
 
-    def _function(self, scope: Scope, name: str, path: str, body: bytes) -> _Reply:
+    def _function(self, scope: Scope, name: str, path: str, body: bytes) -> Reply:
         method: str = scope["method"]
-        headers = _headers(scope)
-        peer = _peer(scope)
+        headers = asgi.headers(scope)
+        peer = asgi.peer(scope)
         forwarded = [v for k, v in headers if k == "x-forwarded-for"]
         pairs = [(k, v) for k, v in headers if k != "x-forwarded-for"]
         pairs.append(("x-forwarded-for", ", ".join([*forwarded, peer])))
@@ -205,11 +173,11 @@ class DevApp:
         logger.log(
             logging.INFO if status >= 400 else logging.DEBUG, "%s %s -> %s", method, path, status
         )
-        return _Reply(response["statusCode"], out, data)
+        return Reply(response["statusCode"], out, data)
 
-    def _asset(self, method: str, path: str) -> _Reply:
+    def _asset(self, method: str, path: str) -> Reply:
         if method not in ("GET", "HEAD"):
-            return _error(405, "Assets are read-only: use GET", allow="GET, HEAD")
+            return error_reply(405, "Assets are read-only: use GET", allow="GET, HEAD")
         root = self.assets_dir.resolve()
         relative = path.lstrip("/") or "index.html"
         try:
@@ -220,14 +188,14 @@ class DevApp:
         except (ValueError, OSError):  # a name the file system refuses (NUL byte, too long)
             found = False
         if not found:
-            return _Reply(404, [("content-type", "text/plain; charset=utf-8")], b"Not found\n")
+            return Reply(404, [("content-type", "text/plain; charset=utf-8")], b"Not found\n")
         # (the host page's Permissions-Policy comes with every answer's headers: guards.py)
         headers = [("content-type", content_type(target.name)), ("cache-control", "no-cache")]
-        return _Reply(200, headers, target.read_bytes())
+        return Reply(200, headers, target.read_bytes())
 
     # -- the local provider's signalling --------------------------------------------------------
 
-    def _relay(self, scope: Scope, prefix: str, path: str, body: bytes) -> _Reply | _FileReply:
+    def _relay(self, scope: Scope, prefix: str, path: str, body: bytes) -> Reply | FileReply:
         """``/local/...`` (the local provider's signalling and recording uploads) or
         ``/chat/...`` (local chat)."""
         settings = self.settings()
@@ -235,7 +203,7 @@ class DevApp:
         sub_path = path[len(prefix) - 1 :]
         if prefix == LOCAL_PREFIX:
             if settings.provider != "local":
-                return _error(404, "The local provider is not in use")
+                return error_reply(404, "The local provider is not in use")
             from livescreen.devserver.relays import recordings as local_recording_routes
 
             if local_recording_routes.is_recording_path(sub_path):
@@ -244,17 +212,17 @@ class DevApp:
                 from livescreen.devserver.relays.signalling import handle
         else:
             if chat_provider_name(settings) != "local":
-                return _error(404, "The local chat is not in use (CHAT_PROVIDER)")
+                return error_reply(404, "The local chat is not in use (CHAT_PROVIDER)")
             from livescreen.devserver.relays.chat import handle as handle_chat
 
             handle = handle_chat
 
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        headers = dict(_headers(scope))
+        headers = dict(asgi.headers(scope))
         status, out_headers, out_body = handle(scope["method"], sub_path, query, headers, body)
         if isinstance(out_body, FileBody):
-            return _FileReply(status, out_headers.items(), out_body)
-        return _Reply(status, out_headers.items(), out_body)
+            return FileReply(status, out_headers.items(), out_body)
+        return Reply(status, out_headers.items(), out_body)
 
     def _open_channel(self, name: str, message: Mapping[str, Any], address: str) -> Channel:
         """The channel a page's socket subscribes to (``page_socket.OpenChannel``)."""
@@ -272,82 +240,3 @@ class DevApp:
         if name == "host":
             return local_signalling.host_channel(message)
         return local_signalling.viewer_channel(message, address)
-
-    async def _send_file(
-        self, send: Send, receive: Receive, method: str, reply: _FileReply
-    ) -> None:
-        """Send ``reply``'s file a chunk at a time (read on a worker thread), so that memory
-        stays bounded whatever its size; stop early when the client goes away."""
-        file = reply.body
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
-        raw = [(k, v) for k, v in raw if k != b"content-length"]
-        raw.append((b"content-length", str(file.length).encode()))
-        gone = asyncio.Event()
-
-        async def watch_disconnect() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            gone.set()
-
-        watcher = asyncio.ensure_future(watch_disconnect())
-        try:
-            await send({"type": "http.response.start", "status": reply.status, "headers": raw})
-            if method != "HEAD":
-                while not gone.is_set():
-                    chunk = await self._in_thread(file.read, FILE_CHUNK_BYTES)
-                    if not chunk:
-                        break
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            watcher.cancel()
-            await self._in_thread(file.close)
-
-
-async def _read_body(scope: Scope, receive: Receive) -> bytes | _Reply | None:
-    """The request body; the 400/413 answer for one that is malformed or too large; None when
-    the client went away before sending all of it."""
-    lengths = [v for k, v in _headers(scope) if k == "content-length"]
-    if lengths:
-        try:
-            length = int(lengths[0])
-            if length < 0 or len(set(lengths)) > 1:
-                raise ValueError(lengths)
-        except ValueError:
-            return _error(400, "Bad Content-Length")
-        if length > MAX_REQUEST_BODY:
-            return _error(413, "Body too large")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_REQUEST_BODY:
-            return _error(413, "Body too large")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-async def _send_reply(send: Send, method: str, reply: _Reply) -> None:
-    no_body = reply.status in _NO_BODY_STATUSES
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
-    raw = [(k, v) for k, v in raw if k != b"content-length"]
-    if not no_body:
-        raw.append((b"content-length", str(len(reply.body)).encode()))
-    body = b"" if no_body or method == "HEAD" else reply.body
-    await send({"type": "http.response.start", "status": reply.status, "headers": raw})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _headers(scope: Scope) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-
-
-def _peer(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "127.0.0.1"

@@ -24,18 +24,14 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from livescreen.config import ConfigError, Settings
+from livescreen.devserver.asgi import Message, Receive, Scope, Send
 
 logger = logging.getLogger("livescreen.devserver")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 RawHeaders = list[tuple[bytes, bytes]]
 
 ALLOWED_HOSTS_SETTING = "DEV_ALLOWED_HOSTS"

@@ -3,8 +3,9 @@
 **Head size.** uvicorn's httptools parser has no limit on the size of the request line and
 headers, so one request could make the server buffer megabytes before the app sees it. The
 bytes of each request head are counted before they reach the parser (a body is not counted:
-where the head ends, and where a ``Content-Length`` or chunked body ends, is tracked here), and
-a head larger than ``MAX_HEAD_BYTES`` is answered 431 and the connection closed. (API Gateway's
+where the head ends is tracked here, where a ``Content-Length`` or chunked body ends in
+``body_end``), and a head larger than ``MAX_HEAD_BYTES`` is answered 431 and the connection
+closed. (API Gateway's
 HTTP API refuses a request line and headers over 10 KB; browsers send a few KB.)
 
 **Head time.** A client has ``HEAD_TIMEOUT_SECONDS`` to send a request's head, counted from the
@@ -14,11 +15,7 @@ and the connection is closed: a client that sends a byte now and then (slowloris
 connection. The deadline ends with the head: a long upload, an event stream or a WebSocket is
 never cut by it.
 
-**Number.** Every open connection (WebSockets too) holds a file descriptor, and the process may
-hold ``RLIMIT_NOFILE`` of them. ``connection_cap()`` keeps a reserve below that limit for files,
-the listening socket and the log, so the server never runs out of descriptors (the event loop
-would stop accepting for a second each time, and log it). The loop accepts ``ACCEPT_BATCH``
-connections at a time, so that a crowd arriving at once cannot overshoot the cap by more. At
+**Number.** Open connections are capped under the open-file limit (``connection_limits``). At
 the cap, a new connection first takes the place of the one that has waited longest for a
 request head (answered 408 if it had sent part of one); only when every connection is busy
 (requests in flight, WebSockets) is it answered 503 with ``Retry-After`` and closed.
@@ -35,38 +32,16 @@ import json
 import logging
 import time
 from asyncio import TimerHandle
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from livescreen.devserver import guards
-
-try:
-    import resource
-except ImportError:  # pragma: no cover - Windows has no RLIMIT_NOFILE
-    resource = None  # type: ignore[assignment]
+from livescreen.devserver.body_end import BodyEnd
+from livescreen.devserver.connection_limits import MAX_HEAD_BYTES, MAX_REFUSING, Limits
 
 logger = logging.getLogger("livescreen.devserver")
 
-MAX_HEAD_BYTES = 32 * 1024
-#: How long a client may take to send a request head.
-HEAD_TIMEOUT_SECONDS = 10.0
-#: Descriptors kept free below RLIMIT_NOFILE: at least this many, or an eighth of the limit.
-FD_RESERVE = 96
-#: The cap never goes below this, however low the limit.
-MIN_CONNECTIONS = 16
-#: The cap when the platform has no RLIMIT_NOFILE.
-DEFAULT_CONNECTIONS = 512
-#: Connections refused at the cap that may be drained at once; more are closed at once.
-MAX_REFUSING = 16
-#: Connections the event loop accepts at a time, before any of them reaches the cap (the
-#: server's ``backlog`` for asyncio; the kernel's own queue stays deep). The reserve covers
-#: the process's own files, the connections being refused, a few batches and the worker
-#: threads' open files.
-ACCEPT_BATCH = 16
 #: After a refusal, the client's bytes are read and dropped for at most this long...
 DRAIN_SECONDS = {431: 5.0, 408: 1.0, 503: 1.0}
 #: ... or this many bytes.
@@ -75,107 +50,12 @@ DRAIN_BYTES = 16 * 1024 * 1024
 RETRY_AFTER_SECONDS = 5
 
 
-def connection_cap(limit: int | None = None) -> int:
-    """The most connections open at once under an open-file limit of ``limit`` (the process's
-    own soft RLIMIT_NOFILE by default)."""
-    if limit is None:
-        if resource is None:
-            return DEFAULT_CONNECTIONS
-        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        if limit == resource.RLIM_INFINITY:
-            limit = 1 << 20
-    return max(MIN_CONNECTIONS, limit - max(FD_RESERVE, limit // 8))
-
-
-@dataclass
-class Limits:
-    """One server's bounds, shared by its connections."""
-
-    max_connections: int = field(default_factory=connection_cap)
-    head_timeout: float = HEAD_TIMEOUT_SECONDS
-    #: The security headers of an answer written here (not by the app).
-    security_headers: Callable[[], list[tuple[bytes, bytes]]] = lambda: guards.security_headers("/")
-    #: Connections refused at the cap, still being drained.
-    refusing: int = 0
-
-
 def _error_body(message: str) -> bytes:
     return json.dumps({"error": message}).encode()
 
 
 _TOO_LARGE = _error_body(f"Request line and headers are larger than {MAX_HEAD_BYTES // 1024} KB")
 _TOO_MANY = _error_body("The dev server has too many open connections: try again shortly")
-
-
-class _BodyEnd:
-    """Finds where the current request's body ends in the bytes that follow its head."""
-
-    def __init__(self, length: int | None) -> None:
-        self.remaining = length  # None: chunked
-        self.state = "size"
-        self.line = b""
-        self.done = False
-
-    @classmethod
-    def for_headers(cls, headers: list[tuple[bytes, bytes]]) -> _BodyEnd | None:
-        """None when the framing is not one this can follow (the parser refuses it anyway)."""
-        codings = [v for k, v in headers if k == b"transfer-encoding"]
-        lengths = [v for k, v in headers if k == b"content-length"]
-        if codings:
-            chunked = codings[-1].split(b",")[-1].strip().lower() == b"chunked"
-            return cls(None) if chunked and not lengths else None
-        if not lengths:
-            return cls(0)
-        try:
-            return cls(int(lengths[0]))
-        except ValueError:
-            return None
-
-    def end(self, data: bytes) -> int | None:
-        """How many bytes of ``data`` finish the body, or None when all of it is body."""
-        if self.done:
-            return None
-        if self.remaining is not None:
-            if self.remaining > len(data):
-                self.remaining -= len(data)
-                return None
-            self.done = True
-            return self.remaining
-        return self._chunked_end(data)
-
-    def _chunked_end(self, data: bytes) -> int | None:
-        pos = 0
-        while pos < len(data):
-            if self.state == "data":
-                assert self.remaining is None
-                take = min(self._chunk_left, len(data) - pos)
-                pos += take
-                self._chunk_left -= take
-                if not self._chunk_left:
-                    self.state = "data-end"
-                continue
-            newline = data.find(b"\n", pos)
-            if newline < 0:
-                self.line += data[pos:]
-                if len(self.line) > MAX_HEAD_BYTES:
-                    self.done = True  # no chunked body has such lines: leave it to the parser
-                return None
-            line, self.line, pos = self.line + data[pos:newline], b"", newline + 1
-            if self.state == "size":
-                try:
-                    self._chunk_left = int(line.split(b";")[0].strip(), 16)
-                except ValueError:
-                    self.done = True
-                    return None
-                self.state = "data" if self._chunk_left else "trailer"
-            elif self.state == "data-end":
-                self.state = "size"
-            elif line.rstrip(b"\r") == b"":  # the empty line after the last chunk's trailer
-                self.done = True
-                return pos
-        return None
-
-    _chunk_left = 0
 
 
 class BoundedHeadProtocol(HttpToolsProtocol):
@@ -188,7 +68,7 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self._reading_head = True
         self._head_bytes = 0
         self._tail = b""  # the current head's last 3 bytes, to find its end across reads
-        self._body: _BodyEnd | None = None
+        self._body: BodyEnd | None = None
         self._head_timer: TimerHandle | None = None
         #: Since when the connection waits for a request with none in flight (None: busy).
         self._waiting_since: float | None = None
@@ -334,7 +214,7 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self._reading_head = False
         self._cancel_head_timer()
         self._waiting_since = None
-        self._body = _BodyEnd.for_headers(self.headers)
+        self._body = BodyEnd.for_headers(self.headers)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:

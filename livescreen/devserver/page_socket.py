@@ -27,7 +27,8 @@ Tokens travel in messages, never in the socket's address (addresses end up in lo
 history). The handshake is refused (403) unless its ``Origin`` is the page's own, the ``Host``
 it connects to: a page of another site must not open a socket as its visitor (cross-site
 WebSocket hijacking). Waiting for events holds no thread: inboxes are read on the event loop.
-When the server stops, every socket is closed (1001, going away) and the page reconnects.
+When the server stops, every socket is closed (1001, going away) and the page reconnects
+(``websocket_protocol`` lets it close itself).
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
+from livescreen.devserver.asgi import Receive, Scope, Send, peer
 from livescreen.devserver.channels import Channel
 from livescreen.devserver.relays.http import RelayError
+from livescreen.devserver.websocket_protocol import SHUTDOWN_FLUSH_SECONDS
 
 logger = logging.getLogger("livescreen.devserver")
 
@@ -52,8 +53,6 @@ CHANNELS = frozenset({"host", "viewer", "chat"})
 #: The server says it is still there this often; a page that hears nothing for a few of these
 #: reconnects.
 PING_SECONDS = 15.0
-#: When the server stops, how long a socket may take to send what is pending before it closes.
-SHUTDOWN_FLUSH_SECONDS = 1.0
 #: The largest message a page sends: a viewer's offer (at most 16 KB) with its token.
 MAX_MESSAGE_BYTES = 32 * 1024
 #: Close codes (RFC 6455, section 7.4.1).
@@ -61,44 +60,11 @@ GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
 POLICY_VIOLATION = 1008
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 #: ``open_channel(name, message, address)``: the channel ``message`` subscribes to, for a page
 #: connected from ``address``; raises ``RelayError`` to refuse it.
 OpenChannel = Callable[[str, Mapping[str, Any], str], Channel]
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-class PageSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's WebSocket connection (websockets' sans-I/O protocol), with two changes.
-
-    It first stops the timers of the HTTP connection it takes over: an idle timer armed when the
-    upgrade request was read would otherwise close the socket a few seconds later. And when the
-    server stops, it lets the app send what is pending (the stream's end) and close the socket
-    itself (1001) before closing it the way uvicorn does (1012), ``SHUTDOWN_FLUSH_SECONDS``
-    later at most.
-    """
-
-    def connection_made(self, transport: Any) -> None:
-        upgraded = transport.get_protocol()  # still the HTTP connection's protocol here
-        keep_alive = getattr(upgraded, "timeout_keep_alive_task", None)
-        if keep_alive is not None:
-            keep_alive.cancel()
-            upgraded.timeout_keep_alive_task = None
-        super().connection_made(transport)
-
-    def shutdown(self) -> None:
-        if self.handshake_complete and not self.close_sent and self.initial_response is None:
-            self.loop.call_later(SHUTDOWN_FLUSH_SECONDS, self._shutdown_now)
-            return
-        super().shutdown()
-
-    def _shutdown_now(self) -> None:
-        if not self.transport.is_closing():
-            super().shutdown()
 
 
 def same_origin(scope: Scope) -> bool:
@@ -138,9 +104,7 @@ async def serve(
         await send({"type": "websocket.close", "code": POLICY_VIOLATION})  # answered 403
         return
     await send({"type": "websocket.accept"})
-    client = scope.get("client")
-    address = str(client[0]) if client else "127.0.0.1"
-    socket = _PageSocket(send, open_channel, address, stopping)
+    socket = _PageSocket(send, open_channel, peer(scope), stopping)
     try:
         await socket.run(receive)
     finally:

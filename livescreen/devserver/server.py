@@ -6,8 +6,8 @@ handlers run on a bounded pool of worker threads, and the pages' sockets
 wait on the loop without holding a thread. Function files are reloaded when they change.
 Ctrl+C ends every open page socket and stops within a couple of seconds.
 
-Each connection is bounded (``protocol``: head size and deadline, a connection cap under the
-open-file limit), each request's Host is checked and each answer gets the stack's security
+Each connection is bounded (``http_protocol``: head size and deadline, a connection cap under
+the open-file limit), each request's Host is checked and each answer gets the stack's security
 headers (``guards``), and the log says each condition at most once a minute (``log_limit``).
 """
 
@@ -27,8 +27,10 @@ from livescreen.chat.local.room import CHAT_ROOM
 from livescreen.config import Settings
 from livescreen.devserver import guards, log_limit
 from livescreen.devserver.app import DevApp
-from livescreen.devserver.page_socket import MAX_MESSAGE_BYTES, PageSocketProtocol
-from livescreen.devserver.protocol import ACCEPT_BATCH, Limits, protocol_for
+from livescreen.devserver.connection_limits import ACCEPT_BATCH, Limits
+from livescreen.devserver.http_protocol import protocol_for
+from livescreen.devserver.page_socket import MAX_MESSAGE_BYTES
+from livescreen.devserver.websocket_protocol import PageSocketProtocol
 from livescreen.providers.local.hub import HUB
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
 
@@ -96,7 +98,7 @@ class DevServer:
         self.functions.on_reload = self._reloaded
         self.app = DevApp(lambda: self.settings, self.functions, root / "assets")
         self._socket = _listen(host, port)
-        #: the bounds of every connection (see protocol.py); tests may change them
+        #: the bounds of every connection (see connection_limits.py); tests may change them
         self.limits = Limits(security_headers=lambda: guards.security_headers("/", self.settings))
         config = uvicorn.Config(
             self.app,

@@ -2,12 +2,15 @@
 
 The host's secrets are never taken from the query string: an address ends up in browser
 history, proxy and access logs and ``Referer`` headers. ``refuse_secrets_in_query`` answers
-400 for any function request whose address names one, before anything reads its value.
+400 for any function request whose address names one, before anything reads its value;
+``secret_named_in`` is that check, for a route with secrets of its own (the dev server's
+recording upload).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,13 +32,25 @@ SECRETS_NEVER_IN_ADDRESS: dict[str, str] = {
 }
 
 
-def refuse_secrets_in_query(request: HttpRequest) -> None:
-    """400 when the query string names a host secret (in any letter case); the value is never
-    read, so a right one is refused exactly like a wrong one."""
-    for key, _ in request.query:
-        message = SECRETS_NEVER_IN_ADDRESS.get(key.strip().lower())
+def secret_named_in(
+    names: Iterable[str], secrets: Mapping[str, str] = SECRETS_NEVER_IN_ADDRESS
+) -> str | None:
+    """What to say about the first of ``names`` (an address's query parameter names) that
+    ``secrets`` lists, in any letter case; None when none of them is a secret. Only the names
+    are looked at: a secret's value is never read, so a right one is refused like a wrong one."""
+    for name in names:
+        message = secrets.get(name.lower())
         if message is not None:
-            raise BadRequestError(message)
+            return message
+    return None
+
+
+def refuse_secrets_in_query(request: HttpRequest) -> None:
+    """400 when the query string names a host secret (in any letter case, spaces around it
+    ignored); the value is never read, so a right one is refused exactly like a wrong one."""
+    message = secret_named_in(key.strip() for key, _ in request.query)
+    if message is not None:
+        raise BadRequestError(message)
 
 
 def _collect(pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dev_process import DevProcess
 
-from livescreen.devserver.protocol import connection_cap
+from livescreen.devserver.connection_limits import connection_cap
 
 OPEN_FILES = 256
 ATTACKERS = 300

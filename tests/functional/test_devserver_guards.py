@@ -20,7 +20,7 @@ from raw_wire import read_until_closed, websocket_handshake
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer, guards
-from livescreen.devserver.protocol import HEAD_TIMEOUT_SECONDS, MAX_HEAD_BYTES
+from livescreen.devserver.connection_limits import HEAD_TIMEOUT_SECONDS, MAX_HEAD_BYTES
 
 __all__ = ["fresh_state"]  # an autouse fixture, used by name
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
+from livescreen.devserver.connection_limits import connection_cap
 from livescreen.devserver.log_limit import RepeatFilter
-from livescreen.devserver.protocol import connection_cap
 
 
 class Clock:
