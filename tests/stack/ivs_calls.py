@@ -23,7 +23,7 @@ import botocore.session
 from botocore import xform_name
 
 PACKAGE = "livescreen.providers.ivs"
-MODULES = ("provider", "stages", "tokens", "stage_events", "reaper")
+MODULES = ("provider", "client", "stages", "tokens", "stage_events", "reaper")
 PROVIDER_CLASS = "IvsProvider"
 
 Node = tuple[str, str]  # (module, "function" or "Class.method")

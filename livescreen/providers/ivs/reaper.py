@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from livescreen import config
-from livescreen.providers.ivs.provider import AWS_ERRORS, error_code, make_client
+from livescreen.providers.ivs.client import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs.stages import (
     TAG_CREATED_AT,
     TAG_UNATTENDED_SINCE,

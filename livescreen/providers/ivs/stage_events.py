@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from livescreen import config
-from livescreen.providers.ivs.provider import AWS_ERRORS, error_code, make_client
+from livescreen.providers.ivs.client import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs.stages import belongs_to_app
 
 logger = logging.getLogger(__name__)

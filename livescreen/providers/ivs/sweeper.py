@@ -59,7 +59,7 @@ def _aws_error(action: str, exc: Exception) -> Exception:
     """A CleanupError for a botocore failure; anything else is re-raised unchanged."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from livescreen.providers.ivs.provider import upstream_error
+    from livescreen.providers.ivs.client import upstream_error
 
     if isinstance(exc, NoCredentialsError):
         return CleanupError(
