@@ -5,7 +5,7 @@
 a room whose limits are replaced keeps its counts, read time from an injectable clock, forget
 the least recently used keys beyond ``max_keys`` (a forgotten key starts afresh), and are safe to
 call from any thread. The defaults below are shared by the ``local`` chat room
-(``local_room.ChatLimits``) and the IVS Chat message reviewer (``ivschat_review``).
+(``chat.local.limits.ChatLimits``) and the IVS Chat message reviewer (``ivschat_review``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from viewer_offers import HOST_ANSWER, VIEWER_OFFER
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection
 
-from livescreen.providers.local.hub import ANSWER_SECONDS, MAX_VIEWERS_PER_ADDRESS
+from livescreen.providers.local.room import ANSWER_SECONDS, MAX_VIEWERS_PER_ADDRESS
 
 #: Enough to find where the attacker's share ends (it is refused before this).
 ATTEMPTS = 3 * MAX_VIEWERS_PER_ADDRESS

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from livescreen.chat import HOST, VIEWER, get_chat
+from livescreen.chat.local.chatter import Chatter
+from livescreen.chat.local.limits import ChatLimits, ChatRefusedError
 from livescreen.chat.local.provider import LocalChat, create_chat
-from livescreen.chat.local.room import ChatLimits, ChatRefusedError, ChatRoom, Chatter
+from livescreen.chat.local.room import ChatRoom
 from livescreen.chat.text import (
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,

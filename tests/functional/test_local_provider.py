@@ -17,8 +17,9 @@ from livescreen.devserver.channels import Channel
 from livescreen.devserver.relays import signalling
 from livescreen.devserver.relays.http import RelayError
 from livescreen.providers import ProviderError, ProviderUnavailableError, get_provider
-from livescreen.providers.local.hub import Hub, Limits
+from livescreen.providers.local.hub import Hub
 from livescreen.providers.local.provider import LocalProvider
+from livescreen.providers.local.room import Limits
 
 OFFER = CHROMIUM_VIEWER_OFFER
 ANSWER = HOST_ANSWER

@@ -20,9 +20,9 @@ from devserver_support import fresh_state
 from livescreen.cli import main as cli
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
-from livescreen.devserver.app import FILE_CHUNK_BYTES
 from livescreen.devserver.relays.http import FileBody
 from livescreen.devserver.relays.recordings import MAX_RANGE_BYTES
+from livescreen.devserver.replies import FILE_CHUNK_BYTES
 from livescreen.providers.local import recording_folder as local_files
 from livescreen.providers.local.hub import HUB
 from livescreen.recordings import clear_store_cache
@@ -263,7 +263,7 @@ def test_a_full_disk_is_a_507_and_the_file_keeps_what_it_had(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(local_files, "_append_bytes", half_then_full)
+        patch.setattr(local_files, "append_bytes", half_then_full)
         reply = dev.upload(grant["token"], 500, webm_bytes(300, seed=5))
 
     # THEN the host is told the disk is full, and the half-written piece is gone

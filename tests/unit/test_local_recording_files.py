@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from livescreen.providers.local.hub import Hub, Room
+from livescreen.providers.local.hub import Hub
 from livescreen.providers.local.recorder import LocalRecordings, StreamNotLiveError
 from livescreen.providers.local.recording_folder import (
     SIDECAR_ROOM,
@@ -18,6 +18,7 @@ from livescreen.providers.local.recording_folder import (
     RecordingLimitError,
 )
 from livescreen.providers.local.recording_store import LocalRecordingStore
+from livescreen.providers.local.room import Room
 from livescreen.recordings import RecordingNotFoundError
 
 WALL = 1_780_000_000.0

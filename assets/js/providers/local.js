@@ -1,5 +1,5 @@
 // The `local` provider: the host's browser sends media straight to each viewer's browser over
-// WebRTC; the dev server only relays the SDP (see livescreen/providers/local_signalling.py), on
+// WebRTC; the dev server only relays the SDP (see livescreen/devserver/relays/signalling.py), on
 // the page's one socket (page-socket.js): the host's channel brings it offers, a viewer's
 // channel takes its offer and brings back the answer. The host answers with a plain POST.
 // No STUN/TURN servers: host candidates only, which is enough on one machine or a LAN.
@@ -9,6 +9,7 @@ import { openChannel } from '../page-socket.js';
 import { FAILED, RECONNECTED, RECONNECTING } from '../page-states.js';
 import { videoPlayback } from '../playback.js';
 import { startRecording } from '../recorder.js';
+import { StreamFullError } from '../stream-full.js';
 import { iceGatheringComplete } from '../webrtc.js';
 
 const RTC_CONFIG = { iceServers: [] };
@@ -17,14 +18,6 @@ const PEER_CONNECT_TIMEOUT_MS = 30_000;
 // The server gives the host 15 s to answer (then refuses the offer with 504); this is in case
 // the server itself never says.
 const ANSWER_TIMEOUT_MS = 20_000;
-
-// Thrown when the stream takes no more viewers for now (the audience page waits, then retries).
-export class StreamFullError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'StreamFullError';
-  }
-}
 
 function signallingBase(tokenResponse) {
   return tokenResponse.signalling || '/local';

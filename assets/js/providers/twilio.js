@@ -7,6 +7,7 @@
 import { loadScript } from '../load-script.js';
 import { FAILED, RECONNECTED, RECONNECTING } from '../page-states.js';
 import { videoPlayback } from '../playback.js';
+import { StreamFullError } from '../stream-full.js';
 
 const VIDEO_SDK = '/vendor/twilio-video.min.js';
 const PLAYER_SDK = '/vendor/twilio-live-player.min.js';
@@ -38,14 +39,6 @@ export class UnsupportedBrowserError extends Error {
   constructor() {
     super('This browser cannot play the stream. Try a recent Chrome, Edge, Firefox or Safari.');
     this.name = 'UnsupportedBrowserError';
-  }
-}
-
-// The room already holds as many participants as it allows; the page tries again later.
-export class StreamFullError extends Error {
-  constructor() {
-    super('This stream is full. Try again later.');
-    this.name = 'StreamFullError';
   }
 }
 

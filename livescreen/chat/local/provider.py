@@ -6,7 +6,8 @@ stream of the ``local`` provider ends (``local_hub.HUB``)."""
 from __future__ import annotations
 
 from livescreen.chat import HOST, HOST_CAPABILITIES, VIEWER_CAPABILITIES, ChatGrant
-from livescreen.chat.local.room import CHAT_ROOM, ChatRefusedError, ChatRoom
+from livescreen.chat.local.limits import ChatRefusedError
+from livescreen.chat.local.room import CHAT_ROOM, ChatRoom
 from livescreen.config import Settings
 from livescreen.errors import ProviderError
 from livescreen.providers.local.hub import HUB

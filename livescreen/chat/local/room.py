@@ -1,131 +1,41 @@
-"""The in-process chat room of the ``local`` chat provider (the dev server only).
+"""The in-process chat room of the ``local`` chat provider (the dev server only): its message
+history and the fan-out of every event to the chatters' channels.
 
 Chatters hold random tokens issued by ``/chat_token``; messages are relayed to every connected
 chatter's channel and the last ``ChatLimits.history`` are replayed to whoever joins late.
-Everything a room accepts from the public is bounded: message length and content, each
-sender's rate, the room's rate (like Amazon IVS Chat's ``maximumMessageRatePerSecond``), the
-chatters connected at once, the tokens remembered. A token expires ``token_seconds`` after it
-was issued: its streams are then ended with ``expired`` and it can no longer send. Time is read
-from an injectable clock; every method is safe to call from any thread.
-
-One client address cannot take over the room with many tokens: each chatter's address is
-recorded when it joins (``/chat_token`` passes the connection's address), and per address the
-room bounds the tokens issued in a rolling window, the chatters connected at once and the
-messages sent (summed over all that address's tokens). A host's Disconnect bans the chatter's
-address as well: every chatter of that address is disconnected and a new token for it is
-refused (403) until the ban is lifted, when a live stream ends (``lift_bans_when_streams_end``,
-the ``local`` provider's hub) or after ``ban_seconds``, whichever comes first, or when the dev
-server restarts. A chatter on the host's own address is disconnected without a ban (it would
-lock out the host's own network, or everybody behind a tunnel). The host's tokens and
-connections count against none of these limits, nor the room's: the host's chat always
-connects. A chatter joined without an address (tests, internal callers) is not counted per
-address.
+Everything a room accepts from the public is bounded (``ChatLimits``): message length and
+content, each sender's rate (``Chatter``), each address's share (``Addresses``, which keeps the
+host's bans too), the room's rate (like IVS Chat's ``maximumMessageRatePerSecond``), the
+chatters connected at once, the tokens remembered; the host's chat counts against none of them.
+A token expires ``token_seconds`` after it was issued: its streams are then ended with
+``expired`` and it can no longer send. Time is read from an injectable clock; every method is
+safe to call from any thread.
 """
 
 from __future__ import annotations
 
-import math
 import secrets
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from livescreen.chat import HOST
-from livescreen.chat.rates import (
-    ADDRESS_BURST,
-    SECONDS_PER_ADDRESS_MESSAGE,
-    SECONDS_PER_MESSAGE,
-    SENDER_BURST,
-    Buckets,
-    Window,
-    whole_seconds,
-)
-from livescreen.chat.text import MAX_MESSAGE_LENGTH, check_message
+from livescreen.chat.local.addresses import Addresses
+from livescreen.chat.local.chatter import Chatter
+from livescreen.chat.local.limits import ChatLimits, ChatRefusedError
+from livescreen.chat.rates import Clock
+from livescreen.chat.text import check_message
 from livescreen.providers.local.inbox import Inbox
 
-Clock = Callable[[], float]
+DISCONNECTED = "The host has disconnected you from the chat"
 
 
 class StreamEnds(Protocol):
     """What tells the room that a live stream has ended (``local_hub.Hub``)."""
 
     def add_end_listener(self, listener: Callable[[Any], None]) -> None: ...
-
-
-@dataclass(frozen=True)
-class ChatLimits:
-    """What one room takes from its chatters."""
-
-    max_message_length: int = MAX_MESSAGE_LENGTH
-    #: Each sender may send this many messages at once, then one per ``seconds_per_message``.
-    sender_burst: int = SENDER_BURST
-    seconds_per_message: float = SECONDS_PER_MESSAGE
-    #: All the chatters of one address together may send this many at once, then one per
-    #: ``address_seconds_per_message`` (2 a second): many tokens from one address send no more
-    #: than two people would, and cannot crowd out everybody else or the history.
-    address_burst: int = ADDRESS_BURST
-    address_seconds_per_message: float = SECONDS_PER_ADDRESS_MESSAGE
-    #: Messages the whole room accepts per second (IVS Chat's room-wide limit, at its ceiling
-    #: of 100), so that many tokens cannot add up to a flood.
-    room_messages_per_second: int = 100
-    #: Chatters with an open channel at once; one more is refused until somebody leaves.
-    #: The host's chat is never counted nor refused.
-    max_connected: int = 200
-    #: Chatters of one address with an open channel at once (a tenth of the room).
-    max_connected_per_address: int = 20
-    #: Chat tokens issued to one address in any ``token_window_seconds`` (each page load and
-    #: each expired session takes one); the next is a 429 with Retry-After.
-    tokens_per_address: int = 30
-    token_window_seconds: float = 600.0
-    #: How long a host's Disconnect bans the chatter's address at most; a live stream that
-    #: ends lifts every ban sooner.
-    ban_seconds: float = 12 * 3600.0
-    #: Addresses banned at once at most (the oldest ban is lifted first).
-    max_bans: int = 1000
-    #: Event streams one chatter may hold open at once (a reloading page briefly has two).
-    max_streams_per_chatter: int = 3
-    #: Messages replayed to a chatter who joins late.
-    history: int = 50
-    #: How long a chat token is valid unless ``join`` says otherwise (``CHAT_SESSION_MINUTES``).
-    token_seconds: float = 3600.0
-    #: Tokens remembered at most (expired ones and then the oldest unconnected are forgotten).
-    max_tokens: int = 5000
-
-
-DISCONNECTED = "The host has disconnected you from the chat"
-BANNED = "The host has disconnected you from the chat: you cannot join again until this stream ends"
-
-
-class ChatRefusedError(Exception):
-    """The room refuses this request; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str, *, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.retry_after = retry_after
-
-
-@dataclass
-class Chatter:
-    token: str
-    identity: str
-    name: str
-    role: str
-    expires_at: float
-    #: the client address the token was issued to (None: not known, not counted per address)
-    address: str | None = None
-    streams: list[Inbox] = field(default_factory=list)
-    allowance: float = 0.0
-    allowance_at: float = 0.0
-    disconnected: bool = False
-
-    @property
-    def sender(self) -> dict[str, str]:
-        return {"id": self.identity, "name": self.name, "role": self.role}
 
 
 class ChatRoom:
@@ -146,10 +56,7 @@ class ChatRoom:
         self._history: deque[dict[str, Any]] = deque(maxlen=self.limits.history)
         self._room_allowance = float(self.limits.room_messages_per_second)
         self._room_allowance_at = clock()
-        self._address_rate = Buckets(clock)
-        self._address_tokens = Window(clock)
-        #: banned address -> until when (the room's clock)
-        self._bans: OrderedDict[str, float] = OrderedDict()
+        self._addresses = Addresses(clock)
         self._followed: list[StreamEnds] = []
 
     # -- tokens ------------------------------------------------------------------------------
@@ -170,19 +77,7 @@ class ChatRoom:
         with self._lock:
             self._forget_tokens()
             if role != HOST and address is not None:
-                if self._banned(address):
-                    raise ChatRefusedError(403, BANNED)
-                wait = self._address_tokens.take(
-                    address, self.limits.tokens_per_address, self.limits.token_window_seconds
-                )
-                if wait:
-                    seconds = whole_seconds(wait)
-                    raise ChatRefusedError(
-                        429,
-                        f"Too many chat sessions were started from your address: "
-                        f"try again in {seconds} s",
-                        retry_after=seconds,
-                    )
+                self._addresses.admit(address, self.limits)
             chatter = Chatter(
                 token=secrets.token_urlsafe(24),
                 identity=f"{role}-{secrets.token_hex(8)}",
@@ -204,7 +99,9 @@ class ChatRoom:
                 raise ChatRefusedError(
                     401, "This chat session is unknown or has expired: reload the page"
                 )
-            if chatter.disconnected or (chatter.role != HOST and self._banned(chatter.address)):
+            if chatter.disconnected or (
+                chatter.role != HOST and self._addresses.banned(chatter.address)
+            ):
                 raise ChatRefusedError(403, DISCONNECTED)
             return chatter
 
@@ -218,19 +115,22 @@ class ChatRoom:
                 checked = check_message(text, self.limits.max_message_length)
             except ValueError as exc:
                 raise ChatRefusedError(400, str(exc)) from None
-            self._spend_allowance(chatter)
+            chatter.spend_allowance(self.limits, self._clock())
+            # the address's share: not the host's, nor a chatter's joined without an address
+            address = chatter.address if chatter.role != HOST else None
             try:
-                self._spend_address_allowance(chatter)
+                if address is not None:
+                    self._addresses.spend_message(address, self.limits)
             except ChatRefusedError:
-                chatter.allowance += 1.0  # the sender is not charged for a refusal further on
+                chatter.give_back()  # the sender is not charged for a refusal further on
                 raise
             try:
                 if chatter.role != HOST:
                     self._spend_room_allowance()
             except ChatRefusedError:
-                chatter.allowance += 1.0
-                if chatter.address is not None and chatter.role != HOST:
-                    self._address_rate.give_back(chatter.address)
+                chatter.give_back()
+                if address is not None:
+                    self._addresses.give_back_message(address)
                 raise
             message = {
                 "id": secrets.token_hex(8),
@@ -270,23 +170,23 @@ class ChatRoom:
                 t.address for t in targets if t.address is not None and t.address != host.address
             }
             for address in addresses:
-                self._ban(address)
+                self._addresses.ban(address, self.limits)
             for chatter in self._chatters.values():
                 if chatter.identity == identity or (
                     chatter.role != HOST and chatter.address in addresses
                 ):
-                    self._end_for(chatter)
+                    chatter.end()
             return bool(addresses)
 
     def lift_bans(self) -> None:
         """Lift every address ban (a live stream has ended): new tokens may be issued there
         again. Tokens that were disconnected stay disconnected."""
         with self._lock:
-            self._bans.clear()
+            self._addresses.lift_bans()
 
     def banned(self, address: str) -> bool:
         with self._lock:
-            return self._banned(address)
+            return self._addresses.banned(address)
 
     def lift_bans_when_streams_end(self, streams: StreamEnds) -> None:
         """Lift the bans whenever a stream that went live ends (``streams``' end listener;
@@ -355,9 +255,7 @@ class ChatRoom:
                     inbox.put(("closed", {"reason": "The server is shutting down"}))
             self._chatters.clear()
             self._history.clear()
-            self._bans.clear()
-            self._address_rate.reset()
-            self._address_tokens.reset()
+            self._addresses.reset()
             self._room_allowance = float(self.limits.room_messages_per_second)
             self._room_allowance_at = self._clock()
 
@@ -369,55 +267,9 @@ class ChatRoom:
             raise ChatRefusedError(403, "Only the host can do that")
         return chatter
 
-    def _spend_allowance(self, chatter: Chatter) -> None:
-        now = self._clock()
-        earned = (now - chatter.allowance_at) / self.limits.seconds_per_message
-        chatter.allowance = min(float(self.limits.sender_burst), chatter.allowance + earned)
-        chatter.allowance_at = now
-        if chatter.allowance < 1.0:
-            wait = max(1, math.ceil((1.0 - chatter.allowance) * self.limits.seconds_per_message))
-            raise ChatRefusedError(
-                429, f"You are sending messages too fast: wait {wait} s", retry_after=wait
-            )
-        chatter.allowance -= 1.0
-
-    def _spend_address_allowance(self, chatter: Chatter) -> None:
-        if chatter.role == HOST or chatter.address is None:
-            return
-        wait = self._address_rate.take(
-            chatter.address, self.limits.address_burst, self.limits.address_seconds_per_message
-        )
-        if wait:
-            seconds = whole_seconds(wait)
-            raise ChatRefusedError(
-                429,
-                f"Too many messages are coming from your address: wait {seconds} s",
-                retry_after=seconds,
-            )
-
-    def _banned(self, address: str | None) -> bool:
-        if address is None or address not in self._bans:
-            return False
-        if self._bans[address] > self._clock():
-            return True
-        del self._bans[address]
-        return False
-
-    def _ban(self, address: str) -> None:
-        self._bans.pop(address, None)
-        self._bans[address] = self._clock() + self.limits.ban_seconds
-        while len(self._bans) > self.limits.max_bans:
-            self._bans.popitem(last=False)
-
-    def _end_for(self, chatter: Chatter) -> None:
-        """Disconnect ``chatter``: its streams are told and its token stops working."""
-        if chatter.disconnected:
-            return
-        chatter.disconnected = True
-        for inbox in chatter.streams:
-            inbox.put(("disconnected", {"reason": "The host disconnected you"}))
-
     def _spend_room_allowance(self) -> None:
+        # Not rates.Buckets: that earns (elapsed / (1 / rate)), which differs from
+        # (elapsed * rate) in a float's last bit, and it cannot take a rate of 0.
         now = self._clock()
         rate = float(self.limits.room_messages_per_second)
         earned = (now - self._room_allowance_at) * rate

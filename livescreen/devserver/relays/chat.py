@@ -30,12 +30,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from livescreen.chat.local.room import CHAT_ROOM, ChatRefusedError, ChatRoom
+from livescreen.chat.local.limits import ChatRefusedError
+from livescreen.chat.local.room import CHAT_ROOM, ChatRoom
 from livescreen.devserver.channels import Channel
 from livescreen.devserver.relays.http import (
     RelayError,
     Response,
     Route,
+    channel_token,
     dispatch,
     json_object,
     json_response,
@@ -68,9 +70,8 @@ def handle(
 
 def chat_channel(message: Mapping[str, Any], room: ChatRoom = CHAT_ROOM) -> Channel:
     """A chatter's channel for ``message`` ``{token}``; ``RelayError`` when refused."""
-    token = message.get("token")
     try:
-        chatter, inbox = room.connect(token if isinstance(token, str) else "")
+        chatter, inbox = room.connect(channel_token(message))
     except ChatRefusedError as exc:
         raise RelayError(exc.status, exc.message) from None
     return Channel(

@@ -101,5 +101,11 @@ def required_text(data: Mapping[str, Any], key: str) -> str:
     return value
 
 
+def channel_token(message: Mapping[str, Any]) -> str:
+    """The ``token`` of a channel's opening message; "" when it has none that is text."""
+    token = message.get("token")
+    return token if isinstance(token, str) else ""
+
+
 def json_response(status: int, payload: Mapping[str, Any]) -> Response:
     return status, dict(JSON_HEADERS), json.dumps(payload).encode()

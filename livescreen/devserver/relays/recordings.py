@@ -39,6 +39,7 @@ from livescreen.devserver.relays.http import (
     json_response,
 )
 from livescreen.providers.local.hub import HUB, Hub
+from livescreen.providers.local.plain_files import is_disk_full
 from livescreen.providers.local.recorder import (
     CHUNK_BYTES,
     LOCAL_RECORDINGS,
@@ -52,10 +53,10 @@ from livescreen.providers.local.recording_folder import (
     FolderFullError,
     OffsetMismatchError,
     RecordingLimitError,
-    is_disk_full,
     recordings_folder,
 )
 from livescreen.recordings import RecordingNotFoundError, recording_enabled
+from livescreen.runtime.function_event import secret_named_in
 
 logger = logging.getLogger("livescreen.recordings")
 
@@ -65,8 +66,12 @@ TOKEN_HEADER = "x-host-token"  # noqa: S105 - a header name, not a secret
 MAX_RANGE_BYTES = 8 * 1024 * 1024
 _OFFSET = re.compile(r"[0-9]{1,15}")
 _RANGE = re.compile(r"bytes=([0-9]{0,15})-([0-9]{0,15})")
-#: Query parameters that would carry a secret in the address: refused, their value unread.
-SECRET_QUERY_NAMES = frozenset({"token", "host_token", "password", "session"})
+_USE_THE_HEADER = "Never put the host token in the address: send it in the X-Host-Token header"
+#: Query parameters that would carry a secret in the address: refused, their value unread (the
+#: runtime's rule, with the upload's own names).
+SECRETS_NEVER_IN_ADDRESS = dict.fromkeys(
+    ("token", "host_token", "password", "session"), _USE_THE_HEADER
+)
 
 
 @dataclass(frozen=True)
@@ -113,10 +118,9 @@ def handle(
 def _upload(
     context: _Context, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
 ) -> Response:
-    if any(name.lower() in SECRET_QUERY_NAMES for name in query):
-        raise RelayError(
-            400, "Never put the host token in the address: send it in the X-Host-Token header"
-        )
+    message = secret_named_in(query, SECRETS_NEVER_IN_ADDRESS)
+    if message is not None:
+        raise RelayError(400, message)
     token = headers.get(TOKEN_HEADER, "")
     if not token:
         raise RelayError(401, "Missing host token: send it in the X-Host-Token header")

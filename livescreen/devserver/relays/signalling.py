@@ -15,7 +15,7 @@ channel ``viewer`` ``{token: <viewer token>, sdp: <offer>}``
     slot while the channel is open. 400 for an offer that does not only receive
     (``viewer_sdp``), 410 when nothing is live, 413 for an offer over ``MAX_SDP_BYTES``, 429
     when the room (or this address's share of it) is full or too many offers wait for the host
-    (see ``local_hub.Limits``), and 504 when the host does not answer in time.
+    (see ``providers.local.room.Limits``), and 504 when the host does not answer in time.
 
 and, mounted by the dev server under ``/local``:
 
@@ -33,12 +33,14 @@ from livescreen.devserver.relays.http import (
     RelayError,
     Response,
     Route,
+    channel_token,
     dispatch,
     json_object,
     json_response,
     required_text,
 )
-from livescreen.providers.local.hub import HUB, Hub, Room, RoomFullError
+from livescreen.providers.local.hub import HUB, Hub
+from livescreen.providers.local.room import Room, RoomFullError
 from livescreen.providers.local.viewer_sdp import ViewerSdpError, check_viewer_offer
 
 #: How often an idle channel checks the hub's deadlines (a vanished host, an offer left
@@ -68,7 +70,7 @@ def handle(
 
 def host_channel(message: Mapping[str, Any], hub: Hub = HUB) -> Channel:
     """The host's channel, for ``message`` ``{token}``; ``RelayError`` when refused."""
-    room = _host_room(hub, _token(message))
+    room = _host_room(hub, channel_token(message))
     inbox = hub.connect_host(room)
     return Channel(
         inbox,
@@ -106,7 +108,7 @@ def _host_room(hub: Hub, token: str) -> Room:
 def viewer_channel(message: Mapping[str, Any], address: str, hub: Hub = HUB) -> Channel:
     """A viewer's channel for ``message`` ``{token, sdp}`` from ``address``: its offer goes to
     the host now and the answer comes back on the channel; ``RelayError`` when refused."""
-    room = _viewer_room(hub, _token(message))
+    room = _viewer_room(hub, channel_token(message))
     offer = _sdp(message, "offer")
     try:
         check_viewer_offer(offer)
@@ -135,11 +137,6 @@ def _viewer_room(hub: Hub, token: str) -> Room:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def _token(message: Mapping[str, Any]) -> str:
-    token = message.get("token")
-    return token if isinstance(token, str) else ""
 
 
 def _sdp(data: Mapping[str, Any], kind: str) -> str:

@@ -15,13 +15,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from livescreen.providers.local.hub import HUB, Hub, Room
+from livescreen.providers.local.hub import HUB, Hub
 from livescreen.providers.local.recording_folder import (
     FolderFullError,
     OffsetMismatchError,
     RecordingFolder,
     RecordingLimitError,
 )
+from livescreen.providers.local.room import Room
 
 #: Where the host's page uploads its recording, under the provider's signalling path.
 UPLOAD_PATH = "/recording/upload"

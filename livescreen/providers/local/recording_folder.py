@@ -6,9 +6,9 @@ seconds, ``complete``, ``size`` in bytes). The id is 32 random hex digits: a rec
 listed cannot be guessed, and no id can name a path outside the folder.
 
 No file in the folder is ever opened through a symbolic link: every entry is opened with
-``O_NOFOLLOW`` and must be a plain file, so a ``<id>.webm`` linked to anything else (the app's
-``.env``, say) is not read, served, written, truncated or listed, and deleting a recording
-removes its entries (links included) and never what they point to. The folder named by
+``O_NOFOLLOW`` and must be a plain file (``plain_files``), so a ``<id>.webm`` linked to anything
+else (the app's ``.env``, say) is not read, served, written, truncated or listed, and deleting a
+recording removes its entries (links included) and never what they point to. The folder named by
 ``RECORDINGS_DIR`` may itself be a symbolic link (the operator's setting, e.g. a link to a
 bigger disk): that one is followed. ``MAX_RECORDINGS_TOTAL_MB`` caps what the folder's plain
 files add up to; ``MAX_RECORDING_MB`` caps one recording.
@@ -16,8 +16,6 @@ files add up to; ``MAX_RECORDING_MB`` caps one recording.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
 import re
@@ -28,12 +26,20 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from livescreen.config import Settings
+from livescreen.providers.local.plain_files import (
+    NotPlainFileError,
+    append_bytes,
+    holds,
+    open_plain,
+    plain_files,
+    truncate,
+)
 from livescreen.recordings import RecordingNotFoundError
 
 RECORDING_ID = re.compile(r"[0-9a-f]{32}")
 MEDIA_SUFFIX = ".webm"
 METADATA_SUFFIX = ".json"
-#: Where the dev server serves ``<id>.webm`` (``local_recording_routes``).
+#: Where the dev server serves ``<id>.webm`` (``devserver.relays.recordings``).
 PLAYBACK_PATH = "/local/recording/files"
 #: ``MAX_RECORDING_MB`` and ``MAX_RECORDINGS_TOTAL_MB`` count megabytes of 1,000,000 bytes.
 MEGABYTE = 1_000_000
@@ -42,10 +48,6 @@ MEGABYTE = 1_000_000
 SIDECAR_ROOM = 4096
 #: A sidecar longer than this is not one this app wrote: it is not read.
 MAX_SIDECAR_BYTES = 64 * 1024
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # so that a FIFO planted in the folder cannot block
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
 
 
 class OffsetMismatchError(Exception):
@@ -74,10 +76,6 @@ class FolderFullError(Exception):
         )
         self.used = used
         self.max_total_bytes = max_total_bytes
-
-
-class NotPlainFileError(OSError):
-    """An entry of the folder that is a symbolic link, or not a plain file: never opened."""
 
 
 def _megabytes(size: int) -> str:
@@ -125,7 +123,7 @@ class RecordingFolder:
             if max_total_bytes is not None:
                 self._require_room(first_piece, max_total_bytes)
             media = self.media_path(recording_id)
-            os.close(_open_entry(media, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            os.close(open_plain(media, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
             try:
                 self._write_metadata(recording_id, metadata)
             except OSError:  # no sidecar, no recording: leave no empty file behind
@@ -154,13 +152,13 @@ class RecordingFolder:
         with self._lock:
             metadata = self._read_metadata(recording_id)
             try:
-                fd = _open_entry(self.media_path(recording_id), os.O_RDWR | os.O_APPEND)
+                fd = open_plain(self.media_path(recording_id), os.O_RDWR | os.O_APPEND)
             except (FileNotFoundError, NotPlainFileError):
                 raise RecordingNotFoundError(recording_id) from None
             with os.fdopen(fd, "r+b", buffering=0) as media:
                 size = os.fstat(fd).st_size
                 if offset != size:
-                    if offset < size and offset + len(data) <= size and _holds(media, offset, data):
+                    if offset < size and offset + len(data) <= size and holds(media, offset, data):
                         return size
                     raise OffsetMismatchError(
                         f"The recording is {size} bytes long: an upload must continue at that "
@@ -171,9 +169,9 @@ class RecordingFolder:
                 if max_total_bytes is not None:
                     self._require_room(len(data), max_total_bytes)
                 try:
-                    _append_bytes(media, data)
+                    append_bytes(media, data)
                 except OSError:
-                    _truncate(media, size)  # a partial write would make the next offset a 409
+                    truncate(media, size)  # a partial write would make the next offset a 409
                     raise
             metadata.update(size=size + len(data), duration=max(0.0, duration))
             self._write_metadata(recording_id, metadata)
@@ -197,7 +195,7 @@ class RecordingFolder:
     def ids(self) -> list[str]:
         """The ids of every recording whose sidecar and media are both in the folder, as plain
         files (a symbolic link is not one)."""
-        plain = {name for name, _size in self._plain_files()}
+        plain = {name for name, _size in plain_files(self.root)}
         ids = (name[: -len(METADATA_SUFFIX)] for name in plain if name.endswith(METADATA_SUFFIX))
         return sorted(
             recording_id
@@ -208,13 +206,13 @@ class RecordingFolder:
     def used_bytes(self) -> int:
         """What the folder's plain files add up to, in bytes (symbolic links and subfolders are
         not counted: nothing of theirs is written by this app)."""
-        return sum(size for _name, size in self._plain_files())
+        return sum(size for _name, size in plain_files(self.root))
 
     def open_media(self, recording_id: str) -> tuple[BinaryIO, int]:
         """The webm file of ``recording_id``, open for reading, and its size; never through a
         symbolic link. ``RecordingNotFoundError`` when it is not a plain file of the folder."""
         try:
-            fd = _open_entry(self.media_path(recording_id), os.O_RDONLY)
+            fd = open_plain(self.media_path(recording_id), os.O_RDONLY)
         except OSError:
             raise RecordingNotFoundError(recording_id) from None
         media = os.fdopen(fd, "rb")
@@ -253,21 +251,6 @@ class RecordingFolder:
             raise RecordingNotFoundError(recording_id)
         return self.root / f"{recording_id}{suffix}"
 
-    def _plain_files(self) -> list[tuple[str, int]]:
-        """The name and size of each plain file in the folder (none when it does not exist)."""
-        found = []
-        try:
-            with os.scandir(self.root) as entries:
-                for entry in entries:
-                    try:
-                        if entry.is_file(follow_symlinks=False):
-                            found.append((entry.name, entry.stat(follow_symlinks=False).st_size))
-                    except OSError:  # removed meanwhile
-                        continue
-        except FileNotFoundError:
-            return []
-        return found
-
     def _require_room(self, adding: int, max_total_bytes: int) -> None:
         used = self.used_bytes()
         if used + adding + SIDECAR_ROOM > max_total_bytes:
@@ -275,7 +258,7 @@ class RecordingFolder:
 
     def _read_metadata(self, recording_id: str) -> dict[str, Any]:
         try:
-            fd = _open_entry(self._path(recording_id, METADATA_SUFFIX), os.O_RDONLY)
+            fd = open_plain(self._path(recording_id, METADATA_SUFFIX), os.O_RDONLY)
             with os.fdopen(fd, "rb") as sidecar:
                 text = sidecar.read(MAX_SIDECAR_BYTES + 1)
             if len(text) > MAX_SIDECAR_BYTES:
@@ -291,7 +274,7 @@ class RecordingFolder:
         target = self._path(recording_id, METADATA_SUFFIX)
         partial = target.with_name(target.name + ".tmp")
         partial.unlink(missing_ok=True)  # one left behind, or a link put there: never written
-        fd = _open_entry(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        fd = open_plain(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(json.dumps(metadata).encode("utf-8"))
@@ -299,57 +282,6 @@ class RecordingFolder:
         except OSError:
             partial.unlink(missing_ok=True)
             raise
-
-
-def _open_entry(path: Path, flags: int) -> int:
-    """A descriptor of the plain file ``path`` (an entry of the recordings folder), opened
-    without following a symbolic link there; ``NotPlainFileError`` for a link or anything but
-    a plain file (a folder, a FIFO, a device)."""
-    try:
-        fd = os.open(path, flags | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY, 0o666)
-    except OSError as exc:
-        # Linux and macOS answer ELOOP for a link under O_NOFOLLOW, FreeBSD EMLINK
-        if exc.errno in (errno.ELOOP, errno.EMLINK) or (
-            exc.errno in (errno.EISDIR, errno.ENXIO) and not flags & os.O_CREAT
-        ):
-            raise NotPlainFileError(
-                exc.errno, "Not a plain file of the folder", str(path)
-            ) from None
-        raise
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotPlainFileError(errno.EINVAL, "Not a plain file of the folder", str(path))
-        if _NONBLOCK:
-            os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _append_bytes(media: BinaryIO, data: bytes) -> None:
-    """Write all of ``data`` at the end of ``media`` (an unbuffered file opened to append)."""
-    view = memoryview(data)
-    while view:  # a full disk fails here, inside the caller's try
-        written = media.write(view)
-        if not written:
-            raise OSError(errno.EIO, "The recording could not be written")
-        view = view[written:]
-
-
-def _truncate(media: BinaryIO, size: int) -> None:
-    with contextlib.suppress(OSError):  # the write error is what the caller reports
-        os.ftruncate(media.fileno(), size)
-
-
-def is_disk_full(error: OSError) -> bool:
-    """Whether ``error`` says the disk (or the user's quota) has no room left."""
-    return error.errno in (errno.ENOSPC, errno.EDQUOT)
-
-
-def _holds(media: BinaryIO, offset: int, data: bytes) -> bool:
-    media.seek(offset)
-    return media.read(len(data)) == data
 
 
 _folders: dict[Path, RecordingFolder] = {}
