@@ -49,7 +49,8 @@ FUNCTIONS_DIR = ROOT / "functions"
 PACKAGE_DIR = ROOT / "livescreen"
 HTTP_HANDLER = "livescreen.runtime.lambda_entry.handler"
 ADAPTER = ("livescreen.runtime.api_gateway", "handle_event")
-CLI_MODULES = ("cli", "cli_cleanup", "cli_configure", "cli_recordings", "configure", "cleanup")
+#: The command line's package: a call made while one of its modules is on the stack is the CLI's.
+CLI_DIR = PACKAGE_DIR / "cli"
 
 
 def lambda_functions(template_path: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -136,7 +137,7 @@ class Recorder:
             if path.parent == FUNCTIONS_DIR or PACKAGE_DIR in path.parents:
                 module = frame.f_globals.get("__name__", path.stem)
                 via.append(f"{module}.{frame.f_code.co_qualname}")
-                cli = cli or (path.parent == PACKAGE_DIR and path.stem in CLI_MODULES)
+                cli = cli or path.parent == CLI_DIR
             frame = frame.f_back
         inherited = getattr(self._inherited, "origin", None) or {}
         via = [*inherited.get("via", []), *reversed(via)]

@@ -1,7 +1,8 @@
 """Chat beside the stream, chosen by ``CHAT_PROVIDER`` independently of the media provider.
 
-``local`` relays messages through the dev server (``local_room``, ``local_routes``);
-``ivschat`` is Amazon IVS Chat in the user's AWS account (``ivschat``); ``off`` has no chat.
+``local`` relays messages through the dev server (``chat.local``, ``devserver.relays.chat``);
+``ivschat`` is Amazon IVS Chat in the user's AWS account (``chat.ivschat``); ``off`` has no
+chat.
 Either way the ``chat_token`` function hands the page a token for its provider's browser module.
 """
 

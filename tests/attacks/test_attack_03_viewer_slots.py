@@ -3,7 +3,7 @@
 The viewer token is public, so anyone may offer to watch. Before, one address could hold all of
 a room's slots, and ten offers its host never answered made every other viewer's join fail
 (429) for 15 s, again and again. Now one address holds a bounded share of the room
-(``local_hub.Limits``): a viewer from another address still joins at once. And a page of
+(``providers.local.room.Limits``): a viewer from another address still joins at once. And a page of
 another site cannot open a socket to the dev server as its visitor.
 """
 

@@ -183,7 +183,9 @@ def test_the_recorder_sees_every_function_that_calls_aws(recorded: list[Call]) -
         "IvsStageReaperFunction",
         "AssetPublisherFunction",
     }
-    # AND no command-line call is counted as a Lambda function's
+    # AND the command line's calls (configure, cleanup) are told apart, and none is counted as
+    # a Lambda function's
+    assert {c.operation for c in recorded if c.cli} >= {"PutParameter", "ListStages"}
     assert not [c for c in recorded if c.cli and c.function]
 
 

@@ -1,7 +1,7 @@
 """The ``local`` chat provider: tokens for the dev server's own chat room (``/chat``), each
 valid ``CHAT_SESSION_MINUTES`` like an IVS Chat session, issued to the client's address (the
 room's per-address limits and bans key on it). The room's address bans are lifted when a live
-stream of the ``local`` provider ends (``local_hub.HUB``)."""
+stream of the ``local`` provider ends (``providers.local.hub.HUB``)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,10 @@ chatters connected at once, the tokens remembered; the host's chat counts agains
 A token expires ``token_seconds`` after it was issued: its streams are then ended with
 ``expired`` and it can no longer send. Time is read from an injectable clock; every method is
 safe to call from any thread.
+
+It is a few lines over 300 because the room's lock guards all of it: what a chatter, an address
+and the limits decide lives in their own modules, but the history, the channels and the tokens
+change together under that one lock.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ DISCONNECTED = "The host has disconnected you from the chat"
 
 
 class StreamEnds(Protocol):
-    """What tells the room that a live stream has ended (``local_hub.Hub``)."""
+    """What tells the room that a live stream has ended (``providers.local.hub.Hub``)."""
 
     def add_end_listener(self, listener: Callable[[Any], None]) -> None: ...
 

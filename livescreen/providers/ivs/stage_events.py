@@ -3,7 +3,7 @@
 A plain Lambda handler for the EventBridge rule ``{"source": ["aws.ivs"], "detail-type":
 ["IVS Stage Update"], "detail": {"event_name": ["Participant Unpublished"]}}``. IVS sends those
 events on a best-effort basis (late, out of order, or not at all), so the handler checks IVS
-before acting, is safe to run twice, and the scheduled reaper (``ivs_reaper``) remains the
+before acting, is safe to run twice, and the scheduled reaper (``providers.ivs.reaper``) remains the
 backstop.
 """
 

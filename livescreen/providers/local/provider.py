@@ -1,8 +1,8 @@
 """The ``local`` provider: browser-to-browser WebRTC, with the dev server relaying signalling.
 
 No account and no network are needed, which makes it the default for development and the
-browser tests. Its state lives in the dev server's memory (``local_hub.HUB``), so it cannot run
-on Lambda, where every container would have its own.
+browser tests. Its state lives in the dev server's memory (``providers.local.hub.HUB``), so it
+cannot run on Lambda, where every container would have its own.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from livescreen.providers.local.hub import HUB, Hub
 from livescreen.providers.local.recorder import CHUNK_BYTES, UPLOAD_PATH
 from livescreen.recordings import recording_enabled
 
-#: Where the dev server mounts ``local_signalling.handle``; the browser module is told this.
+#: Where the dev server mounts ``devserver.relays.signalling.handle``; the page is told this.
 SIGNALLING_PATH = "/local"
-#: Where the host's page uploads what it records (``local_recording_routes``).
+#: Where the host's page uploads what it records (``devserver.relays.recordings``).
 RECORDING_UPLOAD_PATH = SIGNALLING_PATH + UPLOAD_PATH
 
 

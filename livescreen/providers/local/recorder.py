@@ -71,7 +71,7 @@ class LocalRecordings:
     ) -> tuple[str, int]:
         """Add the host's next chunk to ``room``'s recording; ``(recording id, new size)``.
 
-        Raises ``StreamNotLiveError``, or ``local_files``' ``OffsetMismatchError``,
+        Raises ``StreamNotLiveError``, or the recording folder's ``OffsetMismatchError``,
         ``RecordingLimitError``, ``FolderFullError`` (the folder has no room under
         ``max_total_bytes``: what the recording holds stays, and a recording that would begin
         with the refused chunk is not made) and ``RecordingNotFoundError`` (it was deleted).
