@@ -21,5 +21,14 @@ def pytest_configure(config: pytest.Config) -> None:
     time.tzset()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _streams_db_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The stream store's default file (``STREAMS_DB``) is relative to the working directory:
+    in a test run it is put in a temporary folder, so no test writes into the checkout."""
+    from livescreen import config
+
+    config.DEFAULTS["STREAMS_DB"] = str(tmp_path_factory.mktemp("streams") / "streams.db")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"time zone: TZ={os.environ.get('TZ')} ({time.strftime('%z')})"

@@ -53,6 +53,11 @@ DEFAULTS: dict[str, str | None] = {
     "PARAMETER_PATH": None,
     "PARAMETER_MAX_AGE": "60",
     "DEV_ALLOWED_HOSTS": None,
+    "STREAM_STORE": "sqlite",
+    "STREAMS_DB": "streams.db",
+    "STREAMS_TABLE": None,
+    "STREAMS_RETENTION_DAYS": "30",
+    "EMBED_ORIGINS": None,
 }
 
 #: Settings whose values are secrets: never logged, never printed.

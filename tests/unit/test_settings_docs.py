@@ -2,7 +2,12 @@
 
 from pathlib import Path
 
-from livescreen.config import DEFAULTS, parse_dotenv
+from livescreen import config
+from livescreen.config import parse_dotenv
+
+#: The defaults as the app ships them: copied when the tests are collected, before the root
+#: conftest moves ``STREAMS_DB`` into a temporary folder for the run.
+DEFAULTS = dict(config.DEFAULTS)
 
 ROOT = Path(__file__).resolve().parents[2]
 
