@@ -6,13 +6,9 @@ HTML: markup in a message is shown, not run. Lengths count code points, as Amazo
 
 A display name also may not hide anything or pass for the host's:
 
-* No invisible characters: nothing of Unicode's general category Cf (zero-width spaces, word
-  joiners, byte order marks, direction marks and controls, tag characters, soft hyphens...), no
-  variation selectors, Hangul fillers or other default-ignorable code points, no blank braille
-  cell. Three exceptions keep real names and emoji working: a zero-width joiner inside an emoji
-  sequence (a symbol, then the joiner, then a symbol) or after a virama (Indic conjuncts); a
-  zero-width non-joiner after a virama or between two Arabic-script letters (Persian); and a
-  text/emoji variation selector right after a symbol (``❤️``) or a keycap's digit.
+* No invisible characters (``livescreen.plain_text.is_invisible``: zero-width spaces and
+  joiners, direction marks, variation selectors, tags, fillers...), with the exceptions that
+  keep real names and emoji working (a joiner inside an emoji sequence, after a virama...).
 * A viewer's name may not look like the host's: it is refused when the confusable skeleton
   (Unicode Technical Standard #39, from the ``confusables.txt`` data the
   ``confusable-homoglyphs`` package ships) of its NFKC form, case-folded, with spaces
@@ -30,16 +26,12 @@ import json
 import unicodedata
 from importlib import resources
 
+from livescreen.plain_text import control_problem, has_invisible, ignorable
+
 #: Amazon IVS Chat's own default and maximum for ``maximumMessageLength`` (code points).
 MAX_MESSAGE_LENGTH = 500
 MIN_NAME_LENGTH = 1
 MAX_NAME_LENGTH = 32
-
-#: Line and paragraph separators break a line like a newline does.
-_LINE_BREAKS = frozenset({"Zl", "Zp"})
-#: Bidirectional embeddings, overrides and isolates: they reorder the text shown after them
-#: (a name could be made to read as somebody else's).
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 #: The name the host's chat token gets by default; viewers' names may not look like it.
 HOST_DISPLAY_NAME = "Host"
@@ -49,49 +41,15 @@ INVISIBLE = (
     "direction marks, variation selectors, tags or fillers)"
 )
 
-_ZWNJ = "\u200c"
-_ZWJ = "\u200d"
-_TEXT_OR_EMOJI_PRESENTATION = frozenset("\ufe0e\ufe0f")
-_KEYCAP = "\u20e3"
-_EMOJI_MODIFIERS = range(0x1F3FB, 0x1F400)
-#: Invisible characters outside category Cf: the default-ignorable code points that are letters
-#: or marks (Unicode's DerivedCoreProperties.txt) and the blank braille cell.
-_INVISIBLE_RANGES = (
-    (0x034F, 0x034F),  # combining grapheme joiner
-    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
-    (0x17B4, 0x17B5),  # Khmer inherent vowels
-    (0x180B, 0x180F),  # Mongolian free variation selectors (and the vowel separator, Cf)
-    (0x2065, 0x2065),  # reserved, default-ignorable
-    (0x2800, 0x2800),  # braille pattern blank
-    (0x3164, 0x3164),  # Hangul filler
-    (0xFE00, 0xFE0F),  # variation selectors
-    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
-    (0xFFF0, 0xFFF8),  # reserved, default-ignorable
-    (0xE0000, 0xE0FFF),  # tag characters, variation selectors supplement, reserved
-)
-#: Arabic-script letters, between which a zero-width non-joiner is part of the spelling.
-_ARABIC_RANGES = (
-    (0x0600, 0x06FF),
-    (0x0750, 0x077F),
-    (0x08A0, 0x08FF),
-    (0xFB50, 0xFDFF),
-    (0xFE70, 0xFEFF),
-)
-
 
 class ChatTextError(ValueError):
     """The text cannot be accepted; the message says why, in words a person can act on."""
 
 
 def _refuse_controls(text: str, what: str) -> None:
-    for character in text:
-        category = unicodedata.category(character)
-        if category == "Cs":
-            raise ChatTextError(f"{what} is not valid text (it contains a lone surrogate)")
-        if category == "Cc" or category in _LINE_BREAKS or character in _BIDI_CONTROLS:
-            raise ChatTextError(
-                f"{what} cannot contain control characters (line breaks, tabs, direction overrides)"
-            )
+    problem = control_problem(text, what)
+    if problem is not None:
+        raise ChatTextError(problem)
 
 
 def check_message(text: object, max_length: int = MAX_MESSAGE_LENGTH) -> str:
@@ -122,7 +80,7 @@ def check_display_name(name: object, *, host: bool = False) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise ChatTextError(f"The display name is longer than {MAX_NAME_LENGTH} characters")
     _refuse_controls(name, "A display name")
-    if any(_is_invisible(name, index) for index in range(len(name))):
+    if has_invisible(name):
         raise ChatTextError(INVISIBLE)
     if not host and looks_like_host(name):
         raise ChatTextError(LOOKS_LIKE_HOST)
@@ -146,7 +104,7 @@ def skeleton(text: str) -> str:
     ``a`` and ``b`` are confusable."""
     prototypes = _prototypes()
     decomposed = unicodedata.normalize("NFD", text)
-    mapped = "".join(prototypes.get(c, c) for c in decomposed if not _ignorable(c))
+    mapped = "".join(prototypes.get(c, c) for c in decomposed if not ignorable(c))
     return unicodedata.normalize("NFD", mapped)
 
 
@@ -189,42 +147,3 @@ def _prototypes() -> dict[str, str]:
         else:
             prototypes[key] = min(key, other)
     return prototypes
-
-
-def _in(character: str, ranges: tuple[tuple[int, int], ...]) -> bool:
-    code = ord(character)
-    return any(low <= code <= high for low, high in ranges)
-
-
-def _ignorable(character: str) -> bool:
-    return unicodedata.category(character) == "Cf" or _in(character, _INVISIBLE_RANGES)
-
-
-def _is_symbol(character: str) -> bool:
-    return unicodedata.category(character) == "So" or ord(character) in _EMOJI_MODIFIERS
-
-
-def _after_virama(text: str, index: int) -> bool:
-    return index > 0 and unicodedata.combining(text[index - 1]) == 9
-
-
-def _is_invisible(text: str, index: int) -> bool:
-    """Whether ``text[index]`` shows nothing of its own where it stands."""
-    character = text[index]
-    before = text[index - 1] if index > 0 else ""
-    after = text[index + 1] if index + 1 < len(text) else ""
-    if character in _TEXT_OR_EMOJI_PRESENTATION:
-        keycap = before in "0123456789#*" and before != "" and after == _KEYCAP
-        return not (keycap or (before and _is_symbol(before)))
-    if character == _ZWJ:
-        if _after_virama(text, index):
-            return False
-        back = index - 1
-        while back >= 0 and text[back] in _TEXT_OR_EMOJI_PRESENTATION:
-            back -= 1
-        return not (back >= 0 and _is_symbol(text[back]) and after and _is_symbol(after))
-    if character == _ZWNJ:
-        if _after_virama(text, index):
-            return False
-        return not (before and after and _in(before, _ARABIC_RANGES) and _in(after, _ARABIC_RANGES))
-    return _ignorable(character)

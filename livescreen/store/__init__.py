@@ -179,8 +179,9 @@ class StreamStore(Protocol):
         ...
 
     def chat_message(self, message_id: str, *, at: float) -> bool:
-        """Count one chat message toward the live stream (the latest started and not ended).
-        False when nothing is live or this message id was counted already."""
+        """Count one chat message toward the live stream (the latest started and not ended),
+        if it began at or before ``at``. False when nothing is live, the live stream began
+        after the message was sent, or this message id was counted already."""
         ...
 
     # -- reading and deleting -------------------------------------------------------------
