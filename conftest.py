@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -21,13 +22,17 @@ def pytest_configure(config: pytest.Config) -> None:
     time.tzset()
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _streams_db_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.fixture(autouse=True)
+def _streams_db_of_its_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The stream store's default file (``STREAMS_DB``) is relative to the working directory:
-    in a test run it is put in a temporary folder, so no test writes into the checkout."""
+    each test gets one of its own in a temporary folder, so no test writes into the checkout
+    and no test sees another's streams."""
     from livescreen import config
 
+    shipped = config.DEFAULTS["STREAMS_DB"]
     config.DEFAULTS["STREAMS_DB"] = str(tmp_path_factory.mktemp("streams") / "streams.db")
+    yield
+    config.DEFAULTS["STREAMS_DB"] = shipped
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -163,5 +163,19 @@ def require_host_password(context: FunctionContext, event: dict[str, Any]) -> st
     return password_guard.issue_device_token(secret=secret, device_id=device)
 
 
+def require_host(
+    context: FunctionContext, event: dict[str, Any], *, refusal: str
+) -> host_session.HostSession | None:
+    """The host, by the host password (``require_host_password``: a JSON body, throttled) or by
+    the host session (``require_host_session``); 401 with ``refusal`` when neither is sent.
+    Returns the session, or None for a sign-in with the password."""
+    if event.get("password") not in (None, ""):
+        require_host_password(context, event)
+        return None
+    if event.get("session") not in (None, "") or headers_of(event).get(SESSION_HEADER):
+        return require_host_session(context, event)
+    raise UnauthorizedError(refusal)
+
+
 def provider_of(context: FunctionContext) -> StreamProvider:
     return get_provider(context.settings)

@@ -74,3 +74,10 @@ class StreamProvider(Protocol):
     def audience_grant(self) -> AudienceGrant:
         """A playback token for the live stream, or ``AudienceGrant(token=None)``."""
         ...
+
+    def refresh_audience(self, room: str) -> None:
+        """Bring the stream store's audience numbers for ``room`` up to date, for the host's
+        live numbers. A provider told of every join and leave as it happens (``local``'s hub,
+        ``twilio``'s room callbacks) has nothing to do; ``ivs`` reads the stage's participant
+        records, because IVS sends no event when a viewer joins or leaves. Never raises."""
+        ...

@@ -51,6 +51,9 @@ class Recording:
     format: str
     status: str = "ready"
     size_bytes: int | None = None
+    #: the provider's name for the stream it recorded (the room's name, or the IVS stage id):
+    #: what ``with_streams`` matches it to a stream's record by
+    stream_ref: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

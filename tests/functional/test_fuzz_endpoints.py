@@ -86,6 +86,8 @@ FUNCTIONS = (
     "chat_token",
     "recordings",
     "recording_media",
+    "stream_details",
+    "stream_stats",
 )
 #: The dev server's own relays (local signalling, local chat): path -> the one method it takes.
 LOCAL_ROUTES = {

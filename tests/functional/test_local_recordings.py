@@ -163,13 +163,14 @@ def test_uploads_while_live_make_one_file_that_is_finished_when_the_host_stops(d
     recording_id = reply.json()["id"]
     assert re.fullmatch(r"[0-9a-f]{32}", recording_id)
 
-    # THEN the list shows it as being recorded, titled by its room
+    # THEN the list shows it as being recorded, titled by its stream (the host set no title)
     [listed] = dev.recordings()
     assert (listed["id"], listed["title"], listed["status"]) == (
         recording_id,
-        grant["room"],
+        "Untitled stream",
         "recording",
     )
+    assert listed["streamId"] == grant["room"]
     assert (listed["format"], listed["sizeBytes"]) == ("webm", 1700)
     assert listed["playbackUrl"] == f"{FILES}/{recording_id}.webm"
 
@@ -490,7 +491,7 @@ def test_a_stream_replaced_by_another_has_its_recording_finished(dev: Dev) -> No
     second = dev.go_live()
     assert dev.upload(second["token"], 0, b"two").status == 200
 
-    statuses = sorted((r["title"], r["status"]) for r in dev.recordings())
+    statuses = sorted((r["streamId"], r["status"]) for r in dev.recordings())
     assert statuses == sorted([(first["room"], "ready"), (second["room"], "recording")])
 
 

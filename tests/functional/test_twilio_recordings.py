@@ -272,7 +272,7 @@ def test_the_list_shows_processing_then_ready_with_a_signed_link(
     # WHEN the host lists the recordings while Twilio composes
     (processing,) = listing(server, host["session"])
     # THEN it is there, processing, with nothing to play yet
-    assert processing["title"] == host["room"]
+    assert (processing["title"], processing["streamId"]) == ("Untitled stream", host["room"])
     assert (processing["status"], processing["playbackUrl"]) == ("processing", None)
     assert processing["format"] == "mp4"
     # WHEN the composition completes

@@ -176,6 +176,7 @@ def test_the_whole_host_flow_makes_the_stream_visible_to_the_audience_and_then_n
         "room": host["room"],
         "live": True,
         "startedNow": True,
+        "details": {"title": "Untitled stream", "description": ""},
     }
     audience = call("audience_token").json()
     assert audience["provider"] == "local"
@@ -187,7 +188,11 @@ def test_the_whole_host_flow_makes_the_stream_visible_to_the_audience_and_then_n
 
     # THEN nothing is live any more
     assert stopped.status == 200, stopped.text
-    assert stopped.json() == {"provider": "local", "room": host["room"], "live": False}
+    answer = stopped.json()
+    summary = answer.pop("summary")
+    assert answer == {"provider": "local", "room": host["room"], "live": False}
+    # AND the host gets the stream's summary: over, with nobody having watched
+    assert (summary["id"], summary["live"], summary["viewers"]) == (host["room"], False, 0)
     assert call("audience_token").json()["token"] is None
 
 

@@ -1,7 +1,8 @@
 """The ``local`` chat provider: tokens for the dev server's own chat room (``/chat``), each
 valid ``CHAT_SESSION_MINUTES`` like an IVS Chat session, issued to the client's address (the
 room's per-address limits and bans key on it). The room's address bans are lifted when a live
-stream of the ``local`` provider ends (``providers.local.hub.HUB``)."""
+stream of the ``local`` provider ends (``providers.local.hub.HUB``). Its messages are counted
+toward the live stream by the process's background ``store.counting.Counter``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from livescreen.config import Settings
 from livescreen.errors import ProviderError
 from livescreen.providers.local.hub import HUB
 from livescreen.runtime.errors import ForbiddenError, TooManyRequestsError
+from livescreen.store.counting import counter_for
 
 
 class LocalChat:
@@ -53,6 +55,7 @@ def _refusal(exc: ChatRefusedError) -> Exception:
 
 def create_chat(settings: Settings) -> LocalChat:
     CHAT_ROOM.lift_bans_when_streams_end(HUB)
+    CHAT_ROOM.count_messages_with(counter_for(settings))
     return LocalChat(
         session_minutes=settings.get_int("CHAT_SESSION_MINUTES", minimum=1, maximum=180)
     )

@@ -8,8 +8,9 @@ content, each sender's rate (``Chatter``), each address's share (``Addresses``, 
 host's bans too), the room's rate (like IVS Chat's ``maximumMessageRatePerSecond``), the
 chatters connected at once, the tokens remembered; the host's chat counts against none of them.
 A token expires ``token_seconds`` after it was issued: its streams are then ended with
-``expired`` and it can no longer send. Time is read from an injectable clock; every method is
-safe to call from any thread.
+``expired`` and it can no longer send. Each message relayed is counted (by its id) toward the
+live stream's numbers by a ``MessageCounter``, which only queues it. Time is read from an
+injectable clock; every method is safe to call from any thread.
 
 It is a few lines over 300 because the room's lock guards all of it: what a chatter, an address
 and the limits decide lives in their own modules, but the history, the channels and the tokens
@@ -42,6 +43,12 @@ class StreamEnds(Protocol):
     def add_end_listener(self, listener: Callable[[Any], None]) -> None: ...
 
 
+class MessageCounter(Protocol):
+    """What counts the chat's messages (``store.counting.Counter``): it only queues the id."""
+
+    def chat_message(self, message_id: str) -> None: ...
+
+
 class ChatRoom:
     """One room for the whole dev server: chat does not depend on a stream being live."""
 
@@ -62,6 +69,7 @@ class ChatRoom:
         self._room_allowance_at = clock()
         self._addresses = Addresses(clock)
         self._followed: list[StreamEnds] = []
+        self._counter: MessageCounter | None = None
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -136,14 +144,17 @@ class ChatRoom:
                 if address is not None:
                     self._addresses.give_back_message(address)
                 raise
+            message_id = secrets.token_hex(8)
             message = {
-                "id": secrets.token_hex(8),
+                "id": message_id,
                 "text": checked,
                 "sentAt": round(self.wall_clock() * 1000),
                 "sender": chatter.sender,
             }
             self._history.append(message)
             self._broadcast(("message", message))
+            if self._counter is not None:
+                self._counter.chat_message(message_id)
             return message
 
     def delete(self, token: str, message_id: object) -> None:
@@ -262,6 +273,11 @@ class ChatRoom:
             self._addresses.reset()
             self._room_allowance = float(self.limits.room_messages_per_second)
             self._room_allowance_at = self._clock()
+
+    def count_messages_with(self, counter: MessageCounter | None) -> None:
+        """Count every message relayed from now on with ``counter`` (None: count none)."""
+        with self._lock:
+            self._counter = counter
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -183,7 +183,16 @@ class IvsRecordingStore:
             return None  # nothing says when it began yet: IVS is still writing its first file
         title = f"Stage {prefix.stage_id}"
         if metadata is None or not metadata.finished:
-            return Recording(prefix.id, title, started, None, None, "hls", status="recording")
+            return Recording(
+                prefix.id,
+                title,
+                started,
+                None,
+                None,
+                "hls",
+                status="recording",
+                stream_ref=prefix.stage_id,
+            )
         if not metadata.duration_ms:
             return None  # over with no media (a failed start): nothing to play, not listed
         playlist = f"{prefix.key}/{metadata.hls_path}/{metadata.playlist}"
@@ -195,6 +204,7 @@ class IvsRecordingStore:
             f"{self._url}/{playlist}",
             "hls",
             status="ready",
+            stream_ref=prefix.stage_id,
         )
 
     def _metadata(self, key: str) -> RecordingMetadata | None:

@@ -8,7 +8,8 @@ sides when the stream ends or the number of viewers changes.
 What one room accepts from its audience is bounded by ``room.Limits`` (in all and per address),
 which the hub enforces when a viewer joins. Time is read from an injectable clock, and
 deadlines are checked whenever the hub is consulted (every request, and every idle channel of a
-page's socket).
+page's socket). A live room's ``Audience`` (the counting) hears of each viewer who joins (the
+host's answer reached it) and leaves, and of the room's end; it only queues what it hears.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from livescreen.providers.local.audience import Audience, tell
 from livescreen.providers.local.inbox import Event, Inbox
 from livescreen.providers.local.room import Limits, Room, RoomFullError, Viewer
 
@@ -78,8 +80,9 @@ class Hub:
         with self._lock:
             return self._rooms.get(name)
 
-    def start(self, name: str) -> tuple[Room, bool] | None:
-        """Make ``name`` the live room; ``(room, started_now)``, or None for an unknown room."""
+    def start(self, name: str, audience: Audience | None = None) -> tuple[Room, bool] | None:
+        """Make ``name`` the live room; ``(room, started_now)``, or None for an unknown room.
+        ``audience`` counts its viewers from now on (when it goes live now)."""
         with self._lock:
             room = self._rooms.get(name)
             if room is None or room.ended:
@@ -90,6 +93,7 @@ class Hub:
                 self._end(self._live, reason="Another stream started")
             room.live = True
             room.started_at = self._clock()
+            room.audience = audience
             self._live = room
             if room.host_inbox is None:
                 # a host that never connects must not keep the stream live forever
@@ -166,6 +170,7 @@ class Hub:
             viewer.answer = sdp
             viewer.inbox.put(("answer", {"viewer": viewer.id, "sdp": sdp}))
             self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
+            tell(room.audience, "viewer_joined", room.name, viewer.id)
             return True
 
     # -- a viewer's signalling --------------------------------------------------------------
@@ -213,6 +218,8 @@ class Hub:
                 del room.viewers[viewer.id]
                 self._tell_host(room, ("bye", {"viewer": viewer.id}))
                 self._tell_host(room, ("viewers", {"count": room.viewer_count()}))
+                if viewer.answered:
+                    tell(room.audience, "viewer_left", room.name, viewer.id)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -229,6 +236,9 @@ class Hub:
             self._live = None
         for viewer in room.viewers.values():
             viewer.inbox.put(("ended", {"reason": reason}))
+            if viewer.answered:
+                tell(room.audience, "viewer_left", room.name, viewer.id)
+        tell(room.audience, "stream_ended", room.name)
         self._tell_host(room, ("ended", {"reason": reason}))
         self._forget(room)
         for listener in self._end_listeners:

@@ -52,7 +52,12 @@ class LocalRecordingStore:
             format="webm",
             status="recording" if live else "ready",
             size_bytes=int(metadata["size"]),
+            stream_ref=_text_or_none(metadata.get("room")),
         )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def create_store(settings: Settings) -> LocalRecordingStore:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from livescreen.providers.local.audience import Audience
 from livescreen.providers.local.inbox import Inbox
 
 # The defaults of ``Limits``. A room takes 50 viewers (the host's upload is the real bound). One
@@ -77,6 +78,8 @@ class Room:
     host_left_at: float | None = None
     #: when the room went live, on the hub's clock
     started_at: float | None = None
+    #: what counts its viewers (``audience.Audience``), set when it goes live
+    audience: Audience | None = None
 
     def viewer_count(self) -> int:
         """Viewers the host has answered (what the host page shows)."""

@@ -197,6 +197,9 @@ class TwilioProvider(TwilioRoomProvider):
 
     # -- audience -------------------------------------------------------------------------
 
+    def refresh_audience(self, room: str) -> None:
+        """Nothing to do: the room's status callbacks report every join and leave."""
+
     def audience_grant(self) -> AudienceGrant:
         from twilio.jwt.access_token import AccessToken
         from twilio.jwt.access_token.grants import PlaybackGrant

@@ -188,6 +188,7 @@ class TwilioCompositionStore:
             format="mp4",
             status=status,
             size_bytes=size if ready and isinstance(size, int) else None,
+            stream_ref=str(room["unique_name"]),
         )
 
 
