@@ -9,6 +9,11 @@ for the host's identity, and ``room-ended``. With ``TWILIO_AUDIENCE=video``,
 ``participant-connected`` and ``track-added`` also keep viewers from publishing
 (``room_event_rules.room_event_action``).
 
+Whatever the audience, every callback is counted first (``audience_counting``): a viewer's
+``participant-connected`` and ``-disconnected`` make the stream's audience numbers, the end of
+the stream closes its record. A store that fails is logged and the callback does its work all
+the same.
+
 The providers are imported only once an event asks for something (a Lambda cold start).
 """
 
@@ -18,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from livescreen.config import Settings
+from livescreen.providers.twilio.audience_counting import count_room_event
 from livescreen.providers.twilio.room_event_rules import ends_stream, room_event_action
 
 
@@ -28,12 +34,14 @@ def _field(event: Mapping[str, Any], key: str) -> str:
 
 def handle_room_event(settings: Settings, event: Mapping[str, Any]) -> bool:
     """Act on a room event: the stream stops when it is over; with ``TWILIO_AUDIENCE=video``
-    viewers also get their subscribe rules, and one that publishes is disconnected.
+    viewers also get their subscribe rules, and one that publishes is disconnected. Every event
+    is counted into the audience numbers first (which never fails).
 
-    True when it did something (idempotent).
+    True when it did something besides counting (idempotent).
     """
     if settings.provider != "twilio":
         return False
+    count_room_event(settings, event)
     name = _field(event, "StatusCallbackEvent")
     room = _field(event, "RoomName")
     identity = _field(event, "ParticipantIdentity")
