@@ -13,7 +13,10 @@ is answered 421 (a WebSocket handshake too) and nothing runs.
 **Headers.** The values of template.yaml's ``ResponseHeadersPolicy`` resources (a test checks
 they are the same): the CSP (with ``frame-ancestors 'none'``), ``X-Content-Type-Options``,
 ``X-Frame-Options``, ``Referrer-Policy`` and ``Permissions-Policy``, with the host page's and
-the recordings page's own variants, as CloudFront picks them by path. They replace any header
+the recordings page's own variants, as CloudFront picks them by path. ``embed.html`` (the player
+alone, for other sites' ``<iframe>``) gets the audience page's headers but ``frame-ancestors``
+lists the origins in ``EMBED_ORIGINS`` (``'none'`` when empty, as everywhere else) and there is
+no ``X-Frame-Options`` (its DENY would refuse every frame). They replace any header
 of the same name the answer had (CloudFront's ``Override: true``). Strict-Transport-Security is
 left out: the dev server speaks plain HTTP, where browsers ignore it.
 """
@@ -29,6 +32,7 @@ from functools import lru_cache
 
 from livescreen.config import ConfigError, Settings
 from livescreen.devserver.asgi import Message, Receive, Scope, Send
+from livescreen.security import embed_origins
 
 logger = logging.getLogger("livescreen.devserver")
 
@@ -57,6 +61,8 @@ PAGE_CSP = (
     "form-action 'self'; "
     "frame-ancestors 'none'"
 )
+#: EmbedPageHeaders: the audience page's, with ``{frame_ancestors}`` from ``EMBED_ORIGINS``.
+EMBED_CSP = PAGE_CSP.removesuffix("frame-ancestors 'none'") + "frame-ancestors {frame_ancestors}"
 #: RecordingsPageHeaders; ``{twilio_media}`` is ``" https:"`` with Recording=on and twilio.
 RECORDINGS_CSP = (
     "default-src 'self'; "
@@ -84,6 +90,7 @@ HOST_PAGE_PERMISSIONS_POLICY = (
 #: The paths CloudFront gives their own policy (its cache behaviours); the rest get the audience's.
 HOST_PAGE = "/host.html"
 RECORDINGS_PAGE = "/recordings.html"
+EMBED_PAGE = "/embed.html"
 #: The region written into the CSP when the settings name none (IVS Chat is then not in use).
 DEFAULT_REGION = "us-east-1"
 
@@ -109,6 +116,17 @@ def _twilio(settings: Settings | None) -> bool:
         return False
 
 
+def _frame_ancestors(settings: Settings | None) -> str:
+    """``EMBED_ORIGINS`` as ``frame-ancestors`` sources; ``'none'`` when it is bad (the dev
+    server refuses to start with a bad value: this is for settings changed since)."""
+    if settings is None:
+        return embed_origins.NONE
+    try:
+        return embed_origins.frame_ancestors(embed_origins.embed_origins(settings))
+    except ConfigError:
+        return embed_origins.NONE
+
+
 def _twilio_recording(settings: Settings | None) -> bool:
     try:
         return _twilio(settings) and settings is not None and settings.get_flag("RECORDING")
@@ -118,12 +136,17 @@ def _twilio_recording(settings: Settings | None) -> bool:
 
 @lru_cache(maxsize=64)
 def _headers(
-    page: str, region: str, twilio: bool, twilio_media: bool
+    page: str, region: str, twilio: bool, twilio_media: bool, frame_ancestors: str
 ) -> tuple[tuple[bytes, bytes], ...]:
+    twilio_eval = " 'unsafe-eval'" if twilio else ""
     if page == RECORDINGS_PAGE:
         csp = RECORDINGS_CSP.format(twilio_media=" https:" if twilio_media else "")
+    elif page == EMBED_PAGE:
+        csp = EMBED_CSP.format(
+            region=region, twilio_eval=twilio_eval, frame_ancestors=frame_ancestors
+        )
     else:
-        csp = PAGE_CSP.format(region=region, twilio_eval=" 'unsafe-eval'" if twilio else "")
+        csp = PAGE_CSP.format(region=region, twilio_eval=twilio_eval)
     permissions = HOST_PAGE_PERMISSIONS_POLICY if page == HOST_PAGE else PERMISSIONS_POLICY
     pairs = [
         ("content-security-policy", csp),
@@ -132,13 +155,24 @@ def _headers(
         ("referrer-policy", REFERRER_POLICY),
         ("permissions-policy", permissions),
     ]
+    if page == EMBED_PAGE:
+        pairs = [(name, value) for name, value in pairs if name != "x-frame-options"]
     return tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
 
 
 def security_headers(path: str, settings: Settings | None = None) -> RawHeaders:
     """The headers CloudFront would add to the answer for ``path``."""
-    page = path if path in (HOST_PAGE, RECORDINGS_PAGE) else "/"
-    return list(_headers(page, _region(settings), _twilio(settings), _twilio_recording(settings)))
+    page = path if path in (HOST_PAGE, RECORDINGS_PAGE, EMBED_PAGE) else "/"
+    ancestors = _frame_ancestors(settings) if page == EMBED_PAGE else embed_origins.NONE
+    return list(
+        _headers(
+            page,
+            _region(settings),
+            _twilio(settings),
+            _twilio_recording(settings),
+            ancestors,
+        )
+    )
 
 
 _SECURITY_HEADER_NAMES = frozenset(name for name, _ in security_headers("/"))

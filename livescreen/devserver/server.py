@@ -33,6 +33,8 @@ from livescreen.devserver.page_socket import MAX_MESSAGE_BYTES
 from livescreen.devserver.websocket_protocol import PageSocketProtocol
 from livescreen.providers.local.hub import HUB
 from livescreen.runtime.loader import FunctionRegistry, FunctionSpec
+from livescreen.security import embed_origins
+from livescreen.store.counting import flush_counter
 
 logger = logging.getLogger("livescreen.devserver")
 
@@ -41,6 +43,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LISTEN_BACKLOG = 2048
 #: Longest wait for requests still running once the server is told to stop.
 SHUTDOWN_GRACE_SECONDS = 2
+#: How long a stopping server waits for the audience counting of the streams it ends.
+SHUTDOWN_COUNTING_SECONDS = 2.0
 
 
 def list_assets(assets_dir: Path) -> list[str]:
@@ -77,6 +81,8 @@ class _Server(uvicorn.Server):
         # viewers and the host are told the stream is over; offers waiting on a thread return
         HUB.reset()
         CHAT_ROOM.reset()
+        # the streams just ended (and their viewers' minutes) are written before the exit
+        flush_counter(SHUTDOWN_COUNTING_SECONDS)
         await super().shutdown(sockets)
         self.dev_app.close()
 
@@ -92,6 +98,8 @@ class DevServer:
         port: int = 3000,
         root: Path = PROJECT_ROOT,
     ) -> None:
+        # a bad EMBED_ORIGINS is refused before anything starts (ConfigError naming it)
+        embed_origins.embed_origins(settings)
         self.settings = settings
         self.root = root
         self.functions = FunctionRegistry(root / "functions", reload=True)

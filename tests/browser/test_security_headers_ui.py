@@ -19,7 +19,9 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-@pytest.mark.parametrize("page_path", ["/index.html", "/host.html", "/recordings.html"])
+@pytest.mark.parametrize(
+    "page_path", ["/index.html", "/host.html", "/recordings.html", "/embed.html"]
+)
 def test_a_page_starts_under_the_csp_without_a_violation(
     server: Any, open_page: Any, page_path: str
 ) -> None:
