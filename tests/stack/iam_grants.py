@@ -43,8 +43,33 @@ class Implied:
     why: str
 
 
+#: Operations IAM has no action for: it checks the actions of what they carry (IMPLIED).
+NO_ACTION_OF_THEIR_OWN = {("dynamodb", "TransactWriteItems")}
+
+
+def _transact_has(kind: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda params: any(kind in item for item in params.get("TransactItems", []))
+
+
 #: Documented exceptions: permissions a call needs that are not its own operation.
 IMPLIED = (
+    # DynamoDB's TransactWriteItems is authorized item by item (DynamoDB developer guide,
+    # "Using IAM with DynamoDB transactions"): PutItem, UpdateItem, DeleteItem, ConditionCheckItem.
+    *(
+        Implied(
+            "dynamodb",
+            "TransactWriteItems",
+            _transact_has(kind),
+            f"dynamodb:{action}",
+            f"a transaction with a {kind} is authorized as {action}",
+        )
+        for kind, action in (
+            ("Put", "PutItem"),
+            ("Update", "UpdateItem"),
+            ("Delete", "DeleteItem"),
+            ("ConditionCheck", "ConditionCheckItem"),
+        )
+    ),
     # SSM decrypts a SecureString with KMS on the caller's behalf, as the caller (SSM user
     # guide, "How AWS Systems Manager Parameter Store uses AWS KMS").
     Implied(
@@ -78,6 +103,7 @@ PSEUDO = {
 ARN_ATTRIBUTE = {
     "AWS::S3::Bucket": "arn:aws:s3:::{id}",
     "AWS::IVSChat::Room": "arn:aws:ivschat:us-east-1:123456789012:room/{id}",
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:us-east-1:123456789012:table/{id}",
     "AWS::IVS::StorageConfiguration": (
         "arn:aws:ivs:us-east-1:123456789012:storage-configuration/{id}"
     ),

@@ -23,7 +23,17 @@ import botocore.session
 from botocore import xform_name
 
 PACKAGE = "livescreen.providers.ivs"
-MODULES = ("provider", "client", "stages", "tokens", "stage_events", "reaper")
+MODULES = (
+    "provider",
+    "client",
+    "stages",
+    "tokens",
+    "stage_events",
+    "reaper",
+    "live_stage",
+    "audience",
+    "audience_runs",
+)
 PROVIDER_CLASS = "IvsProvider"
 
 Node = tuple[str, str]  # (module, "function" or "Class.method")

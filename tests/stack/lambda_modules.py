@@ -3,8 +3,9 @@
 From the Lambda entry points (the adapter every HTTP function runs, each ``functions/*.py``, and
 the module handlers the template names) the walk follows every ``livescreen`` import, lazy ones
 inside functions included (they run on Lambda too), except those under ``if TYPE_CHECKING:``,
-and every ``"livescreen.module:factory"`` a factory table names, except the ``local`` entry:
-``PerSettings`` refuses ``local`` on Lambda before importing anything. A package's
+and every ``"livescreen.module:factory"`` a factory table names, except the dev server's own
+entries (``local``, and the stream store's ``sqlite``): ``PerSettings`` refuses them on Lambda
+before importing anything. A package's
 ``__init__.py`` comes with any module inside it.
 """
 
@@ -15,7 +16,8 @@ import re
 from pathlib import Path
 
 _FACTORY = re.compile(r"^(livescreen(?:\.\w+)+):\w+$")
-DEV_SERVER_ONLY_NAME = "local"
+#: factory-table keys ``PerSettings`` refuses on Lambda (their ``dev_server_only``)
+DEV_SERVER_ONLY_NAMES = frozenset({"local", "sqlite"})
 
 
 def module_path(root: Path, module: str) -> Path | None:
@@ -52,7 +54,7 @@ def _imported(tree: ast.AST, package: str) -> set[str]:
             found |= {f"{base}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value == DEV_SERVER_ONLY_NAME:
+                if isinstance(key, ast.Constant) and key.value in DEV_SERVER_ONLY_NAMES:
                     continue
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     match = _FACTORY.match(value.value)

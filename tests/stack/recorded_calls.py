@@ -33,12 +33,15 @@ RUN = (
     "test_faults_partial_start.py",
     "test_faults_ssm.py",
     "test_faults_viewer_tokens.py",
+    "test_ivs_audience_numbers.py",
     "test_ivs_events.py",
     "test_ivs_provider.py",
     "test_ivs_reaper.py",
     "test_ivs_recording_stage.py",
     "test_ivs_recordings_s3.py",
     "test_ivs_tokens.py",
+    "test_stream_store_on_aws.py",
+    "test_twilio_audience_numbers.py",
 )
 AWS_PACKAGES = {"boto3", "botocore", "moto"}
 RUN_TIMEOUT = 240

@@ -80,15 +80,15 @@ def test_every_message_sent_to_the_room_is_reviewed_by_the_stacks_own_function(
     # a reviewer that fails or is slow (200 ms, cold start included) lets messages through:
     # the chat never stops because of it
     assert handler["FallbackResult"] == "ALLOW"
-    # THEN the reviewer exists with the room, runs the review module, needs no layer (a short
-    # cold start) and has no permission beyond its logs
+    # THEN the reviewer exists with the room, runs the review module, reads no secret (no SSM
+    # read in the 200 ms) and may only count messages in the stream store's table
     function = resources["ChatReviewFunction"]
     assert function["Condition"] == "HasIvsChat"
     assert function["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     properties = function["Properties"]
     assert properties["Handler"] == "livescreen.chat.ivschat.review.handler"
-    assert "Layers" not in properties
-    assert "Policies" not in properties
+    assert properties["Layers"] == [{"Ref": "DependenciesLayer"}]
+    assert properties["Policies"] == [{"Ref": "StreamsTablePolicy"}]
     assert "Events" not in properties
     assert properties["Timeout"] <= 3
     # AND only IVS Chat may invoke it, and only for this account's rooms

@@ -16,6 +16,7 @@ POLICIES = {
     "AudiencePageHeaders": "/index.html",
     "HostPageHeaders": guards.HOST_PAGE,
     "RecordingsPageHeaders": guards.RECORDINGS_PAGE,
+    "EmbedPageHeaders": guards.EMBED_PAGE,
 }
 
 
@@ -45,6 +46,14 @@ def test_the_dev_servers_headers_are_the_templates(resources: dict[str, Any], na
     if name == "RecordingsPageHeaders":
         assert variables["TwilioMedia"] == {"Fn::If": ["HasTwilioRecording", " https:", ""]}
         written = guards.RECORDINGS_CSP.format(twilio_media="${TwilioMedia}")
+    elif name == "EmbedPageHeaders":
+        # frame-ancestors: EMBED_ORIGINS on the dev server, the EmbedOrigins parameter here
+        assert variables["TwilioVideoEval"] == {"Fn::If": ["IsTwilio", " 'unsafe-eval'", ""]}
+        written = guards.EMBED_CSP.format(
+            region="${AWS::Region}",
+            twilio_eval="${TwilioVideoEval}",
+            frame_ancestors="${FrameAncestors}",
+        )
     else:
         assert variables["TwilioVideoEval"] == {"Fn::If": ["IsTwilio", " 'unsafe-eval'", ""]}
         written = guards.PAGE_CSP.format(region="${AWS::Region}", twilio_eval="${TwilioVideoEval}")
@@ -52,11 +61,16 @@ def test_the_dev_servers_headers_are_the_templates(resources: dict[str, Any], na
     assert all(item["Override"] for item in security.values())
     assert "ContentTypeOptions" in security
     assert dev["x-content-type-options"] == "nosniff"
-    assert dev["x-frame-options"] == security["FrameOptions"]["FrameOption"]
+    if "FrameOptions" in security:
+        assert dev["x-frame-options"] == security["FrameOptions"]["FrameOption"]
+    else:  # the embed page: its DENY would refuse every frame
+        assert "x-frame-options" not in dev
     assert dev["referrer-policy"] == security["ReferrerPolicy"]["ReferrerPolicy"]
     assert dev["permissions-policy"] == custom["permissions-policy"]
     # every header the policy sets is sent, but HSTS (meaningless over the dev server's HTTP)
     sent = {"ContentSecurityPolicy", "ContentTypeOptions", "FrameOptions", "ReferrerPolicy"}
+    if name == "EmbedPageHeaders":
+        sent.remove("FrameOptions")
     assert set(security) == sent | {"StrictTransportSecurity"}
     assert set(custom) == {"permissions-policy"}
 
@@ -76,6 +90,8 @@ def test_the_dev_server_picks_the_policy_by_the_paths_cloudfront_does(
     assert {path for path, name in by_path.items() if name != "AudiencePageHeaders"} == {
         guards.HOST_PAGE,
         guards.RECORDINGS_PAGE,
+        guards.EMBED_PAGE,
     }
     assert by_path[guards.HOST_PAGE] == "HostPageHeaders"
     assert by_path[guards.RECORDINGS_PAGE] == "RecordingsPageHeaders"
+    assert by_path[guards.EMBED_PAGE] == "EmbedPageHeaders"

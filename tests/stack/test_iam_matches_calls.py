@@ -29,7 +29,16 @@ from typing import Any
 import pytest
 from cfn_conditions import deployed
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-from iam_grants import IMPLIED, Grant, action_of, allows, arn_formats, arn_matches, role_grants
+from iam_grants import (
+    IMPLIED,
+    NO_ACTION_OF_THEIR_OWN,
+    Grant,
+    action_of,
+    allows,
+    arn_formats,
+    arn_matches,
+    role_grants,
+)
 from iam_grants import scoped_formats as scoped
 from ivs_calls import IvsCallGraph, provider_methods_called
 from recorded_calls import RUN, Call, aws_test_files, lambda_calls, record_calls
@@ -77,7 +86,8 @@ def actions_of(calls: list[Call]) -> dict[str, str]:
     """Action -> the first test that needed it (its call, or a call implying it)."""
     found: dict[str, str] = {}
     for call in calls:
-        found.setdefault(action_of(call.service, call.operation), str(call.test))
+        if (call.service, call.operation) not in NO_ACTION_OF_THEIR_OWN:
+            found.setdefault(action_of(call.service, call.operation), str(call.test))
         for implied in IMPLIED:
             same = (call.service, call.operation) == (implied.service, implied.operation)
             if same and implied.applies(call.params):

@@ -24,8 +24,10 @@ from moto import mock_aws
 from stack_support import ROOT
 from twilio.request_validator import RequestValidator
 
+from livescreen.config import Settings
 from livescreen.providers import clear_provider_cache
 from livescreen.security import password_guard
+from livescreen.store import clear_store_cache, get_stream_store
 from twilio_emulator import EmulatorServer
 
 pytestmark = pytest.mark.stack
@@ -59,10 +61,33 @@ def resolve(value: Any, parameters_: dict[str, Any]) -> str:
     return str(value)
 
 
+def table_names(template: dict[str, Any]) -> dict[str, str]:
+    """Logical id -> the name CloudFormation gives each DynamoDB table (a ``Ref`` to it)."""
+    return {
+        logical_id: f"{STACK}-{logical_id}-1A2B3C4D5E6F"
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
+
+
+def create_tables(template: dict[str, Any]) -> None:
+    """The stack's DynamoDB tables in moto, with the keys and billing the template declares."""
+    dynamodb = boto3.client("dynamodb")
+    for logical_id, name in table_names(template).items():
+        properties = template["Resources"][logical_id]["Properties"]
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=properties["KeySchema"],
+            AttributeDefinitions=properties["AttributeDefinitions"],
+            BillingMode=properties["BillingMode"],
+        )
+
+
 def function_environment(
     template: dict[str, Any], logical_id: str, overrides: dict[str, str]
 ) -> dict[str, str]:
-    parameters_ = {name: p.get("Default") for name, p in template["Parameters"].items()}
+    parameters_: dict[str, Any] = table_names(template)
+    parameters_.update({name: p.get("Default") for name, p in template["Parameters"].items()})
     parameters_.update(overrides)
     variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
     function = template["Resources"][logical_id]["Properties"]
@@ -106,9 +131,11 @@ def invoke(
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     parameters.clear_caches()
     clear_provider_cache()
+    clear_store_cache()
     password_guard.throttle.reset()
     with mock_aws():
         ssm = boto3.client("ssm")
+        create_tables(template)
 
         def run(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
             env = function_environment(template, logical_id, {"StreamProvider": "twilio"})
@@ -147,6 +174,7 @@ def invoke(
         yield run
     parameters.clear_caches()
     clear_provider_cache()
+    clear_store_cache()
     password_guard.throttle.reset()
 
 
@@ -216,7 +244,9 @@ def test_host_token_with_the_ssm_password_gets_a_room_and_a_session(
 
 
 def test_room_events_stops_the_stream_when_twilio_reports_that_the_host_left(
-    invoke: Callable[[str, dict[str, Any]], dict[str, Any]], emulator: EmulatorServer
+    invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
+    emulator: EmulatorServer,
+    template: dict[str, Any],
 ) -> None:
     # GIVEN a host who went live through the deployed functions (its page in the room first)
     host = decoded_body(
@@ -258,3 +288,12 @@ def test_room_events_stops_the_stream_when_twilio_reports_that_the_host_left(
     assert decoded_body(response) == {"handled": True}
     running = emulator.state.running()
     assert running == {"media_processors": [], "player_streamers": [], "rooms": []}
+    # AND the stack's stream table, as the template names it, has the stream recorded and ended
+    table = function_environment(template, "RoomEventsFunction", {})["STREAMS_TABLE"]
+    store = get_stream_store(
+        Settings({"STREAM_STORE": "dynamodb", "STREAMS_TABLE": table}, source="the test")
+    )
+    assert store is not None
+    record = store.get(host["room"])
+    assert record is not None and record.provider == "twilio"
+    assert record.ended_at is not None and record.numbers.current == 0

@@ -95,11 +95,13 @@ def test_without_ivs_recording_there_is_no_bucket_storage_configuration_or_route
     assert "/recordings/*" not in behaviours(stack)
     assert [o["Id"] for o in distribution(stack)["Origins"]] == ["assets", "api"]
     assert "RecordingsBucket" not in stack["Outputs"]
-    # ... the functions are told so, and the list function may read no bucket
+    # ... the functions are told so, and the list function may read no bucket: only its
+    # settings and the list of streams (which it matches the recordings with)
     assert variables(stack, template, "HostTokenFunction")["IVS_STORAGE_CONFIGURATION_ARN"] == ""
     assert variables(stack, template, "RecordingsFunction")["RECORDINGS_BUCKET"] == ""
     assert resources["RecordingsFunction"]["Properties"]["Policies"] == [
-        {"Ref": "ReadSettingsPolicy"}
+        {"Ref": "ReadSettingsPolicy"},
+        {"Ref": "StreamsListPolicy"},
     ]
     assert resources["HostTokenFunction"]["Properties"]["Policies"][0] == {
         "Ref": "ReadSettingsPolicy"

@@ -31,6 +31,8 @@ HTTP_FUNCTIONS = (
     "RoomEventsFunction",
     "RecordingsFunction",
     "RecordingMediaFunction",
+    "StreamDetailsFunction",
+    "StreamStatsFunction",
 )
 #: Functions that ship the library (not HTTP endpoints): IVS stage events, the stage reaper and
 #: the IVS Chat room's message reviewer.
@@ -64,6 +66,9 @@ def test_every_function_package_is_small_and_holds_the_runtime_and_the_function_
         # AND no test double, dev-only package or cache ships to Lambda
         assert not (package / "twilio_emulator").exists()
         for dev_only in ("devserver", "cli", "providers/local", "chat/local"):
+            assert not (package / "livescreen" / dev_only).exists(), f"{name}: {dev_only}"
+        # (the stream store's sqlite back end and background counter are the dev server's)
+        for dev_only in ("store/sqlite.py", "store/counting.py"):
             assert not (package / "livescreen" / dev_only).exists(), f"{name}: {dev_only}"
         assert not list(package.rglob("__pycache__"))
         assert tree_size(package) <= MAX_FUNCTION_BYTES
@@ -154,6 +159,8 @@ def test_each_function_package_holds_exactly_the_files_lambda_can_run(
     assert Path("livescreen/providers/twilio/room_events.py") in expected
     assert Path("livescreen/chat/ivschat/provider.py") in expected
     assert Path("livescreen/providers/local/provider.py") not in expected
+    assert Path("livescreen/store/dynamodb.py") in expected
+    assert Path("livescreen/store/sqlite.py") not in expected
     # THEN every package holds those files and nothing else
     for name in (*HTTP_FUNCTIONS, *IVS_FUNCTIONS):
         package = build_dir / name

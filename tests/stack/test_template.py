@@ -204,9 +204,14 @@ def test_rooms_report_to_the_api_url_the_functions_read_from_ssm(
     for name, function in of_type(resources, "AWS::Serverless::Function").items():
         properties = {k: v for k, v in function["Properties"].items() if k != "Events"}
         assert "HttpApi" not in repr(properties), name
-    # AND the room events function reads settings, and may call nothing else in AWS
+    # AND the room events function reads settings, counts viewers and ends streams, and may call
+    # nothing else
     room_events = http_functions(resources)["room_events"]["Properties"]
-    assert room_events["Policies"] == [{"Ref": "ReadSettingsPolicy"}]
+    assert room_events["Policies"] == [
+        {"Ref": "ReadSettingsPolicy"},
+        {"Ref": "StreamsTablePolicy"},
+        {"Ref": "StreamsEndPolicy"},
+    ]
 
 
 def test_host_token_is_throttled_harder_than_any_other_route(resources: dict[str, Any]) -> None:

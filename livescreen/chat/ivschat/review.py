@@ -10,7 +10,13 @@ unchanged, or ``DENY``: a denied message is delivered to nobody.
 IVS Chat gives the handler 200 ms; a handler that fails, times out (a cold start can) or
 answers something IVS cannot read leaves the decision to the room's ``FallbackResult``, which
 the stack sets to ``ALLOW``: the chat never stops because of its reviewer, and the pages check
-the same rules before sending. The handler reads no settings and calls nothing.
+the same rules before sending.
+
+Each allowed message is counted toward the live stream (``store.chat_message`` with IVS Chat's
+``MessageId``, so a retried review counts once), with the store the function's environment names
+(no secret, no SSM read). The count is best effort: the store's calls are short and a failure is
+logged and the message allowed all the same. A review IVS gave up waiting for still counts (the
+function runs to its end).
 
 The sender's display name (the token's ``displayName`` attribute, set by ``/chat_token``) must
 pass ``text.check_display_name`` too: nothing invisible, and nothing that looks like the host's
@@ -30,6 +36,7 @@ flooder (IVS Chat's ``DisconnectUser`` ends that token only: it is no ban).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +50,8 @@ from livescreen.chat.rates import (
     Buckets,
 )
 from livescreen.chat.text import ChatTextError, check_display_name, check_message
+from livescreen.config import DEFAULTS, Settings
+from livescreen.store import get_stream_store
 
 logger = logging.getLogger(__name__)
 
@@ -103,5 +112,24 @@ def review(event: dict[str, Any]) -> dict[str, Any]:
     return {"ReviewResult": ALLOW, "Content": content}
 
 
+def count_message(event: dict[str, Any], clock: Callable[[], float] = time.time) -> None:
+    """Count an allowed message toward the live stream; a failure is logged, never raised."""
+    message_id = event.get("MessageId") if isinstance(event, dict) else None
+    if not isinstance(message_id, str) or not message_id:
+        return
+    try:
+        settings = Settings(
+            {k: v for k, v in os.environ.items() if k in DEFAULTS}, "the function's environment"
+        )
+        store = get_stream_store(settings)
+        if store is not None:
+            store.chat_message(message_id, at=clock())
+    except Exception as exc:  # the message is allowed whatever the store says
+        logger.warning("chat message not counted: %s", exc)
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    return review(event)
+    answer = review(event)
+    if answer["ReviewResult"] == ALLOW:
+        count_message(event)
+    return answer

@@ -4,6 +4,8 @@ One stage per host session: ``create_host_grant`` creates it (with the host's PU
 the same call), ``start_stream`` tags it live, ``stop_stream`` deletes it. Viewers get
 self-signed SUBSCRIBE tokens, so ``audience_grant`` makes no control-plane call per viewer: the
 live stage is looked up at most once every ``LIVE_LOOKUP_TTL`` seconds per instance.
+The audience is counted from IVS's participant records (``audience_runs``), never in a
+viewer's path: by ``stop_stream`` before it deletes the stage, and by ``refresh_audience``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from livescreen.providers.base import (
     ProviderUnavailableError,
     StreamState,
 )
+from livescreen.providers.ivs.audience_runs import RoomAudience
 from livescreen.providers.ivs.client import (
     AWS_ERRORS,
     error_code,
@@ -31,6 +34,7 @@ from livescreen.providers.ivs.client import (
     maybe_done,
     upstream_error,
 )
+from livescreen.providers.ivs.live_stage import LiveStageCache
 from livescreen.providers.ivs.recording import recording_configuration
 from livescreen.providers.ivs.stages import (
     LiveStage,
@@ -49,41 +53,11 @@ Clock = Callable[[], float]
 
 MAX_TOKEN_MINUTES = 20160  # CreateParticipantToken's upper bound (14 days)
 _ENDPOINT_CACHE_SIZE = 32
-
-
-class LiveStageCache:
-    """The live stage as last read from IVS, refreshed at most once per ``ttl`` seconds.
-
-    One thread refreshes while the others wait for its answer (single flight), so a burst of
-    viewers costs one lookup. A failed lookup is remembered for ``ttl`` too: while IVS is
-    throttling us, viewers get the last known stage (or the error) without adding calls.
-    """
-
-    def __init__(self, lookup: Callable[[], LiveStage | None], ttl: float, clock: Clock) -> None:
-        self._lookup = lookup
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._value: LiveStage | None = None
-        self._error: ProviderError | None = None
-        self._expires_at = -math.inf
-
-    def get(self) -> LiveStage | None:
-        with self._lock:
-            now = self._clock()
-            if now >= self._expires_at:
-                try:
-                    self._value, self._error = self._lookup(), None
-                except ProviderError as exc:
-                    self._error = exc
-                self._expires_at = now + self._ttl
-            if self._error is not None and self._value is None:
-                raise self._error
-            return self._value
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._expires_at = -math.inf
+#: A live stream's audience is read from IVS at most this often per instance.
+AUDIENCE_REFRESH_SECONDS = 10.0
+#: Seconds a count may spend asking IVS: the host waits for a stop; a refresh answers a poll.
+STOP_COUNT_BUDGET = 8.0
+REFRESH_COUNT_BUDGET = 3.0
 
 
 class IvsProvider:
@@ -91,7 +65,14 @@ class IvsProvider:
 
     name = "ivs"
 
-    def __init__(self, settings: Settings, *, client: Any = None, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: Any = None,
+        clock: Clock = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._settings = settings
         self._client = client
         self._client_lock = threading.Lock()
@@ -115,6 +96,7 @@ class IvsProvider:
             ttl=settings.get_int("LIVE_LOOKUP_TTL", minimum=1, maximum=60),
             clock=clock,
         )
+        self._audience = RoomAudience(settings, AUDIENCE_REFRESH_SECONDS, clock=clock, sleep=sleep)
 
     @property
     def client(self) -> Any:
@@ -179,6 +161,7 @@ class IvsProvider:
         stage = self._find_room_stage(room)
         if stage is None:
             return StreamState(room, live=False)  # already deleted: nothing left to pay for
+        self._audience.count(self.client, room, stage, budget=STOP_COUNT_BUDGET)  # before deleting
         try:
             self.client.delete_stage(arn=stage.arn)
         except AWS_ERRORS as exc:
@@ -189,6 +172,21 @@ class IvsProvider:
         return StreamState(room, live=False, extra={"stageArn": stage.arn})
 
     # -- audience --------------------------------------------------------------------------
+
+    def refresh_audience(self, room: str) -> None:
+        """Count the room's live stage's viewers into the stream store, at most once every
+        ``AUDIENCE_REFRESH_SECONDS`` per instance (a call meanwhile returns at once). Never
+        raises: a failure is logged and the store keeps its last numbers."""
+        if not self._audience.due(room, self._clock()):
+            return
+        try:
+            stage = self._find_room_stage(room)
+            if stage is not None and stage.live:
+                self._audience.count(self.client, room, stage, budget=REFRESH_COUNT_BUDGET)
+        except ProviderError as exc:
+            logger.warning("could not count the audience of room %s: %s", room, exc)
+        finally:
+            self._audience.done()
 
     def audience_grant(self) -> AudienceGrant:
         stage = self._live.get()

@@ -14,6 +14,9 @@ IVS reports neither when a stage was created nor when its last publisher left, s
 time the sweep sees it) and ``livescreen:unattended-since`` (written when the sweep first finds
 nobody publishing, removed when a publisher is back). Stages without the app tag are never
 touched, a stage already gone is fine, and a second run changes nothing the first did not.
+Before it deletes a stage of a recorded stream it counts the active session's audience into the
+stream store (``audience``), and after, ends the stream at the sweep's time (a failure there is
+only logged: the stage is deleted either way).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from livescreen import config
+from livescreen.providers.ivs.audience import CountedViewers
+from livescreen.providers.ivs.audience_runs import count_quietly, stream_of
 from livescreen.providers.ivs.client import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs.stages import (
     TAG_CREATED_AT,
@@ -31,6 +36,7 @@ from livescreen.providers.ivs.stages import (
     StageSummary,
     list_app_stages,
 )
+from livescreen.store import StreamStore, get_stream_store
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +44,12 @@ logger = logging.getLogger(__name__)
 GRACE_SECONDS = 600
 _PARTICIPANT_PAGE_SIZE = 100  # the most ListParticipants returns per page
 _NOT_FOUND = "ResourceNotFoundException"
+#: Seconds one stage's audience count may spend asking IVS (the function's timeout is 60 s).
+COUNT_BUDGET = 5.0
 
 _client: Any = None
 _clock: Callable[[], float] = time.time
+_sleep: Callable[[float], None] = time.sleep
 
 
 class ReaperError(Exception):
@@ -54,6 +63,9 @@ def sweep(
     max_duration: int,
     clock: Callable[[], float] = time.time,
     grace: int = GRACE_SECONDS,
+    store: StreamStore | None = None,
+    host_identity: str = "",  # the host's userId: needed to count the audience
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Sweep every stage of the app once; returns what was checked and deleted.
 
@@ -70,6 +82,20 @@ def sweep(
             )
             if reason is None:
                 continue
+            stream = stream_of(store, stage.arn)
+            if store and stream and stage.active_session_id and host_identity:
+                count_quietly(
+                    client,
+                    store,
+                    stream_id=stream,
+                    stage_arn=stage.arn,
+                    session_id=stage.active_session_id,
+                    host_identity=host_identity,
+                    budget=COUNT_BUDGET,
+                    counted=CountedViewers(),
+                    clock=clock,
+                    sleep=sleep,
+                )
             _delete(client, stage.arn)
         except AWS_ERRORS as exc:
             code = error_code(exc) or type(exc).__name__
@@ -79,6 +105,7 @@ def sweep(
             failed.append({"stageArn": stage.arn, "error": code})
             continue
         logger.info("reaper deleted IVS stage %s (room %s): %s", stage.arn, stage.room, reason)
+        _end_stream(store, stream, clock())
         deleted.append({"stageArn": stage.arn, "reason": reason})
     if failed:
         raise ReaperError(
@@ -147,6 +174,23 @@ def _delete(client: Any, stage_arn: str) -> None:
             raise
 
 
+def _end_stream(store: StreamStore | None, stream: str | None, at: float) -> None:
+    if store is None or stream is None:
+        return
+    try:
+        store.stream_ended(stream, at=at)
+    except Exception as exc:
+        logger.warning("reaper could not end stream %s: %s", stream, exc)
+
+
+def _store(settings: config.Settings) -> StreamStore | None:
+    try:
+        return get_stream_store(settings)
+    except Exception as exc:  # a misconfigured store must not stop the sweep
+        logger.warning("the stream store is unavailable: %s", exc)
+        return None
+
+
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point (EventBridge schedule target); the event itself carries nothing."""
     global _client
@@ -158,4 +202,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         app_tag=settings.require("APP_TAG"),
         max_duration=settings.get_int("MAX_DURATION", minimum=60, maximum=90000),
         clock=_clock,
+        store=_store(settings),
+        host_identity=settings.require("HOST_IDENTITY"),
+        sleep=_sleep,
     )

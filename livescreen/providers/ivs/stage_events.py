@@ -4,29 +4,47 @@ A plain Lambda handler for the EventBridge rule ``{"source": ["aws.ivs"], "detai
 ["IVS Stage Update"], "detail": {"event_name": ["Participant Unpublished"]}}``. IVS sends those
 events on a best-effort basis (late, out of order, or not at all), so the handler checks IVS
 before acting, is safe to run twice, and the scheduled reaper (``providers.ivs.reaper``) remains the
-backstop.
+backstop. This rule is also what counts an IVS stream's audience when its host leaves: IVS sends
+no event for a viewer (a viewer never publishes), so before deleting the stage the handler reads
+the session's participants from IVS into the stream store (``audience``). Once the stage is gone
+the stream's record is ended at the event's own time (closing every viewer session still open).
+A store or counting failure is logged, never retried for: the stage is deleted either way.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from livescreen import config
+from livescreen.providers.ivs.audience import CountedViewers
+from livescreen.providers.ivs.audience_runs import count_quietly, stream_of
 from livescreen.providers.ivs.client import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs.stages import belongs_to_app
+from livescreen.store import StreamStore, get_stream_store
 
 logger = logging.getLogger(__name__)
 
 DETAIL_TYPE = "IVS Stage Update"
 HOST_GONE_EVENTS = frozenset({"Participant Unpublished"})
+#: Seconds the audience count may spend asking IVS (the function's timeout is 30 s).
+COUNT_BUDGET = 15.0
 
 _client: Any = None
+_counted = CountedViewers()
 
 
 def handle_stage_update(
-    event: Mapping[str, Any], client: Any, *, app_tag: str, host_identity: str
+    event: Mapping[str, Any],
+    client: Any,
+    *,
+    app_tag: str,
+    host_identity: str,
+    store: StreamStore | None = None,
+    counted: CountedViewers | None = None,
 ) -> dict[str, str]:
     """Decide about one event; returns ``{"action": "deleted" | "ignored", "reason": ...}``."""
     detail = event.get("detail") or {}
@@ -45,6 +63,7 @@ def handle_stage_update(
         stage = client.get_stage(arn=stage_arn)["stage"]
     except AWS_ERRORS as exc:
         if error_code(exc) == "ResourceNotFoundException":
+            _end_stream(store, stream_of(store, stage_arn), event)
             return _ignored("the stage is already deleted", stage_arn)
         raise
     if not belongs_to_app(stage.get("tags"), app_tag):
@@ -54,12 +73,25 @@ def handle_stage_update(
     if session_id and _host_still_connected(client, stage_arn, session_id, host_identity):
         return _ignored("the host is still connected (reconnecting)", stage_arn)
 
+    stream = stream_of(store, stage_arn)
+    if store is not None and stream is not None and session_id:  # while the stage exists
+        count_quietly(
+            client,
+            store,
+            stream_id=stream,
+            stage_arn=stage_arn,
+            session_id=session_id,
+            host_identity=host_identity,
+            budget=COUNT_BUDGET,
+            counted=counted or _counted,
+        )
     try:
         client.delete_stage(arn=stage_arn)
     except AWS_ERRORS as exc:
         if error_code(exc) != "ResourceNotFoundException":
             raise
     logger.info("host left: deleted IVS stage %s", stage_arn)
+    _end_stream(store, stream, event)
     return {"action": "deleted", "reason": "the host stopped publishing", "stageArn": stage_arn}
 
 
@@ -69,6 +101,30 @@ def _host_still_connected(client: Any, stage_arn: str, session_id: str, host: st
         stageArn=stage_arn, sessionId=session_id, filterByUserId=host
     )
     return any(p.get("state") == "CONNECTED" for p in response.get("participants", []))
+
+
+def _end_stream(store: StreamStore | None, stream: str | None, event: Mapping[str, Any]) -> None:
+    """End the stream at the event's time; a failure is only logged."""
+    if store is None or stream is None:
+        return
+    try:
+        store.stream_ended(stream, at=event_time(event) or time.time())
+    except Exception as exc:  # the stage is gone either way; the numbers wait for stream_stop
+        logger.warning("could not end stream %s: %s", stream, exc)
+
+
+def event_time(event: Mapping[str, Any]) -> float | None:
+    """When the event happened (seconds since the epoch): ``detail.event_time``, else ``time``."""
+    detail = event.get("detail") or {}
+    for value in (detail.get("event_time"), event.get("time")):
+        if isinstance(value, str) and value:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            if moment.tzinfo is not None:
+                return moment.timestamp()
+    return None
 
 
 def _ignored(reason: str, stage_arn: str | None = None) -> dict[str, str]:
@@ -90,4 +146,13 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, str]:
         _client,
         app_tag=settings.require("APP_TAG"),
         host_identity=settings.require("HOST_IDENTITY"),
+        store=_store(settings),
     )
+
+
+def _store(settings: config.Settings) -> StreamStore | None:
+    try:
+        return get_stream_store(settings)
+    except Exception as exc:  # a misconfigured store must not keep a stage billing
+        logger.warning("the stream store is unavailable: %s", exc)
+        return None
