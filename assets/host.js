@@ -1,12 +1,17 @@
 // The host page: flip the switch, enter the password, share a screen (or camera) and the
 // microphone. Whatever goes wrong, the switch ends up OFFLINE and nothing is left running.
 // The chat beside it joins as the host (who can delete messages and disconnect people) once the
-// password has given a host session, and stays open when the stream stops.
+// password has given a host session, and stays open when the stream stops. Below the switch: the
+// stream's details (host-details-form.js), its audience numbers while live and its summary after
+// (host-audience.js), and the Share buttons (share.js).
 
 import { loadProvider, postJSON, rememberHostDevice, withHostDevice } from './js/api.js';
 import { captureMedia } from './js/capture.js';
 import { mountChat } from './js/chat/panel.js';
+import { mountAudienceNumbers } from './js/host-audience.js';
+import { mountDetailsForm } from './js/host-details-form.js';
 import { RECONNECTED, RECONNECTING } from './js/page-states.js';
+import { mountShare } from './js/share.js';
 
 /** @type {(id: string) => any} an element of host.html, of the kind it has there */
 const $ = (id) => document.getElementById(id);
@@ -24,17 +29,35 @@ const ui = {
   liveInfo: $('liveInfo'),
   preview: $('preview'),
   onAir: $('onAir'),
-  viewerCount: $('viewerCount'),
   micButton: $('micButton'),
   recordingBadge: $('recordingBadge'),
   recordingAlert: $('recordingAlert'),
 };
 const chat = mountChat($('chat'), { role: 'host' });
+const audience = mountAudienceNumbers({
+  viewerCount: $('viewerCount'),
+  peakViewers: $('peakViewers'),
+  summary: $('summary'),
+  summaryTitle: $('summaryTitle'),
+  summaryFacts: $('summaryFacts'),
+});
+mountShare({
+  share: $('shareButton'),
+  embed: $('embedButton'),
+  status: $('shareStatus'),
+  fallback: $('shareFallback'),
+  label: $('shareLabel'),
+  text: $('shareText'),
+});
 
 // offline -> password -> starting -> live -> offline
 let state = 'offline';
 // the stream being started or on air: { session, handle, tracks, cancelled, startedAt, timer }
 let current = null;
+// while live, the details are saved with the stream's host session (else with the password)
+const detailsForm = mountDetailsForm($('detailsForm'), {
+  session: () => (state === 'live' && current && current.session) || null,
+});
 
 function render() {
   ui.liveSwitch.checked = state !== 'offline';
@@ -47,6 +70,7 @@ function render() {
   ui.liveInfo.hidden = state !== 'live' && state !== 'starting';
   document.body.dataset.state = state;
   chat.setLive(state === 'live');
+  detailsForm.render();
 }
 
 function showError(message) {
@@ -86,11 +110,6 @@ function formatDuration(ms) {
   return `${h}:${m}:${s}`;
 }
 
-function showViewerCount(count) {
-  ui.viewerCount.hidden = false;
-  ui.viewerCount.textContent = count === 1 ? '1 viewer' : `${count} viewers`;
-}
-
 function setMicEnabled(enabled) {
   if (!current || !current.handle) return;
   current.handle.setMicEnabled(enabled);
@@ -128,7 +147,7 @@ async function start(password) {
       tokenResponse: grant,
       videoTrack: video,
       audioTrack: audio,
-      onViewerCount: (count) => current === attempt && showViewerCount(count),
+      onViewerCount: (count) => current === attempt && audience.viewers(count),
       // the provider cannot recover: it has left, so go offline and stop the rest
       onDisconnected: (error) => stop(`The stream has ended: ${error.message}`),
       // nothing reaches viewers while the provider gets its connection back by itself
@@ -160,6 +179,7 @@ async function start(password) {
   ui.onAir.textContent = formatDuration(0);
   state = 'live';
   render();
+  audience.start(attempt.session);
 }
 
 async function stopProvider(attempt) {
@@ -187,12 +207,13 @@ async function teardown(attempt) {
   await stopProvider(attempt);
   for (const track of attempt.tracks) track.stop();
   if (ui.preview.srcObject) ui.preview.srcObject = null;
-  ui.viewerCount.hidden = true;
+  audience.stop(null);
   ui.micButton.textContent = 'Mute microphone';
   ui.micButton.setAttribute('aria-pressed', 'false');
   if (attempt.session) {
     try {
-      await postJSON('/stream_stop', { session: attempt.session });
+      const stopped = await postJSON('/stream_stop', { session: attempt.session });
+      audience.stop(stopped.summary);
     } catch (error) {
       showError(`Could not tell the server to stop the stream: ${error.message}`);
     }

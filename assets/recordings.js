@@ -1,4 +1,5 @@
-// The recordings page: the list of past streams (newest first) and a player.
+// The recordings page: the past streams (newest first) by title, with their audience numbers
+// and their recordings, then any recording that belongs to no stream, and a player.
 // When the list is for the host only, the host password is asked for and kept in this page's
 // memory (never stored), so that a refresh can ask again. HLS recordings (ivs) play with the
 // vendored hls.js wherever it can play (it recovers from network and media errors, see
@@ -7,6 +8,7 @@
 // recording chosen is the one that plays.
 
 import { postJSON, withHostDevice } from './js/api.js';
+import { audienceFacts, factsLine, formatDuration } from './js/audience-numbers.js';
 import { recoverFatalErrors } from './js/hls-recovery.js';
 import { loadScript } from './js/load-script.js';
 
@@ -48,15 +50,6 @@ const STATUS_BADGES = {
 function showError(message) {
   ui.error.textContent = message;
   ui.error.hidden = !message;
-}
-
-function formatDuration(seconds) {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '–';
-  const total = Math.round(seconds);
-  const h = Math.floor(total / 3600);
-  const m = String(Math.floor((total % 3600) / 60)).padStart(2, '0');
-  const s = String(total % 60).padStart(2, '0');
-  return `${h}:${m}:${s}`;
 }
 
 function formatStart(iso) {
@@ -118,19 +111,88 @@ function recordingItem(recording) {
   return item;
 }
 
+// One stream: its title, when and how long, its numbers, and its recordings to play.
+function streamItem(stream, recordings) {
+  const item = document.createElement('section');
+  item.className = 'stream-item card';
+  item.dataset.streamId = stream.id;
+  const body = document.createElement('div');
+  body.className = 'card-body';
+
+  const top = document.createElement('div');
+  top.className = 'd-flex w-100 justify-content-between align-items-baseline gap-2';
+  const title = document.createElement('h2');
+  title.className = 'stream-title h6 mb-1 text-truncate';
+  title.textContent = stream.title || stream.id;
+  top.append(title);
+  if (stream.live) {
+    const badge = document.createElement('span');
+    badge.className = 'badge text-bg-danger';
+    badge.textContent = 'Live';
+    top.append(badge);
+  }
+
+  const when = document.createElement('p');
+  when.className = 'small text-body-secondary mb-1';
+  when.append(startElement(stream.startedAt), ' · ', durationElement(stream.duration));
+
+  const numbers = document.createElement('p');
+  numbers.className = 'small mb-2';
+  numbers.append(factsLine(audienceFacts(stream)));
+
+  body.append(top, when, numbers);
+  if (recordings.length) {
+    const list = document.createElement('div');
+    list.className = 'list-group';
+    list.append(...recordings.map(recordingItem));
+    body.append(list);
+  } else {
+    const none = document.createElement('p');
+    none.className = 'small text-body-secondary mb-0';
+    none.textContent = 'Not recorded.';
+    body.append(none);
+  }
+  item.append(body);
+  return item;
+}
+
 function render(data) {
   ui.passwordForm.hidden = true;
   ui.content.hidden = false;
   ui.refresh.hidden = false;
   const recordings = Array.isArray(data.recordings) ? data.recordings : [];
+  const streams = Array.isArray(data.streams) ? data.streams : [];
+  const byId = new Map(recordings.map((recording) => [recording.id, recording]));
+  const inStreams = new Set();
+  const streamItems = streams.map((stream) => {
+    const ids = Array.isArray(stream.recordingIds) ? stream.recordingIds : [];
+    const own = ids.map((id) => byId.get(id)).filter(Boolean);
+    for (const recording of own) inStreams.add(recording.id);
+    return streamItem(stream, own);
+  });
+  const others = recordings.filter((recording) => !inStreams.has(recording.id));
   ui.recordingOff.hidden = data.recording !== false;
-  ui.empty.hidden = recordings.length > 0;
+  ui.empty.hidden = recordings.length + streams.length > 0;
   ui.empty.textContent =
     data.recording === false
       ? 'No recordings yet, and recording is off: streams are not recorded.'
       : 'No recordings yet. Every stream is recorded while it is live; it appears here.';
-  ui.list.replaceChildren(...recordings.map(recordingItem));
+  const items = [...streamItems];
+  if (others.length) {
+    const list = document.createElement('div');
+    list.className = 'list-group other-recordings';
+    list.append(...others.map(recordingItem));
+    if (streamItems.length) {
+      const heading = document.createElement('h2');
+      heading.className = 'h6 mt-2 mb-0';
+      heading.textContent = 'Other recordings';
+      items.push(heading);
+    }
+    items.push(list);
+  }
+  ui.list.replaceChildren(...items);
   document.body.dataset.recordings = String(recordings.length);
+  document.body.dataset.streams = String(streams.length);
   if (recordings.some((recording) => recording.status !== 'ready')) {
     refreshTimer = setTimeout(load, REFRESH_MS);
   }
@@ -270,7 +332,9 @@ async function play(recording) {
   const mine = ++choice;
   const isLatest = () => mine === choice;
   selectedId = recording.id;
-  for (const item of ui.list.children) item.classList.toggle('active', item.dataset.id === selectedId);
+  for (const item of ui.list.querySelectorAll('.recording-item')) {
+    item.classList.toggle('active', item.dataset.id === selectedId);
+  }
   showError('');
   stopPlayer();
   const video = ui.player;

@@ -84,8 +84,8 @@ def world_clock(page_world: PageWorld, monkeypatch: pytest.MonkeyPatch) -> World
 @pytest.fixture
 def server(tmp_path: Path, world_clock: WorldClock) -> Iterator[Any]:
     """A dev server on a free port with the ``local`` provider and chat, an empty hub, an
-    empty chat room and its recordings in a folder of its own, its wall clock in the test's
-    world."""
+    empty chat room, its recordings and its stream store in a folder of its own, its wall
+    clock in the test's world."""
     from livescreen.devserver import DevServer
 
     # a fresh dev server: a restarted one has forgotten every wrong password as well
@@ -94,8 +94,10 @@ def server(tmp_path: Path, world_clock: WorldClock) -> Iterator[Any]:
     CHAT_ROOM.reset()
     clear_provider_cache()
     clear_chat_cache()
+    clear_stream_store()
     recordings = str(tmp_path / "recordings")
-    dev = DevServer(settings_for(RECORDINGS_DIR=recordings), port=0, root=ROOT)
+    streams = str(tmp_path / "streams.db")
+    dev = DevServer(settings_for(RECORDINGS_DIR=recordings, STREAMS_DB=streams), port=0, root=ROOT)
     dev.start_background()
     yield dev
     dev.shutdown()
@@ -103,6 +105,16 @@ def server(tmp_path: Path, world_clock: WorldClock) -> Iterator[Any]:
     CHAT_ROOM.reset()
     clear_provider_cache()
     clear_chat_cache()
+    clear_stream_store()
+
+
+def clear_stream_store() -> None:
+    """Forget the stream store and its background counter (each test has its own file)."""
+    from livescreen.store import clear_store_cache
+    from livescreen.store.counting import clear_counter
+
+    clear_counter()
+    clear_store_cache()
 
 
 @pytest.fixture

@@ -68,13 +68,14 @@ def test_a_stream_is_recorded_and_plays_on_the_recordings_page(
     assert host.page.locator("#recordingBadge").is_hidden()
     assert set(uploads) == {200}
 
-    # THEN the recordings page asks for the host password, then lists the stream, ready, as
+    # THEN the recordings page asks for the host password, then lists the stream (by its
+    # title: the host set none), ready, as
     # long as it was recorded, started when the host went live by the viewer's own clock, in
     # the viewer's time zone and locale
     recordings = RecordingsPage(open_page(), server.url).open()
     recordings.sign_in(PASSWORD)
     [item] = recordings.listed()
-    assert (item["title"], item["status"]) == (grant["room"], "Ready")
+    assert (item["title"], item["status"]) == ("Untitled stream", "Ready")
     assert item["seconds"] >= RECORDED_SECONDS - 1
     assert item["duration"] == duration_text(item["seconds"])
     world = world_clock.world
