@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from livescreen import config
-from livescreen.security import log_redaction, password_guard
+from livescreen.security import embed_origins, log_redaction, password_guard
 
 #: Subcommands contributed by their own modules: each exposes ``register(subparsers)``.
 SUBCOMMAND_MODULES = (
     "livescreen.cli.configure",
     "livescreen.cli.cleanup",
     "livescreen.cli.recordings",
+    "livescreen.cli.streams",
 )
 
 
@@ -84,6 +85,7 @@ def run_dev(args: argparse.Namespace) -> int:
         settings = settings.with_values(STREAM_PROVIDER=args.provider)
     try:
         settings.check()
+        embed_origins.embed_origins(settings)
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
