@@ -156,8 +156,10 @@ class StreamStore(Protocol):
         self, stream_id: str, *, provider: str, at: float, media_ref: str | None = None
     ) -> StreamRecord:
         """Create the stream's record from the current details (title "Untitled stream" when
-        none were set) and clear the planned start. Idempotent: a stream already recorded is
-        returned as it is."""
+        none were set) and clear the planned start. A stream still open (its end never came:
+        a server killed, an event lost) is ended at ``at`` first, its open sessions closed as
+        ``stream_ended`` closes them. Idempotent: a stream already recorded is returned as it
+        is."""
         ...
 
     def stream_ended(self, stream_id: str, *, at: float) -> StreamRecord | None:

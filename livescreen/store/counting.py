@@ -51,6 +51,8 @@ class Counter:
         self._last_drop_log: float | None = None
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
+        self._closed = False
+        self._dropped_after_close = False
 
     # -- what the hub reports (each returns at once) ----------------------------------------
 
@@ -81,25 +83,40 @@ class Counter:
         return True
 
     def close(self) -> None:
-        """Stop the thread once the events already queued are applied."""
+        """Stop the thread once the events already queued are applied. A closed counter stays
+        closed: later events are dropped (said once in the log), never applied by a second
+        thread."""
         with self._thread_lock:
-            if self._thread is None:
+            if self._closed:
                 return
-            self._thread = None
-        self._queue.put(_STOP)
+            self._closed = True
+            running = self._thread is not None
+        if running:
+            self._queue.put(_STOP)
 
     # -- the worker -------------------------------------------------------------------------
 
     def _enqueue(self, operation: str, *args: str) -> None:
-        self._start()
-        with self._idle:
-            full = self._pending >= self._max_pending
-            if not full:
-                self._pending += 1
-        if full:
+        with self._thread_lock:  # (so close() cannot slip its stop between the check and put)
+            closed, first_after_close = self._closed, not self._dropped_after_close
+            if closed:
+                self._dropped_after_close = True
+            else:
+                self._start()
+                with self._idle:
+                    full = self._pending >= self._max_pending
+                    if not full:
+                        self._pending += 1
+                if not full:
+                    self._queue.put((operation, args, self._clock()))
+        if closed:
+            if first_after_close:
+                logger.warning(
+                    "Audience counting has stopped: a %s and any later event are not counted",
+                    operation,
+                )
+        elif full:
             self._drop(operation)
-            return
-        self._queue.put((operation, args, self._clock()))
 
     def _drop(self, operation: str) -> None:
         now = time.monotonic()
@@ -116,12 +133,10 @@ class Counter:
         )
 
     def _start(self) -> None:
-        with self._thread_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="audience-counter", daemon=True
-                )
-                self._thread.start()
+        """Start the thread if it is not running (the caller holds ``_thread_lock``)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="audience-counter", daemon=True)
+            self._thread.start()
 
     def _run(self) -> None:
         while True:

@@ -5,7 +5,12 @@ one ``TransactWriteItems`` with the record's own update: a viewer's session is c
 absent and closed only if open, a chat message's mark only if absent, and each of them only
 while the stream's record exists and has not ended. So a replayed event, or the same event
 handled by two Lambda containers, changes the numbers once. The peak is raised by a conditional
-``SET peakViewers = currentViewers`` (only when lower), which can never lower it.
+``SET peakViewers = currentViewers`` (only when lower), which can never lower it, after every
+join reported and before every leave (``dynamodb_sessions``).
+
+A stream's start is one transaction: its record, its list entry, its media alias and the
+``live`` pointer (the stream chat counts toward). A stream the pointer still names (its end
+never came) is ended first, at the new stream's start: best effort, logged when it fails.
 
 ``list`` reads the fixed ``streams`` partition (one small entry per stream, sorted by start)
 with ``Query`` newest first, page by page, then the records with ``BatchGetItem``: it reads
@@ -19,14 +24,18 @@ after ``TIMEOUT`` seconds and retries once; a failure becomes ``StoreUnavailable
 from __future__ import annotations
 
 import builtins
+import logging
 import threading
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from livescreen.config import ConfigError, Settings
 from livescreen.store import (
     PARTITION_KEY,
     SORT_KEY,
     TTL_ATTRIBUTE,
+    StoreUnavailableError,
     StreamDetails,
     StreamNotFoundError,
     StreamRecord,
@@ -43,13 +52,17 @@ from livescreen.store.dynamodb_table import (
     update_action,
 )
 
+logger = logging.getLogger(__name__)
+
 #: Attempts of a write that lost a race (a transaction conflict, a session changed meanwhile).
 ATTEMPTS = 3
 #: A pointer (the live stream, a media alias) moves only to a stream started later.
 _NOT_OLDER = "attribute_not_exists(#pk) OR #startedAt <= :at"
 
 
-def create_store(settings: Settings) -> DynamoStreamStore:
+def create_store(settings: Settings, *, client_factory: Any = make_client) -> DynamoStreamStore:
+    """The store in ``STREAMS_TABLE``; ``client_factory`` makes its client (``make_client``: the
+    timeouts of a request's work; the chat reviewer passes shorter ones)."""
     table = (settings.get("STREAMS_TABLE") or "").strip()
     if not table:
         raise ConfigError(
@@ -57,7 +70,7 @@ def create_store(settings: Settings) -> DynamoStreamStore:
             "(template.yaml sets it to the stack's table)"
         )
     days = settings.get_int("STREAMS_RETENTION_DAYS", minimum=1, maximum=3650)
-    return DynamoStreamStore(table, retention_days=days, client_factory=make_client)
+    return DynamoStreamStore(table, retention_days=days, client_factory=client_factory)
 
 
 class DynamoStreamStore:
@@ -120,47 +133,77 @@ class DynamoStreamStore:
     def stream_started(
         self, stream_id: str, *, provider: str, at: float, media_ref: str | None = None
     ) -> StreamRecord:
-        existing = self._record(stream_id)
-        if existing is not None:
-            return existing
-        details = self.get_details()
-        record = StreamRecord(
-            id=stream_id,
-            provider=provider,
-            title=details.title if details is not None else UNTITLED,
-            description=details.description if details is not None else "",
-            started_at=at,
-            media_ref=media_ref,
+        db = self._db
+        for _ in range(ATTEMPTS):  # again when another container changed the table meanwhile
+            existing = self._record(stream_id)
+            if existing is not None:
+                return existing
+            pointer = db.get(items.LIVE_KEY)
+            newer = pointer is not None and (items.number(pointer, "startedAt") or 0.0) > at
+            if pointer is not None and not newer:
+                self._end_previous(items.text(pointer, "stream"), at=at, starting=stream_id)
+            details = self.get_details()
+            record = StreamRecord(
+                id=stream_id,
+                provider=provider,
+                title=details.title if details is not None else UNTITLED,
+                description=details.description if details is not None else "",
+                started_at=at,
+                media_ref=media_ref,
+            )
+            if db.transact(self._start_writes(record, live=not newer)):
+                if details is not None and details.planned_start is not None:
+                    db.update_if(
+                        items.DETAILS_KEY,
+                        "REMOVE #plannedStart",
+                        "#updatedAt = :updated",  # not a plan the host has made since
+                        {":updated": items.n(details.updated_at)},
+                    )
+                return record
+        raise StoreUnavailableError(
+            f"The stream table {self.table} kept changing while the start of {stream_id!r} "
+            "was recorded"
         )
-        expires = self._expires(at)
+
+    def _start_writes(self, record: StreamRecord, *, live: bool) -> list[dict[str, Any]]:
+        """The start's one transaction: the record, its list entry, its media alias and (when
+        no stream started later) the live pointer, each only if absent or older."""
+        at, expires = record.started_at, self._expires(record.started_at)
         since = {":at": items.n(at)}
+        stream = {"stream": items.s(record.id), "startedAt": items.n(at), **expires}
         writes = [
             put_action({**items.record_item(record), **expires}, "attribute_not_exists(#pk)"),
             put_action(
-                {**items.list_key(stream_id, at), "id": items.s(stream_id), **expires},
+                {**items.list_key(record.id, at), "id": items.s(record.id), **expires},
                 "attribute_not_exists(#pk)",
             ),
         ]
-        if media_ref is not None:
-            alias = {**items.media_key(media_ref), "stream": items.s(stream_id)}
-            alias.update(startedAt=items.n(at), **expires)
-            writes.append(put_action(alias, _NOT_OLDER, since))
-        db = self._db
-        if not db.transact(writes):
-            return self._record(stream_id) or record  # another container recorded it first
-        if details is not None and details.planned_start is not None:
-            db.update_if(
-                items.DETAILS_KEY,
-                "REMOVE #plannedStart",
-                "#updatedAt = :updated",  # not a plan the host has made since
-                {":updated": items.n(details.updated_at)},
+        if record.media_ref is not None:
+            writes.append(
+                put_action({**items.media_key(record.media_ref), **stream}, _NOT_OLDER, since)
             )
-        live = {**items.LIVE_KEY, "stream": items.s(stream_id), "startedAt": items.n(at)}
-        db.put_if({**live, **expires}, _NOT_OLDER, since)
-        return record
+        if live:
+            writes.append(put_action({**items.LIVE_KEY, **stream}, _NOT_OLDER, since))
+        return writes
 
-    @unavailable
-    def stream_ended(self, stream_id: str, *, at: float) -> StreamRecord | None:
+    def _end_previous(self, previous: str, *, at: float, starting: str) -> None:
+        """End the stream the live pointer still names (its end never came) as ``starting``
+        begins. Best effort: what fails is logged, and a replayed end of ``previous`` closes
+        what this left open."""
+        if previous == starting:
+            return
+        try:
+            self._end(previous, at)
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning(
+                "stream %s started but the stream %s, still open, could not be ended: %s",
+                starting,
+                previous,
+                exc,
+            )
+
+    def _end(self, stream_id: str, at: float) -> StreamRecord | None:
+        """Mark the stream ended at ``at`` (unless it was) and close its open sessions."""
         record = self._record(stream_id)
         if record is None:
             return None
@@ -173,6 +216,12 @@ class DynamoStreamStore:
                 return record
         # idempotent: a replayed end closes what an interrupted one left open
         sessions.close_open_sessions(self._db, stream_id, record.ended_at)
+        return record
+
+    @unavailable
+    def stream_ended(self, stream_id: str, *, at: float) -> StreamRecord | None:
+        if self._end(stream_id, at) is None:
+            return None
         self._db.delete_if(items.LIVE_KEY, "#stream = :stream", {":stream": items.s(stream_id)})
         return self._record(stream_id)
 
@@ -210,7 +259,7 @@ class DynamoStreamStore:
         record = self._record(stream_id)
         if record is None or record.ended_at is not None or record.started_at > at:
             return False  # (a message sent before this stream began is not its message)
-        mark = {**items.chat_key(message_id), "stream": items.s(stream_id), "at": items.n(at)}
+        mark = {**items.chat_key(stream_id, message_id), "at": items.n(at)}
         return db.transact(
             [
                 put_action(

@@ -8,15 +8,17 @@ pk                     sk                   holds
 ``details``            ``details``          the channel's details (never expires)
 ``stream#<id>``        ``stream``           a stream's record and numbers
 ``stream#<id>``        ``viewer#<viewer>``  one viewer's session (joinedAt, leftAt)
+``stream#<id>``        ``chat#<message>``   a chat message already counted for the stream
 ``streams``            ``<start>#<id>``     the list of streams, by start (``START_WIDTH``
                                             digits, so text order is time order)
 ``media#<ref>``        ``media``            which stream an IVS stage ARN belongs to
-``chat#<message id>``  ``chat``             a chat message already counted
 ``live``               ``live``             the stream started last and not yet ended
 =====================  ===================  ==================================================
 
 Every item of a stream carries ``expiresAt`` (epoch seconds: its start plus the retention), so
 DynamoDB's TTL removes the stream, its sessions, its list entry, its chat marks and its alias.
+A stream's record, sessions and chat marks share its partition: deleting the stream reads the
+partition and deletes it whole.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ DETAILS_KEY = {PARTITION_KEY: {"S": "details"}, SORT_KEY: {"S": "details"}}
 LIVE_KEY = {PARTITION_KEY: {"S": "live"}, SORT_KEY: {"S": "live"}}
 LIST_PARTITION = "streams"
 VIEWER_PREFIX = "viewer#"
+CHAT_PREFIX = "chat#"
 #: Digits of a start time in a list entry's sort key (whole seconds, then six decimals).
 START_WIDTH = 20
 
@@ -65,8 +68,8 @@ def media_key(media_ref: str) -> Item:
     return key(f"media#{media_ref}", "media")
 
 
-def chat_key(message_id: str) -> Item:
-    return key(f"chat#{message_id}", "chat")
+def chat_key(stream_id: str, message_id: str) -> Item:
+    return key(stream_pk(stream_id), CHAT_PREFIX + message_id)
 
 
 def s(value: str) -> dict[str, str]:

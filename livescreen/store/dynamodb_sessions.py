@@ -24,12 +24,15 @@ LIVE = "attribute_exists(#pk) AND attribute_not_exists(#endedAt)"
 #: The session exists and is open.
 OPEN = "attribute_exists(#pk) AND attribute_not_exists(#leftAt)"
 ABSENT = "attribute_not_exists(#pk)"
+#: The peak counts every viewer watching now (checked before the count goes down).
+PEAK_HELD = "#peakViewers >= #currentViewers"
 
 
 def open_session(
     db: Table, stream_id: str, viewer_id: str, *, at: float, expires: dict[str, Any]
 ) -> bool:
-    """Count a viewer in (False when already counted or the stream has ended); raise the peak."""
+    """Count a viewer in (False when already counted or the stream has ended); raise the peak
+    every time, so a replayed join repairs a peak an interrupted one left behind."""
     session = {**items.session_key(stream_id, viewer_id), "joinedAt": items.n(at), **expires}
     record = items.record_key(stream_id)
     counted = db.transact(
@@ -38,9 +41,21 @@ def open_session(
             update_action(record, "ADD #currentViewers :one, #joins :one", LIVE, _one()),
         ]
     )
-    if counted:
-        db.update_if(record, "SET #peakViewers = #currentViewers", "#peakViewers < #currentViewers")
+    raise_peak(db, stream_id)
     return counted
+
+
+def raise_peak(db: Table, stream_id: str) -> None:
+    """Raise the peak to the viewers watching now, if lower (idempotent, never lowers it).
+
+    Every decrement of ``currentViewers`` (a leave, the end) runs this first and is
+    conditional on ``peakViewers >= currentViewers``: a join whose own raise was lost or has
+    not run yet is in the peak before anyone leaves."""
+    db.update_if(
+        items.record_key(stream_id),
+        "SET #peakViewers = #currentViewers",
+        "#peakViewers < #currentViewers",
+    )
 
 
 def close_session(
@@ -53,30 +68,28 @@ def close_session(
     session = db.get(key)
     if session is not None and "leftAt" in session:
         return False
-    if session is not None:
-        joined = items.number(session, "joinedAt") or at
-        watched = {":seconds": items.n(max(0.0, at - joined)), ":minus": items.n(-1)}
-        closing = [
-            update_action(key, "SET #leftAt = :at", OPEN, {":at": items.n(max(at, joined))}),
-            update_action(
-                record, "ADD #viewerSeconds :seconds, #currentViewers :minus", LIVE, watched
-            ),
-        ]
-        return True if db.transact(closing) else None
-    # the join never arrived: a viewer seen once, for no measurable time
-    seen = {**key, "joinedAt": items.n(at), "leftAt": items.n(at), **expires}
-    counted = db.transact(
-        [put_action(seen, ABSENT), update_action(record, "ADD #joins :one", LIVE, _one())]
-    )
-    if not counted:
+    if session is None:
+        # the join never arrived: the viewer is counted in, then out at once (no minutes)
+        open_session(db, stream.id, viewer_id, at=at, expires=expires)
         return None
-    peak = {":peak": items.n(stream.numbers.current + 1)}
-    db.update_if(record, "SET #peakViewers = :peak", "#peakViewers < :peak", peak)
-    return True
+    raise_peak(db, stream.id)
+    joined = items.number(session, "joinedAt") or at
+    watched = {":seconds": items.n(max(0.0, at - joined)), ":minus": items.n(-1)}
+    closing = [
+        update_action(key, "SET #leftAt = :at", OPEN, {":at": items.n(max(at, joined))}),
+        update_action(
+            record,
+            "ADD #viewerSeconds :seconds, #currentViewers :minus",
+            f"{LIVE} AND {PEAK_HELD}",
+            watched,
+        ),
+    ]
+    return True if db.transact(closing) else None
 
 
 def close_open_sessions(db: Table, stream_id: str, ended_at: float) -> None:
     """Close every session still open as watched until ``ended_at`` (idempotent)."""
+    raise_peak(db, stream_id)  # the stream has ended: nobody joins any more
     for _ in range(CLOSE_ROUNDS):
         still_open = list(_open_sessions(db, stream_id))
         if not still_open:

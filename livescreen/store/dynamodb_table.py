@@ -26,23 +26,28 @@ GET_BATCH = 100
 DELETE_BATCH = 25
 #: Rounds of a batch call resending what DynamoDB left unprocessed (throttling).
 BATCH_ROUNDS = 5
+#: Attempts of a transaction that conflicts with another one on the same items.
+TRANSACT_ATTEMPTS = 3
 _NAME = re.compile(r"#(\w+)")
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+_CONFLICT_OR_CONDITION = frozenset({"TransactionConflict", "ConditionalCheckFailed"})
 
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def make_client() -> Any:
-    """A ``dynamodb`` client for the environment's region, with short timeouts and one retry."""
+def make_client(timeout: float = TIMEOUT, attempts: int = 2) -> Any:
+    """A ``dynamodb`` client for the environment's region, with short timeouts (``timeout``
+    seconds to connect and to wait for an answer) and ``attempts`` tries of a call, the first
+    included (botocore's ``max_attempts`` would count the retries only)."""
     import boto3
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=TIMEOUT,
-        read_timeout=TIMEOUT,
-        retries={"mode": "standard", "max_attempts": 2},
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"mode": "standard", "total_max_attempts": attempts},
     )
     return boto3.client("dynamodb", config=config)
 
@@ -79,9 +84,10 @@ def _values(values: dict[str, Any] | None) -> dict[str, Any]:
     return {"ExpressionAttributeValues": values} if values else {}
 
 
-def _conflicted(exc: ClientError) -> bool:
+def _cancellation(exc: ClientError) -> set[str]:
+    """The codes a cancelled transaction gives for its writes ("None": that write was fine)."""
     reasons = exc.response.get("CancellationReasons") or []
-    return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
+    return {str(reason.get("Code") or "None") for reason in reasons}
 
 
 class Table:
@@ -154,20 +160,25 @@ class Table:
 
     def transact(self, writes: list[dict[str, Any]]) -> bool:
         """Apply every write or none; False when a condition failed. Retried on a conflict
-        with another transaction on the same items."""
+        with another transaction on the same items; any other cancellation (throttling, a
+        refused write, conflicts that outlast the retries) is raised."""
         for table_write in writes:
             next(iter(table_write.values()))["TableName"] = self.name
-        for attempt in range(3):
+        for attempt in range(TRANSACT_ATTEMPTS):
             try:
                 self.client.transact_write_items(TransactItems=writes)
                 return True
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
-                if not _conflicted(exc):
+                codes = _cancellation(exc) - {"None"}
+                if codes == {"ConditionalCheckFailed"}:
                     return False
+                retry = "TransactionConflict" in codes and codes <= _CONFLICT_OR_CONDITION
+                if not retry or attempt == TRANSACT_ATTEMPTS - 1:
+                    raise
                 time.sleep(0.02 * 2**attempt)
-        return False
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def delete_all(self, keys: list[Item]) -> None:
         for start in range(0, len(keys), DELETE_BATCH):

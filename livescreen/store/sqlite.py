@@ -124,6 +124,11 @@ class SqliteStreamStore:
         with self._write() as db:
             row = _stream_row(db, stream_id)
             if row is None:
+                # a stream whose end never came ended when this one began
+                for (other,) in db.execute(
+                    "SELECT id FROM streams WHERE ended_at IS NULL AND started_at <= ?", (at,)
+                ).fetchall():
+                    _end(db, other, at)
                 details = db.execute("SELECT * FROM details WHERE id = 1").fetchone()
                 title = details["title"] if details is not None else UNTITLED
                 description = details["description"] if details is not None else ""
@@ -144,21 +149,7 @@ class SqliteStreamStore:
             if row is None:
                 return None
             if row["ended_at"] is None:
-                open_seconds = db.execute(
-                    "SELECT COALESCE(SUM(MAX(0, ? - joined_at)), 0) FROM sessions "
-                    "WHERE stream_id = ? AND left_at IS NULL",
-                    (at, stream_id),
-                ).fetchone()[0]
-                db.execute(
-                    "UPDATE sessions SET left_at = MAX(joined_at, ?) "
-                    "WHERE stream_id = ? AND left_at IS NULL",
-                    (at, stream_id),
-                )
-                db.execute(
-                    "UPDATE streams SET ended_at = ?, current = 0, "
-                    "viewer_seconds = viewer_seconds + ? WHERE id = ?",
-                    (at, open_seconds, stream_id),
-                )
+                _end(db, stream_id, at)
                 row = _stream_row(db, stream_id)
         assert row is not None
         return _record(row)
@@ -278,6 +269,24 @@ class SqliteStreamStore:
 
 def _stream_row(db: sqlite3.Connection, stream_id: str) -> Any:
     return db.execute("SELECT * FROM streams WHERE id = ?", (stream_id,)).fetchone()
+
+
+def _end(db: sqlite3.Connection, stream_id: str, at: float) -> None:
+    """End the stream at ``at``, its open sessions counted as watched until then."""
+    open_seconds = db.execute(
+        "SELECT COALESCE(SUM(MAX(0, ? - joined_at)), 0) FROM sessions "
+        "WHERE stream_id = ? AND left_at IS NULL",
+        (at, stream_id),
+    ).fetchone()[0]
+    db.execute(
+        "UPDATE sessions SET left_at = MAX(joined_at, ?) WHERE stream_id = ? AND left_at IS NULL",
+        (at, stream_id),
+    )
+    db.execute(
+        "UPDATE streams SET ended_at = ?, current = 0, viewer_seconds = viewer_seconds + ? "
+        "WHERE id = ?",
+        (at, open_seconds, stream_id),
+    )
 
 
 def _is_live(db: sqlite3.Connection, stream_id: str) -> bool:

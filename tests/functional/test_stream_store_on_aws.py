@@ -295,3 +295,41 @@ def test_a_chat_message_is_allowed_when_the_stream_table_cannot_be_reached(
     assert answer == {"ReviewResult": "ALLOW", "Content": "hello from the audience"}
     assert "chat message not counted" in caplog.text and "no-such-table" in caplog.text
     assert "hello from the audience" not in caplog.text
+
+
+def test_a_stream_whose_end_never_came_ends_when_the_next_one_starts(
+    settings: Settings, ivs: StubbedIvs
+) -> None:
+    # GIVEN a stream live with one viewer counted, whose host's tab then crashed: no stop came,
+    # and the stage is gone (deleted by the reaper, whose count of it was lost)
+    ivs.expect_list(summary(ARN, ROOM), params=LIST_PARAMS)
+    ivs.expect("tag_resource", {}, {"resourceArn": ARN, "tags": ANY})
+    assert host_call("stream_start", settings, {}).status == 200
+    expect_live_stage(ivs, viewer_participant(datetime.now(UTC) - timedelta(minutes=2)))
+    assert host_call("stream_stats", settings, {}).json()["stream"]["currentViewers"] == 1
+
+    # WHEN the host signs in again and goes live in a new room on a new stage
+    room, arn = "livestream-fedcba9876543210", stage_arn("NeXtStAgE123")
+    ivs.expect_list(summary(arn, room), params=LIST_PARAMS)
+    ivs.expect("tag_resource", {}, {"resourceArn": arn, "tags": ANY})
+    started = invoke(
+        "stream_start",
+        {},
+        settings=settings,
+        headers={"X-Host-Session": session_of(room, settings)},
+    )
+    assert started.status == 200, started.text
+
+    # THEN the stream left open is over, its viewer counted as watching until the new start,
+    # and only the new stream is live
+    listed = invoke(
+        "recordings",
+        method="GET",
+        settings=settings,
+        headers={"X-Host-Session": session_of(room, settings)},
+    ).json()["streams"]
+    assert [(s["id"], s["live"]) for s in listed] == [(room, True), (ROOM, False)]
+    old = listed[1]
+    assert (old["currentViewers"], old["peakViewers"], old["viewers"]) == (0, 1, 1)
+    assert old["viewerMinutes"] >= 2
+    ivs.stubber.assert_no_pending_responses()

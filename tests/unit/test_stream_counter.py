@@ -119,3 +119,25 @@ def test_a_full_queue_drops_events_without_waiting_and_says_so_once(
     assert counter.flush(timeout=10)
     assert [call[1] for call in blocked.calls] == [("m0",), ("m1",), ("m2",)]
     counter.close()
+
+
+def test_a_closed_counter_drops_later_events_and_never_restarts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a counter that applied one event, then was closed
+    blocked = BlockedStore()
+    blocked.gate.set()
+    counter = Counter(blocked, Clock())
+    counter.viewer_joined("room-1", "a")
+    assert counter.flush(timeout=10)
+    counter.close()
+    # When more events are reported
+    with caplog.at_level(logging.WARNING, logger="livescreen.store.counting"):
+        counter.viewer_left("room-1", "a")
+        counter.stream_ended("room-1")
+        counter.chat_message("m1")
+    # Then nothing waits, no second thread applies them, and the log says so once
+    assert counter.flush(timeout=10)
+    assert [call[0] for call in blocked.calls] == ["viewer_joined"]
+    stopped = [r for r in caplog.records if "counting has stopped" in r.getMessage()]
+    assert len(stopped) == 1 and "viewer_left" in stopped[0].getMessage()

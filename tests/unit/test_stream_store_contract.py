@@ -8,12 +8,17 @@ Every DynamoDB call is checked against AWS's own service model and DynamoDB's ex
 
 from __future__ import annotations
 
+import json
+import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
 from dynamodb_call_checks import check_every_call
 from moto import mock_aws
 from streams_table import create_streams_table
@@ -26,9 +31,11 @@ from livescreen.store import (
     StoreUnavailableError,
     StreamDetails,
     StreamNotFoundError,
+    StreamRecord,
     StreamStore,
 )
 from livescreen.store import dynamodb as dynamodb_store
+from livescreen.store import dynamodb_items as items
 from livescreen.store import sqlite as sqlite_store
 
 T0 = 1_800_000_000.0
@@ -147,6 +154,29 @@ def test_new_details_while_live_retitle_the_live_stream_only(store: StreamStore)
     assert live_record is not None and live_record.title == "Live now"
     assert live_record.description == "desc"
     assert old_record is not None and old_record.title == "Untitled stream"
+
+
+def test_a_stream_whose_end_never_came_ends_when_the_next_one_starts(store: StreamStore) -> None:
+    # Given a stream with a viewer watching and a chat message, whose end is never reported
+    live(store, "first", at=T0)
+    assert store.viewer_joined("first", "a", at=T0 + 10)
+    assert store.chat_message("m1", at=T0 + 20)
+    # When the next stream starts
+    second = store.stream_started("second", provider="local", at=T0 + 100)
+    # Then the first ended as it began, its viewer counted as watching until then
+    first = store.get("first")
+    assert first is not None and first.ended_at == T0 + 100
+    assert (first.numbers.current, first.numbers.viewer_seconds) == (0, 90.0)
+    assert not store.viewer_joined("first", "late", at=T0 + 101)
+    # And chat counts toward the second only
+    assert store.chat_message("m2", at=T0 + 110)
+    first, now = store.get("first"), store.get("second")
+    assert first is not None and now is not None and second.ended_at is None
+    assert (first.numbers.chat_messages, now.numbers.chat_messages) == (1, 1)
+    assert [(r.id, r.to_json()["live"]) for r in store.list()] == [
+        ("second", True),
+        ("first", False),
+    ]
 
 
 # -- counting ------------------------------------------------------------------------------
@@ -292,6 +322,24 @@ def test_two_stores_replaying_the_same_events_count_them_once(make_store: MakeSt
     }
 
 
+def test_two_stores_interleaving_joins_and_leaves_keep_the_peak(make_store: MakeStore) -> None:
+    # Given two stores on the same file or table, taking turns with one stream's viewers
+    one, two = make_store(), make_store()
+    live(one)
+    assert one.viewer_joined("room-1", "a", at=T0 + 1)
+    assert two.viewer_joined("room-1", "b", at=T0 + 2)
+    assert one.viewer_left("room-1", "a", at=T0 + 3)
+    assert two.viewer_left("room-1", "b", at=T0 + 4)
+    assert one.viewer_joined("room-1", "c", at=T0 + 5)
+    # And each replays an event the other handled
+    assert not two.viewer_joined("room-1", "a", at=T0 + 1)
+    assert not one.viewer_left("room-1", "b", at=T0 + 4)
+    # Then the peak is the two watching at once, whoever counted them
+    record = two.get("room-1")
+    assert record is not None
+    assert (record.numbers.peak, record.numbers.current, record.numbers.joins) == (2, 1, 3)
+
+
 # -- reading and deleting ------------------------------------------------------------------
 
 
@@ -323,10 +371,32 @@ def test_a_deleted_stream_is_gone_with_its_counting(store: StreamStore) -> None:
     assert [record.id for record in store.list()] == ["room-2"]
     with pytest.raises(StreamNotFoundError):
         store.delete("room-1")
+    assert leftovers(store, "room-1") == []
     # And the same room going live again starts from nothing
     again = store.stream_started("room-1", provider="ivs", at=T0 + 200)
     assert again.numbers.joins == 0
     assert store.viewer_joined("room-1", "a", at=T0 + 201)
+
+
+def leftovers(store: StreamStore, stream_id: str) -> list[Any]:
+    """Whatever the store still keeps of the stream: rows of the file, items of the table."""
+    if isinstance(store, sqlite_store.SqliteStreamStore):
+        with sqlite3.connect(store.path) as db:
+            return [
+                *db.execute("SELECT * FROM streams WHERE id = ?", (stream_id,)),
+                *db.execute("SELECT * FROM sessions WHERE stream_id = ?", (stream_id,)),
+                *db.execute("SELECT * FROM chat_messages WHERE stream_id = ?", (stream_id,)),
+            ]
+    assert isinstance(store, dynamodb_store.DynamoStreamStore)
+    names = {stream_id, f"stream#{stream_id}"}
+    return [
+        item
+        for item in store.client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+        if any(
+            value.get("S") in names or str(value.get("S", "")).endswith(f"#{stream_id}")
+            for value in item.values()
+        )
+    ]
 
 
 # -- what only the DynamoDB table shows --------------------------------------------------------
@@ -401,3 +471,129 @@ def test_a_table_that_cannot_be_reached_is_unavailable(monkeypatch: pytest.Monke
 def test_a_dynamodb_store_needs_its_table_named() -> None:
     with pytest.raises(ConfigError, match="STREAMS_TABLE"):
         dynamodb_store.create_store(Settings(raw={"STREAMS_TABLE": " "}))
+
+
+def cancelled(stubber: Stubber, *codes: str) -> None:
+    """The next TransactWriteItems is cancelled for these reasons, one per write."""
+    stubber.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        service_message=f"Transaction cancelled [{', '.join(codes)}]",
+        http_status_code=400,
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in codes]},
+    )
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ("None", "ThrottlingError"),
+        ("ValidationError", "None"),
+        ("ProvisionedThroughputExceeded", "ConditionalCheckFailed"),
+        ("TransactionConflict", "None"),
+    ],
+)
+def test_a_transaction_cancelled_for_another_reason_than_a_condition_is_unavailable(
+    aws: Any, codes: tuple[str, ...]
+) -> None:
+    # Given a live stream, whose record the table returns
+    store = dynamo_store()
+    record = items.record_item(StreamRecord("room-1", "ivs", "t", "", started_at=T0))
+    with Stubber(store.client) as stubber:
+        stubber.add_response("get_item", {"Item": record})
+        # When the join's transaction is cancelled for that reason (a conflict, every time)
+        for _ in range(3 if "TransactionConflict" in codes else 1):
+            cancelled(stubber, *codes)
+        # Then the join is not taken for one already counted: the store says it is unavailable
+        with pytest.raises(StoreUnavailableError, match="TransactionCanceledException"):
+            store.viewer_joined("room-1", "a", at=T0 + 1)
+        stubber.assert_no_pending_responses()
+
+
+def test_a_transaction_whose_condition_failed_only_is_a_no(aws: Any) -> None:
+    # Given a live stream that counted a viewer
+    store = dynamo_store()
+    live(store)
+    record = store.client.get_item(TableName=TABLE, Key=items.record_key("room-1"))["Item"]
+    with Stubber(store.client) as stubber:
+        stubber.add_response("get_item", {"Item": record})
+        # When a conflict, then a failed condition, cancel the join's transaction
+        cancelled(stubber, "TransactionConflict", "None")
+        cancelled(stubber, "ConditionalCheckFailed", "None")
+        stubber.add_response("update_item", {})  # the peak, raised whatever the answer
+        # Then the join answers "not counted", without an error
+        assert not store.viewer_joined("room-1", "a", at=T0 + 1)
+        stubber.assert_no_pending_responses()
+
+
+def fail_calls(client: Any, operation: str, match: Callable[[dict[str, Any]], bool]) -> list[int]:
+    """Make the client's calls of ``operation`` whose parameters ``match`` be refused (access
+    denied), while the returned list holds a 1: empty it to let them through again."""
+    failing = [1]
+
+    def refuse(params: dict[str, Any], **_: Any) -> Any:
+        if failing and match(json.loads(params["body"])):
+            error = {"Code": "AccessDeniedException", "Message": "not authorized"}
+            return AWSResponse("https://dynamodb", 400, {}, None), {"Error": error}
+        return None
+
+    client.meta.events.register(f"before-call.dynamodb.{operation}", refuse)
+    return failing
+
+
+def test_a_join_whose_peak_was_lost_still_counts_in_the_peak(aws: Any) -> None:
+    # Given a live stream, and a container whose raise of the peak fails after the join counted
+    store, other = dynamo_store(), dynamo_store()
+    live(store)
+    failing = fail_calls(
+        store.client, "UpdateItem", lambda p: "SET #peakViewers" in p["UpdateExpression"]
+    )
+    with pytest.raises(StoreUnavailableError):
+        store.viewer_joined("room-1", "a", at=T0 + 1)
+    # When another container counts the viewer's leave
+    assert other.viewer_left("room-1", "a", at=T0 + 60)
+    # Then the peak counts the viewer, and the minute watched
+    record = other.get("room-1")
+    assert record is not None
+    assert (record.numbers.peak, record.numbers.joins, record.numbers.viewer_seconds) == (1, 1, 59)
+    # And a replayed join repairs a lost peak too
+    assert other.viewer_joined("room-1", "b", at=T0 + 61)
+    failing.clear()
+    assert not store.viewer_joined("room-1", "b", at=T0 + 61)
+    record = other.get("room-1")
+    assert record is not None and record.numbers.peak == 1
+
+
+def test_the_live_stream_is_written_with_the_start_itself(aws: Any) -> None:
+    # Given a table that refuses every single PutItem (only the start's transaction goes through)
+    store = dynamo_store()
+    fail_calls(store.client, "PutItem", lambda p: True)
+    # When a stream starts
+    live(store)
+    # Then chat already counts toward it
+    assert store.chat_message("m1", at=T0 + 1)
+    record = store.get("room-1")
+    assert record is not None and record.numbers.chat_messages == 1
+
+
+def test_a_start_that_cannot_end_the_stream_left_open_is_still_recorded(
+    aws: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a stream left open, and a start whose reads of the sessions are refused (Query)
+    store = dynamo_store()
+    live(store, "first", at=T0)
+    assert store.viewer_joined("first", "a", at=T0 + 10)
+    failing = fail_calls(store.client, "Query", lambda p: True)
+    # When the next stream starts
+    with caplog.at_level(logging.WARNING, logger="livescreen.store.dynamodb"):
+        live(store, "second", at=T0 + 100)
+    # Then it is recorded and live, the first marked ended, and the failure logged
+    assert "the stream first, still open, could not be ended" in caplog.text
+    assert store.chat_message("m1", at=T0 + 101)
+    first, second = store.get("first"), store.get("second")
+    assert first is not None and first.ended_at == T0 + 100
+    assert second is not None and second.numbers.chat_messages == 1
+    # And the first's end, when it comes, closes its viewer's session as of its end
+    failing.clear()
+    ended = store.stream_ended("first", at=T0 + 500)
+    assert ended is not None and ended.numbers.viewer_seconds == 90.0

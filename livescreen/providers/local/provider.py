@@ -59,6 +59,10 @@ class LocalProvider:
                 status=409,
             )
         _, started_now = started
+        if started_now and self._audience is not None:
+            # a stream this one replaced is counted to its end before this one is recorded
+            # (recording a start ends any stream still open, as of the start)
+            self._audience.flush(FLUSH_SECONDS)
         return StreamState(room=room, live=True, started_now=started_now)
 
     def stop_stream(self, room: str) -> StreamState:
