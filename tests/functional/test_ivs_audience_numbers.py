@@ -2,7 +2,8 @@
 
 IVS sends no EventBridge event for a viewer (a viewer only subscribes), so the app reads the
 stage session's participants (``ListParticipants``) and, for those who left, when they left
-(``ListParticipantEvents``). IVS is botocore's Stubber (every request and canned answer checked
+(``ListParticipantEvents``), within a deadline, and writes them to the store after the stage is
+deleted. IVS is botocore's Stubber (every request and canned answer checked
 against AWS's model); the store is the DynamoDB back end on moto. The host's stop, the host's
 leaving (the stage-events function) and the live refresh all count through the real code.
 """
@@ -22,7 +23,12 @@ from streams_table import create_streams_table
 from livescreen.config import Settings
 from livescreen.providers import clear_provider_cache
 from livescreen.providers.ivs import reaper, stage_events
-from livescreen.providers.ivs.audience import CountedViewers, count_audience
+from livescreen.providers.ivs.audience import (
+    AudienceCount,
+    CountedViewers,
+    apply_audience,
+    read_audience,
+)
 from livescreen.providers.ivs.provider import AUDIENCE_REFRESH_SECONDS, IvsProvider
 from livescreen.store import (
     StreamRecord,
@@ -151,20 +157,43 @@ def numbers(record: StreamRecord | None) -> tuple[int, int, int]:
     return record.numbers.current, record.numbers.peak, record.numbers.joins
 
 
-def count(ivs: StubbedIvs, store: StreamStore, counted: CountedViewers) -> Any:
+def count(
+    ivs: StubbedIvs, store: StreamStore, counted: CountedViewers, *, final: bool = False
+) -> AudienceCount:
+    """Read IVS's records (10 s, calls of at most 1 s), then write them to the store."""
     clock = FakeClock(EVENT_AT)
-    return count_audience(
+    read = read_audience(
         ivs.client,
-        store,
-        stream_id=ROOM,
         stage_arn=ARN,
         session_id=SESSION,
         host_identity="host",
-        budget=10,
+        deadline=EVENT_AT + 10,
+        call_limit=1.0,
         counted=counted,
         clock=clock,
         sleep=clock.advance,
     )
+    return apply_audience(
+        store,
+        read,
+        stream_id=ROOM,
+        final=final,
+        deadline=clock.now + 10,
+        counted=counted,
+        clock=clock,
+    )
+
+
+class SlowIvs:
+    """Each IVS call takes ``seconds`` of the fake clock (IVS answering slowly)."""
+
+    def __init__(self, ivs: StubbedIvs, clock: FakeClock, seconds: float) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        ivs.client.meta.events.register("before-parameter-build.ivs-realtime.*", self._call)
+
+    def _call(self, **_: Any) -> None:
+        self.clock.advance(self.seconds)
 
 
 def test_three_viewers_one_leaving_one_leave_lost_counted_once_and_closed_at_the_end(
@@ -219,11 +248,13 @@ def test_one_container_asks_ivs_for_a_leave_once(ivs: StubbedIvs, store: StreamS
     ivs.stubber.assert_no_pending_responses()
 
 
-def test_calls_are_paced_and_a_count_over_its_time_budget_leaves_the_rest_to_the_end(
+def test_calls_are_paced_and_a_leave_not_read_in_time_is_counted_only_at_the_end(
     ivs: StubbedIvs, store: StreamStore
 ) -> None:
-    # GIVEN two viewers who left, and a budget of 0.3 s: time for two calls 0.25 s apart
-    expect_participants(ivs, [HOST, FIRST, {**SECOND, "state": "DISCONNECTED"}, THIRD])
+    # GIVEN two viewers who left, and a deadline leaving time to start calls for 0.3 s (each
+    # call may take 1 s): two calls 0.25 s apart
+    left_unread = {**SECOND, "state": "DISCONNECTED"}
+    expect_participants(ivs, [HOST, FIRST, left_unread, THIRD])
     expect_first_viewers_leave(ivs)
     clock = FakeClock(EVENT_AT)
     sleeps: list[float] = []
@@ -232,24 +263,141 @@ def test_calls_are_paced_and_a_count_over_its_time_budget_leaves_the_rest_to_the
         sleeps.append(seconds)
         clock.advance(seconds)
 
-    # WHEN the audience is counted
-    result = count_audience(
+    # WHEN the audience is read
+    read = read_audience(
         ivs.client,
-        store,
-        stream_id=ROOM,
         stage_arn=ARN,
         session_id=SESSION,
         host_identity="host",
-        budget=0.3,
+        deadline=EVENT_AT + 1.3,
+        call_limit=1.0,
         clock=clock,
         sleep=sleep,
     )
-    # THEN the second call waited its turn and no third was made: every viewer is counted in,
-    # the leave that was not read stays open (the stream's end closes it)
+    # THEN the second call waited its turn and no third was made (the second viewer's leave)
     assert ivs.operations == ["ListParticipants", "ListParticipantEvents"]
     assert sleeps == [0.25]
-    assert result.incomplete and result.leaves == 1
-    assert numbers(store.get(ROOM)) == (2, 3, 3)
+    assert not read.complete
+
+    # WHEN a live count writes what was read
+    counted = CountedViewers()
+    live = apply_audience(
+        store,
+        read,
+        stream_id=ROOM,
+        final=False,
+        deadline=clock.now + 10,
+        counted=counted,
+        clock=clock,
+    )
+    # THEN the viewer gone whose leave was not read is not counted as watching: one watching,
+    # never more than two at once (counted in, it would make two watching and a peak of three)
+    assert (live.joins, live.leaves, live.incomplete) == (2, 1, True)
+    assert numbers(store.get(ROOM)) == (1, 2, 2)
+
+    # WHEN the final count writes the same read, and the stream ends an hour after it began
+    final = apply_audience(
+        store,
+        read,
+        stream_id=ROOM,
+        final=True,
+        deadline=clock.now + 10,
+        counted=counted,
+        clock=clock,
+    )
+    ended = store.stream_ended(ROOM, at=T0 + 3600)
+    # THEN that viewer is counted, joined and left at once: no minutes, the peak unchanged
+    assert (final.joins, final.leaves) == (1, 1)
+    assert numbers(ended) == (0, 2, 3)
+    assert ended is not None
+    assert ended.numbers.viewer_seconds == pytest.approx(540 + 3420)
+
+
+def test_an_apply_past_its_deadline_starts_no_write(ivs: StubbedIvs, store: StreamStore) -> None:
+    # GIVEN IVS's records of three viewers, read in time
+    expect_participants(ivs, [HOST, FIRST, SECOND, THIRD])
+    expect_first_viewers_leave(ivs)
+    clock = FakeClock(EVENT_AT)
+    read = read_audience(
+        ivs.client,
+        stage_arn=ARN,
+        session_id=SESSION,
+        host_identity="host",
+        deadline=EVENT_AT + 10,
+        call_limit=1.0,
+        clock=clock,
+        sleep=clock.advance,
+    )
+    writes: list[str] = []
+    joined = store.viewer_joined
+
+    def slow_join(stream_id: str, viewer_id: str, *, at: float) -> bool:
+        writes.append(viewer_id)
+        clock.advance(1)  # each write takes a second
+        return joined(stream_id, viewer_id, at=at)
+
+    store.viewer_joined = slow_join  # type: ignore[method-assign]
+    # WHEN it is written with 1.5 s to go
+    result = apply_audience(
+        store, read, stream_id=ROOM, final=True, deadline=clock.now + 1.5, clock=clock
+    )
+    # THEN the writes stop at the deadline: the first two joins only, and it says so
+    assert writes == [FIRST["participantId"], SECOND["participantId"]]
+    assert (result.joins, result.leaves, result.incomplete) == (2, 0, True)
+    assert numbers(store.get(ROOM)) == (2, 2, 2)
+
+
+def test_a_live_refresh_that_cannot_read_a_leave_in_time_does_not_raise_the_numbers(
+    ivs: StubbedIvs, store: StreamStore, settings: Settings
+) -> None:
+    clock = FakeClock(EVENT_AT)
+    slow = SlowIvs(ivs, clock, seconds=2.5)
+    provider = IvsProvider(settings, client=ivs.client, clock=clock, sleep=clock.advance)
+    # GIVEN the live stage, IVS answering in 2.5 s: time for two calls of the count; two
+    # viewers gone (the first's leave is read, the second's is not), one watching
+    left_unread = {**SECOND, "state": "DISCONNECTED"}
+    ivs.expect_list({**summary(ARN, ROOM, live=True), "activeSessionId": SESSION})
+    expect_participants(ivs, [HOST, FIRST, left_unread, THIRD])
+    expect_first_viewers_leave(ivs)
+
+    # WHEN the host's page polls
+    provider.refresh_audience(ROOM)
+
+    # THEN the viewer whose leave was not read is not counted as still watching
+    assert ivs.operations == ["ListStages", "ListParticipants", "ListParticipantEvents"]
+    assert numbers(store.get(ROOM)) == (1, 2, 2)
+
+    # WHEN the host stops, IVS now answering in 4 s: the count can make one call only
+    slow.seconds = 4
+    ivs.expect_list({**summary(ARN, ROOM, live=True), "activeSessionId": SESSION})
+    expect_participants(ivs, [HOST, FIRST, left_unread, THIRD])
+    ivs.expect("delete_stage", {}, {"arn": ARN})
+    provider.stop_stream(ROOM)
+    ended = store.stream_ended(ROOM, at=T0 + 3600)  # (as /stream_stop does next)
+
+    # THEN the stage is deleted, and the final count counts that viewer, with no minutes
+    assert ivs.operations[3:] == ["ListStages", "ListParticipants", "DeleteStage"]
+    ivs.stubber.assert_no_pending_responses()
+    assert numbers(ended) == (0, 2, 3)
+    assert ended is not None
+    assert ended.numbers.viewer_seconds == pytest.approx(540 + 3420)
+
+
+def test_a_stop_with_no_time_left_for_the_count_still_deletes_the_stage(
+    ivs: StubbedIvs, store: StreamStore, settings: Settings
+) -> None:
+    clock = FakeClock(EVENT_AT)
+    SlowIvs(ivs, clock, seconds=16)  # two attempts of UPSTREAM_TIMEOUT=4 s, twice over
+    provider = IvsProvider(settings, client=ivs.client, clock=clock, sleep=clock.advance)
+    # GIVEN the room's live stage, found only after IVS's slowest answer
+    ivs.expect_list({**summary(ARN, ROOM, live=True), "activeSessionId": SESSION})
+    ivs.expect("delete_stage", {}, {"arn": ARN})
+    # WHEN the host stops
+    state = provider.stop_stream(ROOM)
+    # THEN the count made no call that could keep the DeleteStage past the timeout
+    assert state.live is False
+    assert ivs.operations == ["ListStages", "DeleteStage"]
+    ivs.stubber.assert_no_pending_responses()
 
 
 def test_the_host_stopping_counts_the_stage_before_deleting_it(
@@ -291,6 +439,30 @@ def test_a_counting_failure_never_keeps_the_stage_or_fails_the_host(
     # THEN the stage is deleted and the stream ended all the same
     assert answer.status == 200, answer.text
     assert ivs.operations[-1] == "DeleteStage"
+    assert answer.json()["summary"]["live"] is False
+
+
+def test_a_store_failure_after_the_read_never_keeps_the_stage_or_fails_the_host(
+    ivs: StubbedIvs,
+    store: StreamStore,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_ivs_client(monkeypatch, ivs.client)
+    # GIVEN the room's live stage and its viewers, and a store that fails to count a join
+    ivs.expect_list({**summary(ARN, ROOM, live=True), "activeSessionId": SESSION})
+    expect_participants(ivs, [HOST, SECOND])
+    ivs.expect("delete_stage", {}, {"arn": ARN})
+
+    def fail(*_: Any, **__: Any) -> bool:
+        raise RuntimeError("the table is unreachable")
+
+    monkeypatch.setattr(store, "viewer_joined", fail)
+    # WHEN the host stops
+    answer = call("stream_stop", settings, {"session": session_of(ROOM, settings)})
+    # THEN the stage was read, deleted, and the stream ended all the same
+    assert answer.status == 200, answer.text
+    assert ivs.operations == ["ListStages", "ListParticipants", "DeleteStage"]
     assert answer.json()["summary"]["live"] is False
 
 
@@ -422,3 +594,48 @@ def test_the_hosts_live_numbers_come_from_the_stages_records(
         stream = answer.json()["stream"]
         assert (stream["currentViewers"], stream["peakViewers"], stream["viewers"]) == (2, 3, 3)
         assert stream["live"] is True
+
+
+class LambdaContext:
+    """What the Lambda runtime passes: the time the function has left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds * 1000)
+
+
+def test_the_stage_events_function_with_little_time_left_deletes_before_it_counts(
+    ivs: StubbedIvs,
+    store: StreamStore,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    # GIVEN the function's environment, the app's stage and the host gone
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name in ("APP_TAG", "HOST_IDENTITY", "STREAM_STORE", "STREAMS_TABLE"):
+        monkeypatch.setenv(name, settings[name])
+    monkeypatch.setattr(stage_events, "_client", ivs.client)
+    monkeypatch.setattr(stage_events, "_counted", CountedViewers())
+    ivs.expect_get_stage(ARN, tags={"app": APP_TAG, "livescreen:room": ROOM})
+    ivs.expect(
+        "list_participants",
+        {"participants": [{**HOST, "state": "DISCONNECTED"}]},
+        {"stageArn": ARN, "sessionId": SESSION, "filterByUserId": "host"},
+    )
+    ivs.expect("delete_stage", {}, {"arn": ARN})
+
+    # WHEN the host's "Participant Unpublished" arrives with 12 s left of the function
+    result = stage_events.handler(
+        load_event("ivs_stage_update_host_unpublished.json"), LambdaContext(12)
+    )
+
+    # THEN no count call was started that could keep the DeleteStage past the timeout, the
+    # stage is deleted and the stream ended at the event's time
+    assert result["action"] == "deleted"
+    assert ivs.operations == ["GetStage", "ListParticipants", "DeleteStage"]
+    record = store.get(ROOM)
+    assert record is not None and record.ended_at == EVENT_AT

@@ -5,7 +5,9 @@ the same call), ``start_stream`` tags it live, ``stop_stream`` deletes it. Viewe
 self-signed SUBSCRIBE tokens, so ``audience_grant`` makes no control-plane call per viewer: the
 live stage is looked up at most once every ``LIVE_LOOKUP_TTL`` seconds per instance.
 The audience is counted from IVS's participant records (``audience_runs``), never in a
-viewer's path: by ``stop_stream`` before it deletes the stage, and by ``refresh_audience``.
+viewer's path: by ``stop_stream`` (read before it deletes the stage, written to the store after,
+each step bounded so the DeleteStage fits in /stream_stop's timeout), and by
+``refresh_audience``.
 """
 
 from __future__ import annotations
@@ -55,9 +57,6 @@ MAX_TOKEN_MINUTES = 20160  # CreateParticipantToken's upper bound (14 days)
 _ENDPOINT_CACHE_SIZE = 32
 #: A live stream's audience is read from IVS at most this often per instance.
 AUDIENCE_REFRESH_SECONDS = 10.0
-#: Seconds a count may spend asking IVS: the host waits for a stop; a refresh answers a poll.
-STOP_COUNT_BUDGET = 8.0
-REFRESH_COUNT_BUDGET = 3.0
 
 
 class IvsProvider:
@@ -158,10 +157,13 @@ class IvsProvider:
         return StreamState(room, live=True, started_now=True, extra={"stageArn": stage.arn})
 
     def stop_stream(self, room: str) -> StreamState:
+        began = self._clock()
         stage = self._find_room_stage(room)
         if stage is None:
             return StreamState(room, live=False)  # already deleted: nothing left to pay for
-        self._audience.count(self.client, room, stage, budget=STOP_COUNT_BUDGET)  # before deleting
+        # read while the stage exists, within a deadline that leaves the DeleteStage its time;
+        # a failed or cut-short read never stops the delete; written to the store once deleted
+        read = self._audience.read_before_stop(self.client, stage, began=began)
         try:
             self.client.delete_stage(arn=stage.arn)
         except AWS_ERRORS as exc:
@@ -169,20 +171,22 @@ class IvsProvider:
                 raise self._upstream("deleting the stage", exc) from exc
         self._live.invalidate()
         logger.info("deleted IVS stage %s", stage.arn)
+        self._audience.apply_after_stop(room, read, began=began)
         return StreamState(room, live=False, extra={"stageArn": stage.arn})
 
     # -- audience --------------------------------------------------------------------------
 
     def refresh_audience(self, room: str) -> None:
         """Count the room's live stage's viewers into the stream store, at most once every
-        ``AUDIENCE_REFRESH_SECONDS`` per instance (a call meanwhile returns at once). Never
+        ``AUDIENCE_REFRESH_SECONDS`` per instance (a call meanwhile returns at once). A viewer
+        who left, but whose leave could not be read in time, waits for a later refresh. Never
         raises: a failure is logged and the store keeps its last numbers."""
         if not self._audience.due(room, self._clock()):
             return
         try:
             stage = self._find_room_stage(room)
             if stage is not None and stage.live:
-                self._audience.count(self.client, room, stage, budget=REFRESH_COUNT_BUDGET)
+                self._audience.refresh(self.client, room, stage)
         except ProviderError as exc:
             logger.warning("could not count the audience of room %s: %s", room, exc)
         finally:

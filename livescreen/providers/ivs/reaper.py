@@ -14,9 +14,12 @@ IVS reports neither when a stage was created nor when its last publisher left, s
 time the sweep sees it) and ``livescreen:unattended-since`` (written when the sweep first finds
 nobody publishing, removed when a publisher is back). Stages without the app tag are never
 touched, a stage already gone is fine, and a second run changes nothing the first did not.
-Before it deletes a stage of a recorded stream it counts the active session's audience into the
-stream store (``audience``), and after, ends the stream at the sweep's time (a failure there is
-only logged: the stage is deleted either way).
+Before it deletes a stage of a recorded stream it reads the active session's audience from IVS
+(``audience``); after, it writes it to the stream store and ends the stream at the sweep's time
+(a failure there is only logged: the stage is deleted either way). The read and the write end
+by deadlines taken from the function's remaining time (the Lambda context's, else
+``FUNCTION_SECONDS`` from the sweep's start), so each DeleteStage keeps its time; with too
+little left the count is skipped and the stream's end closes its viewers.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ from typing import Any
 
 from livescreen import config
 from livescreen.providers.ivs.audience import CountedViewers
-from livescreen.providers.ivs.audience_runs import count_quietly, stream_of
+from livescreen.providers.ivs.audience_runs import (
+    DEFAULT_CALL_LIMIT,
+    apply_deadline,
+    apply_quietly,
+    read_deadline,
+    read_quietly,
+    remaining_time,
+    stream_of,
+    worst_call_seconds,
+)
 from livescreen.providers.ivs.client import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs.stages import (
     TAG_CREATED_AT,
@@ -44,8 +56,13 @@ logger = logging.getLogger(__name__)
 GRACE_SECONDS = 600
 _PARTICIPANT_PAGE_SIZE = 100  # the most ListParticipants returns per page
 _NOT_FOUND = "ResourceNotFoundException"
-#: Seconds one stage's audience count may spend asking IVS (the function's timeout is 60 s).
-COUNT_BUDGET = 5.0
+#: The function's timeout (template.yaml), when the Lambda context does not say what is left.
+FUNCTION_SECONDS = 60.0
+#: Seconds one stage's audience count may start IVS calls; then seconds it may write to the
+#: store, and what it leaves for ending the stream.
+READ_WINDOW = 3.0
+APPLY_SECONDS = 3.0
+END_SECONDS = 2.0
 
 _client: Any = None
 _clock: Callable[[], float] = time.time
@@ -66,16 +83,23 @@ def sweep(
     store: StreamStore | None = None,
     host_identity: str = "",  # the host's userId: needed to count the audience
     sleep: Callable[[float], None] = time.sleep,
+    time_left: Callable[[], float] | None = None,
+    call_limit: float = DEFAULT_CALL_LIMIT,
 ) -> dict[str, Any]:
     """Sweep every stage of the app once; returns what was checked and deleted.
 
     A failure on one stage does not stop the others; it is logged and raised at the end as a
-    ``ReaperError`` so the run shows up as failed.
+    ``ReaperError`` so the run shows up as failed. ``time_left`` says how many seconds the
+    function has left (default: ``FUNCTION_SECONDS`` from now); ``call_limit`` is the longest
+    one IVS call can take.
     """
+    began = clock()
+    left = time_left or (lambda: FUNCTION_SECONDS - (clock() - began))
     deleted: list[dict[str, str]] = []
     failed: list[dict[str, str]] = []
     stages = list_app_stages(client, app_tag)
     for stage in stages:
+        read, counted = None, CountedViewers()
         try:
             reason = _reason_to_delete(
                 client, stage, now=int(clock()), max_duration=max_duration, grace=grace
@@ -84,15 +108,20 @@ def sweep(
                 continue
             stream = stream_of(store, stage.arn)
             if store and stream and stage.active_session_id and host_identity:
-                count_quietly(
+                read = read_quietly(  # while the stage exists, leaving the DeleteStage its time
                     client,
-                    store,
-                    stream_id=stream,
                     stage_arn=stage.arn,
                     session_id=stage.active_session_id,
                     host_identity=host_identity,
-                    budget=COUNT_BUDGET,
-                    counted=CountedViewers(),
+                    deadline=read_deadline(
+                        clock(),
+                        window=READ_WINDOW,
+                        call_limit=call_limit,
+                        time_left=left(),
+                        after=call_limit + APPLY_SECONDS + END_SECONDS,
+                    ),
+                    call_limit=call_limit,
+                    counted=counted,
                     clock=clock,
                     sleep=sleep,
                 )
@@ -105,6 +134,18 @@ def sweep(
             failed.append({"stageArn": stage.arn, "error": code})
             continue
         logger.info("reaper deleted IVS stage %s (room %s): %s", stage.arn, stage.room, reason)
+        deadline = apply_deadline(
+            clock(), window=APPLY_SECONDS, time_left=left(), after=END_SECONDS
+        )
+        apply_quietly(
+            store,
+            read,
+            stream_id=stream,
+            final=True,
+            deadline=deadline,
+            counted=counted,
+            clock=clock,
+        )
         _end_stream(store, stream, clock())
         deleted.append({"stageArn": stage.arn, "reason": reason})
     if failed:
@@ -205,4 +246,6 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         store=_store(settings),
         host_identity=settings.require("HOST_IDENTITY"),
         sleep=_sleep,
+        time_left=remaining_time(context),
+        call_limit=worst_call_seconds(settings),
     )

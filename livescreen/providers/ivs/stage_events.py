@@ -6,22 +6,34 @@ events on a best-effort basis (late, out of order, or not at all), so the handle
 before acting, is safe to run twice, and the scheduled reaper (``providers.ivs.reaper``) remains the
 backstop. This rule is also what counts an IVS stream's audience when its host leaves: IVS sends
 no event for a viewer (a viewer never publishes), so before deleting the stage the handler reads
-the session's participants from IVS into the stream store (``audience``). Once the stage is gone
-the stream's record is ended at the event's own time (closing every viewer session still open).
-A store or counting failure is logged, never retried for: the stage is deleted either way.
+the session's participants from IVS (``audience``), and once the stage is gone writes them to
+the stream store, then ends the stream's record at the event's own time (closing every viewer
+session still open). The read and the write each end by a deadline taken from the function's
+remaining time (the Lambda context's, else ``FUNCTION_SECONDS`` from the start), so the
+DeleteStage always has its time. A store or counting failure is logged, never retried for: the
+stage is deleted either way.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from livescreen import config
 from livescreen.providers.ivs.audience import CountedViewers
-from livescreen.providers.ivs.audience_runs import count_quietly, stream_of
+from livescreen.providers.ivs.audience_runs import (
+    DEFAULT_CALL_LIMIT,
+    apply_deadline,
+    apply_quietly,
+    read_deadline,
+    read_quietly,
+    remaining_time,
+    stream_of,
+    worst_call_seconds,
+)
 from livescreen.providers.ivs.client import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs.stages import belongs_to_app
 from livescreen.store import StreamStore, get_stream_store
@@ -30,8 +42,13 @@ logger = logging.getLogger(__name__)
 
 DETAIL_TYPE = "IVS Stage Update"
 HOST_GONE_EVENTS = frozenset({"Participant Unpublished"})
-#: Seconds the audience count may spend asking IVS (the function's timeout is 30 s).
-COUNT_BUDGET = 15.0
+#: The function's timeout (template.yaml), when the Lambda context does not say what is left.
+FUNCTION_SECONDS = 30.0
+#: Seconds the audience count may start IVS calls; then seconds it may write to the store, and
+#: what it leaves for ending the stream.
+READ_WINDOW = 6.0
+APPLY_SECONDS = 4.0
+END_SECONDS = 3.0
 
 _client: Any = None
 _counted = CountedViewers()
@@ -45,8 +62,18 @@ def handle_stage_update(
     host_identity: str,
     store: StreamStore | None = None,
     counted: CountedViewers | None = None,
+    time_left: Callable[[], float] | None = None,
+    call_limit: float = DEFAULT_CALL_LIMIT,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, str]:
-    """Decide about one event; returns ``{"action": "deleted" | "ignored", "reason": ...}``."""
+    """Decide about one event; returns ``{"action": "deleted" | "ignored", "reason": ...}``.
+
+    ``time_left`` says how many seconds the function has left (default: ``FUNCTION_SECONDS``
+    from now); ``call_limit`` is the longest one IVS call can take.
+    """
+    began = clock()
+    left = time_left or (lambda: FUNCTION_SECONDS - (clock() - began))
     detail = event.get("detail") or {}
     resources = event.get("resources") or []
     if event.get("source") != "aws.ivs" or event.get("detail-type") != DETAIL_TYPE:
@@ -74,16 +101,25 @@ def handle_stage_update(
         return _ignored("the host is still connected (reconnecting)", stage_arn)
 
     stream = stream_of(store, stage_arn)
+    seen = counted or _counted
+    read = None
     if store is not None and stream is not None and session_id:  # while the stage exists
-        count_quietly(
+        read = read_quietly(
             client,
-            store,
-            stream_id=stream,
             stage_arn=stage_arn,
             session_id=session_id,
             host_identity=host_identity,
-            budget=COUNT_BUDGET,
-            counted=counted or _counted,
+            deadline=read_deadline(
+                clock(),
+                window=READ_WINDOW,
+                call_limit=call_limit,
+                time_left=left(),
+                after=call_limit + APPLY_SECONDS + END_SECONDS,  # the DeleteStage first
+            ),
+            call_limit=call_limit,
+            counted=seen,
+            clock=clock,
+            sleep=sleep,
         )
     try:
         client.delete_stage(arn=stage_arn)
@@ -91,6 +127,10 @@ def handle_stage_update(
         if error_code(exc) != "ResourceNotFoundException":
             raise
     logger.info("host left: deleted IVS stage %s", stage_arn)
+    deadline = apply_deadline(clock(), window=APPLY_SECONDS, time_left=left(), after=END_SECONDS)
+    apply_quietly(
+        store, read, stream_id=stream, final=True, deadline=deadline, counted=seen, clock=clock
+    )
     _end_stream(store, stream, event)
     return {"action": "deleted", "reason": "the host stopped publishing", "stageArn": stage_arn}
 
@@ -147,6 +187,8 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, str]:
         app_tag=settings.require("APP_TAG"),
         host_identity=settings.require("HOST_IDENTITY"),
         store=_store(settings),
+        time_left=remaining_time(context),
+        call_limit=worst_call_seconds(settings),
     )
 
 
