@@ -9,6 +9,11 @@ IVS Chat invokes it for every message sent, with the request its User Guide docu
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -168,3 +173,87 @@ def test_many_tokens_from_one_address_are_denied_beyond_the_address_share(
     now[0] += 0.5
     assert handler(sent("one", "viewer-bot3", ip="198.51.100.66"), None)["ReviewResult"] == "ALLOW"
     assert handler(sent("two", "viewer-bot4", ip="198.51.100.66"), None)["ReviewResult"] == "DENY"
+
+
+class SilentTable:
+    """An address that takes DynamoDB's requests and never answers one (a table timing out)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.requests = 0
+        self.arrived = threading.Condition()
+        self.connections: list[socket.socket] = []
+
+    def serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed: the test is over
+            self.connections.append(connection)
+            threading.Thread(target=self.take, args=(connection,), daemon=True).start()
+
+    def take(self, connection: socket.socket) -> None:
+        """Read requests (each names its operation in ``X-Amz-Target``) until the client gives
+        up on them; answer none."""
+        received = b""
+        counted = 0
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+                seen = received.lower().count(b"x-amz-target:")
+                with self.arrived:
+                    self.requests += seen - counted
+                    self.arrived.notify_all()
+                counted = seen
+        except OSError:
+            return
+
+    def wait_for(self, count: int) -> int:
+        with self.arrived:
+            self.arrived.wait_for(lambda: self.requests >= count, timeout=10)
+            return self.requests
+
+
+@contextmanager
+def silent_table() -> Iterator[SilentTable]:
+    table = SilentTable()
+    threading.Thread(target=table.serve, daemon=True).start()
+    try:
+        yield table
+    finally:
+        table.listener.close()
+        for connection in table.connections:
+            connection.close()
+
+
+def test_a_stream_table_that_never_answers_delays_an_allowed_message_by_one_short_call(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with silent_table() as table:
+        # GIVEN the reviewer's environment as the stack sets it, its table at an address that
+        # takes requests and never answers
+        monkeypatch.setenv("STREAM_STORE", "dynamodb")
+        monkeypatch.setenv("STREAMS_TABLE", "livescreen-streams-silent")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", table.url)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        # AND a warm container (an earlier message made its client)
+        assert handler(sent("first"), None)["ReviewResult"] == "ALLOW"
+        assert table.wait_for(1) == 1
+        # WHEN a message is reviewed
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="livescreen.chat.ivschat.review"):
+            answer = handler(sent("hello"), None)
+        waited = time.monotonic() - started
+        # THEN it is allowed unchanged, after one store call that was not retried and gave up
+        # within a fraction of a second (a request's calls wait 2 s, twice)
+        assert answer == {"ReviewResult": "ALLOW", "Content": "hello"}
+        assert table.wait_for(2) == 2
+        assert waited < 1.0
+        # AND why it was not counted is logged, never its text
+        assert "chat message not counted" in caplog.text
+        assert "hello" not in caplog.text

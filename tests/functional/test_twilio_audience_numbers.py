@@ -21,16 +21,18 @@ from urllib.parse import urlencode
 import pytest
 from dev_calls import call, settled
 from devserver_support import free_port
-from streams_table import create_streams_table
+from streams_table import create_streams_table, one_request_at_a_time
 from twilio.request_validator import RequestValidator
 from twilio_clock import START, FakeClock
 
 from livescreen.config import Settings
 from livescreen.devserver import DevServer
 from livescreen.providers import clear_provider_cache
+from livescreen.providers.twilio import audience_counting
 from livescreen.providers.twilio.media import COMPOSER_IDENTITY
 from livescreen.security.password_guard import throttle
 from livescreen.store import (
+    StoreUnavailableError,
     StreamRecord,
     StreamStore,
     clear_store_cache,
@@ -56,7 +58,7 @@ def store_settings(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+    with mock_aws(), one_request_at_a_time():  # (the emulator's callbacks arrive together)
         create_streams_table(TABLE)
         yield {"STREAM_STORE": "dynamodb", "STREAMS_TABLE": TABLE}
 
@@ -349,3 +351,75 @@ def test_a_failing_store_neither_fails_the_callbacks_nor_skips_their_work(
         "participant-connected",
         "participant-disconnected",
     }
+
+
+class WatchingStore:
+    """The real stream store, noting what Twilio's room already looked like when each count
+    arrived; its ``stream_ended`` then fails, as a table timing out would."""
+
+    def __init__(self, store: StreamStore, emulator: EmulatorServer) -> None:
+        self.store = store
+        self.emulator = emulator
+        #: (count, whether the callback's own work was done when it arrived)
+        self.seen: list[tuple[str, bool]] = []
+
+    def _participant(self, sid: str) -> Participant:
+        (participant,) = [
+            p
+            for room in self.emulator.state.rooms.values()
+            for p in room.participants.values()
+            if p.sid == sid
+        ]
+        return participant
+
+    def viewer_joined(self, stream_id: str, viewer_id: str, *, at: float) -> bool:
+        rules_set = self._participant(viewer_id).rules_updated is not None
+        self.seen.append(("joined", rules_set))
+        return self.store.viewer_joined(stream_id, viewer_id, at=at)
+
+    def viewer_left(self, stream_id: str, viewer_id: str, *, at: float) -> bool:
+        return self.store.viewer_left(stream_id, viewer_id, at=at)
+
+    def stream_ended(self, stream_id: str, *, at: float) -> StreamRecord | None:
+        rooms = self.emulator.state.rooms.values()
+        completed = [r.status for r in rooms if r.unique_name == stream_id] == ["completed"]
+        self.seen.append(("ended", completed))
+        raise StoreUnavailableError("The stream table could not be reached: read timeout")
+
+
+def test_the_callbacks_work_is_done_before_it_is_counted(
+    twilio_video_settings: Settings,
+    emulator: EmulatorServer,
+    clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="livescreen")
+    with running(twilio_video_settings, STREAMS_DB=str(tmp_path / "streams.db")) as server:
+        # GIVEN a stream store that notes the room's state when each count arrives, and times
+        # out when the stream's end is counted
+        watching = WatchingStore(store_of(server), emulator)
+        monkeypatch.setattr(audience_counting, "get_stream_store", lambda settings: watching)
+        # AND a host streaming since START
+        room, host = go_live(server, emulator)
+        # WHEN a viewer joins
+        clock.now += 60
+        viewer(server, emulator)
+        settled(emulator)
+        # THEN its subscribe rules were set before its join was counted, and it was counted
+        assert watching.seen == [("joined", True)]
+        assert record(server, room).numbers.joins == 1
+        # WHEN the host's tab vanishes
+        clock.now += 60
+        emulator.state.participant_leaves(host.sid)
+        settled(emulator)
+        # THEN the room was completed before the end was counted (a paid room never waits on
+        # the store), and the report was answered 200 although counting it failed
+        assert watching.seen[-1] == ("ended", True)
+        assert emulator.state.rooms[host.room_sid].status == "completed"
+        (left,) = reports(emulator, "participant-disconnected", host.sid)
+        assert (left.status, json.loads(left.body)) == (200, {"handled": True})
+    # AND the failed count was logged with its reason
+    assert "Could not count participant-disconnected" in caplog.text
+    assert "read timeout" in caplog.text

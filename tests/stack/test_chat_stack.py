@@ -22,7 +22,9 @@ from stack_support import ROOT
 
 from livescreen.chat import HOST_CAPABILITIES, VIEWER_CAPABILITIES, clear_chat_cache
 from livescreen.chat.ivschat import provider as ivschat_module
+from livescreen.chat.ivschat.review import COUNT_TIMEOUT
 from livescreen.chat.text import MAX_MESSAGE_LENGTH
+from livescreen.store.dynamodb_table import TRANSACT_ATTEMPTS
 
 pytestmark = pytest.mark.stack
 
@@ -91,6 +93,14 @@ def test_every_message_sent_to_the_room_is_reviewed_by_the_stacks_own_function(
     assert properties["Policies"] == [{"Ref": "StreamsTablePolicy"}]
     assert "Events" not in properties
     assert properties["Timeout"] <= 3
+    # AND it counts allowed messages into the stack's table, its calls so short that the
+    # longest count (a chat message's three calls and a transaction's retries, each waiting to
+    # connect and then to be answered) ends in half its timeout
+    variables = properties["Environment"]["Variables"]
+    assert variables["STREAM_STORE"] == "dynamodb"
+    assert variables["STREAMS_TABLE"] == {"Ref": "StreamsTable"}
+    calls = 3 + TRANSACT_ATTEMPTS - 1
+    assert calls * 2 * COUNT_TIMEOUT <= properties["Timeout"] / 2
     # AND only IVS Chat may invoke it, and only for this account's rooms
     permission = resources["ChatReviewPermission"]
     assert permission["Condition"] == "HasIvsChat"

@@ -12,11 +12,14 @@ answers something IVS cannot read leaves the decision to the room's ``FallbackRe
 the stack sets to ``ALLOW``: the chat never stops because of its reviewer, and the pages check
 the same rules before sending.
 
-Each allowed message is counted toward the live stream (``store.chat_message`` with IVS Chat's
-``MessageId``, so a retried review counts once), with the store the function's environment names
-(no secret, no SSM read). The count is best effort: the store's calls are short and a failure is
-logged and the message allowed all the same. A review IVS gave up waiting for still counts (the
-function runs to its end).
+Each allowed message is then counted toward the live stream (``store.chat_message`` with IVS
+Chat's ``MessageId``, so a retried review counts once) in the stack's table
+(``STREAM_STORE=dynamodb``, ``STREAMS_TABLE``: the function's environment, no secret, no SSM
+read; with any other store nothing is counted). The answer waits for the count, so the count is
+cheap and bounded: its own client, each call (at most three, and a transaction's retries on a
+conflict) given ``COUNT_TIMEOUT`` to connect and as long to answer, and tried once. A failure or
+a timeout is logged and the message allowed all the same. A review IVS gave up waiting for still
+counts (the function runs to its end).
 
 The sender's display name (the token's ``displayName`` attribute, set by ``/chat_token``) must
 pass ``text.check_display_name`` too: nothing invisible, and nothing that looks like the host's
@@ -35,6 +38,7 @@ flooder (IVS Chat's ``DisconnectUser`` ends that token only: it is no ban).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -51,12 +55,18 @@ from livescreen.chat.rates import (
 )
 from livescreen.chat.text import ChatTextError, check_display_name, check_message
 from livescreen.config import DEFAULTS, Settings
-from livescreen.store import get_stream_store
+from livescreen.per_settings import PerSettings
+from livescreen.store import StreamStore, store_backend
 
 logger = logging.getLogger(__name__)
 
 ALLOW = "ALLOW"
 DENY = "DENY"
+
+#: Seconds each of the count's store calls may take to connect, and then to answer, tried once
+#: (a request's store calls get ``dynamodb_table.TIMEOUT`` and a retry): an allowed message's
+#: answer waits for its count, and IVS Chat waits 200 ms for the answer.
+COUNT_TIMEOUT = 0.15
 
 
 class SenderRate:
@@ -112,6 +122,20 @@ def review(event: dict[str, Any]) -> dict[str, Any]:
     return {"ReviewResult": ALLOW, "Content": content}
 
 
+def short_store(settings: Settings) -> StreamStore:
+    """The stack's stream table through a client of its own: short calls, each tried once."""
+    from livescreen.store.dynamodb import create_store
+    from livescreen.store.dynamodb_table import make_client
+
+    short = functools.partial(make_client, timeout=COUNT_TIMEOUT, attempts=1)
+    return create_store(settings, client_factory=short)
+
+
+_stores: PerSettings[StreamStore] = PerSettings(
+    {"dynamodb": f"{__name__}:short_store"}, "chat reviewer's stream store"
+)
+
+
 def count_message(event: dict[str, Any], clock: Callable[[], float] = time.time) -> None:
     """Count an allowed message toward the live stream; a failure is logged, never raised."""
     message_id = event.get("MessageId") if isinstance(event, dict) else None
@@ -121,9 +145,8 @@ def count_message(event: dict[str, Any], clock: Callable[[], float] = time.time)
         settings = Settings(
             {k: v for k, v in os.environ.items() if k in DEFAULTS}, "the function's environment"
         )
-        store = get_stream_store(settings)
-        if store is not None:
-            store.chat_message(message_id, at=clock())
+        if store_backend(settings) == "dynamodb":
+            _stores.get("dynamodb", settings).chat_message(message_id, at=clock())
     except Exception as exc:  # the message is allowed whatever the store says
         logger.warning("chat message not counted: %s", exc)
 

@@ -1,13 +1,14 @@
 """Audience numbers from Twilio's room status callbacks: a viewer joined, left, the stream ended.
 
-``room_events`` calls ``count_room_event`` for every signed callback, before it acts on it.
+``room_events`` calls ``count_room_event`` for every signed callback, once the provider has
+acted on it (stopped the room, set a viewer's rules).
 A viewer is counted by its ``ParticipantSid`` (one session in the room), as of the callback's
 ``Timestamp``, so a late or retried callback counts the right minutes; the store counts each
 participant once, so Twilio's retries cannot count twice. ``room-ended`` (or the host leaving)
 ends the stream's record, which closes the sessions whose leave never arrived.
 
-Counting never stands in the way of the callback's own work: whatever the store raises is
-logged and the callback goes on. It runs on the room callback, never on a viewer's join.
+Counting never stands in the way of the callback's own work, done before it: whatever the
+store raises is logged, never raised. It runs on the room callback, never on a viewer's join.
 """
 
 from __future__ import annotations
@@ -47,14 +48,14 @@ def count_room_event(
     """
     room = _field(event, "RoomName")
     name = _field(event, "StatusCallbackEvent")
-    change = audience_change(
-        name, room, _field(event, "ParticipantIdentity"), settings["HOST_IDENTITY"]
-    )
-    participant = _field(event, "ParticipantSid")
-    if change is None or (change != ENDED and not participant):
-        return False
-    at = event_time(event, now)
     try:
+        change = audience_change(
+            name, room, _field(event, "ParticipantIdentity"), settings["HOST_IDENTITY"]
+        )
+        participant = _field(event, "ParticipantSid")
+        if change is None or (change != ENDED and not participant):
+            return False
+        at = event_time(event, now)
         store = get_stream_store(settings)
         if store is None:
             return False

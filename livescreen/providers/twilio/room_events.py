@@ -9,10 +9,11 @@ for the host's identity, and ``room-ended``. With ``TWILIO_AUDIENCE=video``,
 ``participant-connected`` and ``track-added`` also keep viewers from publishing
 (``room_event_rules.room_event_action``).
 
-Whatever the audience, every callback is counted first (``audience_counting``): a viewer's
+Whatever the audience, every callback is then counted (``audience_counting``): a viewer's
 ``participant-connected`` and ``-disconnected`` make the stream's audience numbers, the end of
-the stream closes its record. A store that fails is logged and the callback does its work all
-the same.
+the stream closes its record. The provider acts first, so a slow store (or a function timing
+out in it) never keeps a paid room running or a viewer's rules unset; a store that fails is
+logged, and counting runs even when the action raised (Twilio's retry then counts once).
 
 The providers are imported only once an event asks for something (a Lambda cold start).
 """
@@ -35,13 +36,20 @@ def _field(event: Mapping[str, Any], key: str) -> str:
 def handle_room_event(settings: Settings, event: Mapping[str, Any]) -> bool:
     """Act on a room event: the stream stops when it is over; with ``TWILIO_AUDIENCE=video``
     viewers also get their subscribe rules, and one that publishes is disconnected. Every event
-    is counted into the audience numbers first (which never fails).
+    is then counted into the audience numbers (which never raises).
 
     True when it did something besides counting (idempotent).
     """
     if settings.provider != "twilio":
         return False
-    count_room_event(settings, event)
+    try:
+        return _act(settings, event)
+    finally:
+        count_room_event(settings, event)
+
+
+def _act(settings: Settings, event: Mapping[str, Any]) -> bool:
+    """The provider's own work for the event: True when it did something."""
     name = _field(event, "StatusCallbackEvent")
     room = _field(event, "RoomName")
     identity = _field(event, "ParticipantIdentity")
