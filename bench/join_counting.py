@@ -15,7 +15,7 @@ For scale it also prints what one store write costs (``viewer_joined`` on the sq
 Exits 1 when a store call was made in a join path, a join failed or went uncounted, or a p50
 with counting on is beyond ``TOLERANCE`` of the p50 without (see there).
 
-Run: .venv/bin/python bench/bench_join_counting.py [--joins 1000]
+Run: .venv/bin/python bench/join_counting.py [--joins 1000]
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ import { fetchStreamDetails, nextStream } from './stream-details.js';
 
 /** While waiting, the details are asked for this often. */
 export const DETAILS_POLL_MS = 30_000;
+/** While live, this often: a host may rename the stream while on air. */
+export const LIVE_DETAILS_POLL_MS = 60_000;
 
 /**
  * @typedef {object} AudienceDetailsElements
@@ -72,9 +74,8 @@ export function mountAudienceDetails({ panel, title, description, countdown, onW
 
   function poll() {
     clearTimeout(pollTimer);
-    if (live) return;
     ask();
-    pollTimer = setTimeout(poll, DETAILS_POLL_MS);
+    pollTimer = setTimeout(poll, live ? LIVE_DETAILS_POLL_MS : DETAILS_POLL_MS);
   }
 
   poll();
@@ -82,16 +83,12 @@ export function mountAudienceDetails({ panel, title, description, countdown, onW
   return {
     /** The waiting stage's message about the next stream ('' when none is planned). */
     waitingMessage: () => (live ? '' : nextStream(details, Date.now()).text),
-    /** A stream went live (the details are asked for once) or is no longer live. @param {boolean} value */
+    /** A stream went live or is no longer live: the details are asked for at once, then
+     * every minute while live (a rename shows) and every 30 s while waiting. @param {boolean} value */
     setLive(value) {
       if (value === live) return;
       live = value;
-      if (live) {
-        clearTimeout(pollTimer);
-        ask();
-      } else {
-        poll();
-      }
+      poll();
       render();
     },
   };

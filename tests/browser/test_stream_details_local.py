@@ -286,3 +286,27 @@ def test_share_copies_the_audience_address_or_shows_it_selected(
     )
     assert selected == [0, len(f"{details_server.url}/"), True]
     screenshot(blocked.page, "host-share-fallback")
+
+
+def test_a_rename_while_live_reaches_the_viewers_already_watching(
+    details_server: Any, open_page: Any
+) -> None:
+    # GIVEN a live stream, and a viewer watching it whose page clock the test moves
+    host = HostPage(open_page(), details_server.url).open()
+    details = HostDetails(host.page)
+    assert details.save("First title", password=PASSWORD) == "saved", details.error()
+    host.go_live(PASSWORD)
+    page = open_page()
+    page.context.clock.install(time=datetime.now(UTC))
+    viewer = ViewerPage(page, details_server.url).open()
+    assert viewer.wait_for_video().get("width", 0) > 0
+    page.wait_for_function("() => document.title === 'First title \u2013 Live'")
+
+    # WHEN the host renames the stream while live
+    assert details.save("Second title") == "saved", details.error()
+    # AND a minute passes on the viewer's page
+    page.clock.fast_forward("01:01")
+
+    # THEN the viewer sees the new title, without a reload
+    page.wait_for_function("() => document.title === 'Second title \u2013 Live'")
+    assert page.inner_text("#detailsTitle") == "Second title"
