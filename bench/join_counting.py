@@ -53,18 +53,10 @@ SLACK_US = 20.0
 BLOCK = 100
 WARM_UP = 200
 #: The methods of ``StreamStore``: every one is counted.
-STORE_METHODS = (
-    "get_details",
-    "put_details",
-    "stream_started",
-    "stream_ended",
-    "viewer_joined",
-    "viewer_left",
-    "chat_message",
-    "get",
-    "stream_for_media",
-    "list",
-    "delete",
+STORE_METHODS = tuple(
+    name
+    for name, value in vars(StreamStore).items()
+    if callable(value) and not name.startswith("_")
 )
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 ANSWER = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"

@@ -146,6 +146,27 @@ def apply_quietly(
         return None
 
 
+def store_or_none(settings: Settings) -> StreamStore | None:
+    """The stream store, or None when it is off or misconfigured (logged): counting must never
+    keep a stage billing."""
+    try:
+        return get_stream_store(settings)
+    except Exception as exc:
+        logger.warning("the stream store is unavailable: %s", exc)
+        return None
+
+
+def end_quietly(store: StreamStore | None, stream: str | None, *, at: float) -> None:
+    """End ``stream`` in the store at ``at``; a failure is only logged (the stage is gone either
+    way, and a later end closes what this left open)."""
+    if store is None or stream is None:
+        return
+    try:
+        store.stream_ended(stream, at=at)
+    except Exception as exc:
+        logger.warning("could not end stream %s: %s", stream, exc)
+
+
 def stream_of(store: StreamStore | None, stage_arn: str) -> str | None:
     """The app's stream on this stage, or None (none recorded, or the store failed: logged)."""
     if store is None:
@@ -261,8 +282,4 @@ class RoomAudience:
         self._lock.release()
 
     def _store(self) -> StreamStore | None:
-        try:
-            return get_stream_store(self._settings)
-        except Exception as exc:  # a misconfigured store must not keep a stage billing
-            logger.warning("the stream store is unavailable: %s", exc)
-            return None
+        return store_or_none(self._settings)

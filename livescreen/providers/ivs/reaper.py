@@ -35,9 +35,11 @@ from livescreen.providers.ivs.audience_runs import (
     DEFAULT_CALL_LIMIT,
     apply_deadline,
     apply_quietly,
+    end_quietly,
     read_deadline,
     read_quietly,
     remaining_time,
+    store_or_none,
     stream_of,
     worst_call_seconds,
 )
@@ -48,7 +50,7 @@ from livescreen.providers.ivs.stages import (
     StageSummary,
     list_app_stages,
 )
-from livescreen.store import StreamStore, get_stream_store
+from livescreen.store import StreamStore
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +148,7 @@ def sweep(
             counted=counted,
             clock=clock,
         )
-        _end_stream(store, stream, clock())
+        end_quietly(store, stream, at=clock())
         deleted.append({"stageArn": stage.arn, "reason": reason})
     if failed:
         raise ReaperError(
@@ -215,23 +217,6 @@ def _delete(client: Any, stage_arn: str) -> None:
             raise
 
 
-def _end_stream(store: StreamStore | None, stream: str | None, at: float) -> None:
-    if store is None or stream is None:
-        return
-    try:
-        store.stream_ended(stream, at=at)
-    except Exception as exc:
-        logger.warning("reaper could not end stream %s: %s", stream, exc)
-
-
-def _store(settings: config.Settings) -> StreamStore | None:
-    try:
-        return get_stream_store(settings)
-    except Exception as exc:  # a misconfigured store must not stop the sweep
-        logger.warning("the stream store is unavailable: %s", exc)
-        return None
-
-
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point (EventBridge schedule target); the event itself carries nothing."""
     global _client
@@ -243,7 +228,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         app_tag=settings.require("APP_TAG"),
         max_duration=settings.get_int("MAX_DURATION", minimum=60, maximum=90000),
         clock=_clock,
-        store=_store(settings),
+        store=store_or_none(settings),
         host_identity=settings.require("HOST_IDENTITY"),
         sleep=_sleep,
         time_left=remaining_time(context),

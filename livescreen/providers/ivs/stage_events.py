@@ -28,15 +28,17 @@ from livescreen.providers.ivs.audience_runs import (
     DEFAULT_CALL_LIMIT,
     apply_deadline,
     apply_quietly,
+    end_quietly,
     read_deadline,
     read_quietly,
     remaining_time,
+    store_or_none,
     stream_of,
     worst_call_seconds,
 )
 from livescreen.providers.ivs.client import AWS_ERRORS, error_code, make_client
 from livescreen.providers.ivs.stages import belongs_to_app
-from livescreen.store import StreamStore, get_stream_store
+from livescreen.store import StreamStore
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def handle_stage_update(
         stage = client.get_stage(arn=stage_arn)["stage"]
     except AWS_ERRORS as exc:
         if error_code(exc) == "ResourceNotFoundException":
-            _end_stream(store, stream_of(store, stage_arn), event)
+            end_quietly(store, stream_of(store, stage_arn), at=event_time(event) or time.time())
             return _ignored("the stage is already deleted", stage_arn)
         raise
     if not belongs_to_app(stage.get("tags"), app_tag):
@@ -131,7 +133,7 @@ def handle_stage_update(
     apply_quietly(
         store, read, stream_id=stream, final=True, deadline=deadline, counted=seen, clock=clock
     )
-    _end_stream(store, stream, event)
+    end_quietly(store, stream, at=event_time(event) or time.time())
     return {"action": "deleted", "reason": "the host stopped publishing", "stageArn": stage_arn}
 
 
@@ -141,16 +143,6 @@ def _host_still_connected(client: Any, stage_arn: str, session_id: str, host: st
         stageArn=stage_arn, sessionId=session_id, filterByUserId=host
     )
     return any(p.get("state") == "CONNECTED" for p in response.get("participants", []))
-
-
-def _end_stream(store: StreamStore | None, stream: str | None, event: Mapping[str, Any]) -> None:
-    """End the stream at the event's time; a failure is only logged."""
-    if store is None or stream is None:
-        return
-    try:
-        store.stream_ended(stream, at=event_time(event) or time.time())
-    except Exception as exc:  # the stage is gone either way; the numbers wait for stream_stop
-        logger.warning("could not end stream %s: %s", stream, exc)
 
 
 def event_time(event: Mapping[str, Any]) -> float | None:
@@ -186,15 +178,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, str]:
         _client,
         app_tag=settings.require("APP_TAG"),
         host_identity=settings.require("HOST_IDENTITY"),
-        store=_store(settings),
+        store=store_or_none(settings),
         time_left=remaining_time(context),
         call_limit=worst_call_seconds(settings),
     )
-
-
-def _store(settings: config.Settings) -> StreamStore | None:
-    try:
-        return get_stream_store(settings)
-    except Exception as exc:  # a misconfigured store must not keep a stage billing
-        logger.warning("the stream store is unavailable: %s", exc)
-        return None
