@@ -1,7 +1,13 @@
 // Captures what the host shares (screen or camera) and the microphone, turning the browser's
 // exceptions into messages a host can act on.
 
-const VIDEO_SIZE = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+import { FULL_FRAME_RATE } from './encode-budget.js';
+
+const VIDEO_SIZE = {
+  width: { ideal: 1280 },
+  height: { ideal: 720 },
+  frameRate: { ideal: FULL_FRAME_RATE },
+};
 
 export class CaptureError extends Error {
   constructor(message) {

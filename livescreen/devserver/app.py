@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from livescreen.asset_publisher.content_types import content_type
+from livescreen.asset_publisher.content_types import cache_control, content_type
 from livescreen.chat import chat_provider_name
 from livescreen.config import Settings
 from livescreen.devserver import asgi, guards, page_socket
 from livescreen.devserver.asgi import Message, Receive, Scope, Send
+from livescreen.devserver.asset_versions import entity_tag, is_current
 from livescreen.devserver.channels import Channel
 from livescreen.devserver.http_api_event import build_http_api_v2_event
 from livescreen.devserver.relays.http import FileBody, RelayError, Response
@@ -142,7 +143,8 @@ class DevApp:
         name = path.strip("/")
         if name and "/" not in name and self.functions.has(name):
             return self._function(scope, name, path, body)
-        return self._asset(scope["method"], path)
+        if_none_match = next((v for k, v in asgi.headers(scope) if k == "if-none-match"), None)
+        return self._asset(scope["method"], path, if_none_match)
 
     def _function(self, scope: Scope, name: str, path: str, body: bytes) -> Reply:
         method: str = scope["method"]
@@ -175,7 +177,7 @@ class DevApp:
         )
         return Reply(response["statusCode"], out, data)
 
-    def _asset(self, method: str, path: str) -> Reply:
+    def _asset(self, method: str, path: str, if_none_match: str | None) -> Reply:
         if method not in ("GET", "HEAD"):
             return error_reply(405, "Assets are read-only: use GET", allow="GET, HEAD")
         root = self.assets_dir.resolve()
@@ -185,13 +187,24 @@ class DevApp:
             if target.is_dir():
                 target = target / "index.html"
             found = root in target.parents and target.is_file()
+            if found:
+                etag = entity_tag(target.stat())  # before reading: a file written meanwhile
+                data = target.read_bytes()  # gets a newer tag at the next visit
         except (ValueError, OSError):  # a name the file system refuses (NUL byte, too long)
             found = False
         if not found:
             return Reply(404, [("content-type", "text/plain; charset=utf-8")], b"Not found\n")
-        # (the host page's Permissions-Policy comes with every answer's headers: guards.py)
-        headers = [("content-type", content_type(target.name)), ("cache-control", "no-cache")]
-        return Reply(200, headers, target.read_bytes())
+        # the stack's Cache-Control for the same file; (the host page's Permissions-Policy comes
+        # with every answer's headers: guards.py)
+        key = target.relative_to(root).as_posix()
+        headers = [
+            ("content-type", content_type(target.name)),
+            ("cache-control", cache_control(key)),
+            ("etag", etag),
+        ]
+        if is_current(if_none_match, etag):
+            return Reply(304, headers, b"")
+        return Reply(200, headers, data)
 
     # -- the local provider's signalling --------------------------------------------------------
 

@@ -5,6 +5,10 @@ page holds one WebSocket for everything it waits for (signalling and chat), whic
 among them, so the tabs' own requests never queue behind the others' waits. (Before, the fourth
 audience tab never played: its offer waited behind the other pages' event streams.)
 
+The host's browser encodes the screen once per viewer: with eight of them, each is sent at most
+10 frames a second (80 in all, ``assets/js/encode-budget.js``), at full resolution, and the rate
+goes back up as viewers leave.
+
 How soon each tab plays is a speed figure, printed by ``bench/many_tabs.py``; here each tab
 must play within a bounded wait.
 """
@@ -15,6 +19,7 @@ from typing import Any
 
 from browser_pages import PASSWORD, HostPage, ViewerPage, screenshot
 from chat_pages import ChatPanel
+from frame_rates import KEEP_PEER_CONNECTIONS, asked_frame_rates, played_frame_rate
 
 TABS = 8
 #: The longest wait for one tab's picture (the bench prints how long it really takes).
@@ -25,7 +30,7 @@ def test_eight_audience_tabs_of_one_browser_all_play_with_the_chat_on(
     server: Any, open_page: Any
 ) -> None:
     # GIVEN a host live from a tab of the browser, in the chat
-    host = HostPage(open_page(), server.url).open()
+    host = HostPage(open_page(init_script=KEEP_PEER_CONNECTIONS), server.url).open()
     host_chat = ChatPanel(host.page)
     host_chat.wait_for_state("host-needed")
     host.go_live(PASSWORD)
@@ -58,3 +63,22 @@ def test_eight_audience_tabs_of_one_browser_all_play_with_the_chat_on(
     assert host_chat.wait_for_message("Hello from the eighth tab")["sender"] == "Ada"
     ChatPanel(viewers[0].page).wait_for_message("Hello from the eighth tab")
     screenshot(host.page, "host-eight-tabs")
+
+    # AND the host's browser sends each of the eight at most 10 frames a second, which is what
+    # a viewer gets (a little more is measuring's slack)
+    assert asked_frame_rates(host.page) == [10] * TABS
+    assert 0 < played_frame_rate(viewers[-1].page) <= 10 * 1.2
+
+    # WHEN six of the tabs are closed
+    for viewer in viewers[2:]:
+        viewer.page.close()
+    host.page.locator("#viewerCount").filter(has_text="2 viewers").wait_for()
+
+    # THEN the two left may be sent the capture's full rate again (30 asked; Chromium's fake
+    # screen gives 20), still at full size
+    host.page.wait_for_function(
+        "() => window.__peerConnections.filter((pc) => pc.signalingState !== 'closed').length === 2"
+    )
+    assert asked_frame_rates(host.page) == [30, 30]
+    assert played_frame_rate(viewers[0].page) > 10 * 1.2, "still held to 10 frames a second"
+    assert viewers[0].video().get("width") == 1280

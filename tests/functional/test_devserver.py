@@ -211,6 +211,74 @@ def test_assets_are_read_only(server: DevServer) -> None:
     assert reply.headers["Allow"] == "GET, HEAD"
 
 
+def test_a_file_the_browser_already_holds_is_answered_304_without_a_body(
+    server: DevServer,
+) -> None:
+    # GIVEN a page the browser has loaded once, with its version (ETag)
+    first = request(server, "GET", "/index.html")
+    etag = first.headers["ETag"]
+    assert first.status == 200
+    assert first.body == AUDIENCE_PAGE.encode()
+    assert etag.startswith('"') and etag.endswith('"')
+
+    # WHEN it asks again, naming that version in any of the forms browsers use
+    for named in [etag, f"W/{etag}", f'"older", {etag}', "*"]:
+        again = request(server, "GET", "/index.html", headers={"If-None-Match": named})
+
+        # THEN it is told to keep its copy: 304, no body, the same version
+        assert again.status == 304, named
+        assert again.body == b""
+        assert again.headers["ETag"] == etag
+        assert again.headers["Cache-Control"] == "no-cache, must-revalidate"
+    assert request(server, "HEAD", "/index.html", headers={"If-None-Match": etag}).status == 304
+
+    # AND a browser holding another version gets the file
+    other = request(server, "GET", "/index.html", headers={"If-None-Match": '"older"'})
+    assert (other.status, other.body) == (200, AUDIENCE_PAGE.encode())
+
+
+def test_a_file_written_again_is_sent_again(server: DevServer, app_root: Path) -> None:
+    # GIVEN a script the browser holds
+    script = app_root / "assets" / "player" / "changing.js"
+    script.write_text("export const version = 1;\n")
+    try:
+        held = request(server, "GET", "/player/changing.js").headers["ETag"]
+
+        # WHEN it is edited (same size, a later time)
+        script.write_text("export const version = 2;\n")
+        later = script.stat().st_mtime_ns + 1_000_000_000
+        os.utime(script, ns=(later, later))
+
+        # THEN the browser's copy is out of date: it gets the new one and its new version
+        reply = request(server, "GET", "/player/changing.js", headers={"If-None-Match": held})
+        assert reply.status == 200
+        assert reply.body == b"export const version = 2;\n"
+        assert reply.headers["ETag"] != held
+    finally:
+        script.unlink()
+
+
+def test_files_are_cached_as_the_stack_serves_them(server: DevServer, app_root: Path) -> None:
+    # (the pages bucket's Cache-Control, set by the asset publisher: tests/functional/
+    # test_asset_publisher.py)
+    versioned = app_root / "assets" / "vendor" / "player-1.7.0.min.js"
+    versioned.parent.mkdir(exist_ok=True)
+    versioned.write_text("// a vendored file with its version in its name\n")
+    try:
+        cache = {
+            path: request(server, "GET", path).headers["Cache-Control"]
+            for path in ["/index.html", "/player/x.wasm", "/vendor/player-1.7.0.min.js"]
+        }
+    finally:
+        versioned.unlink()
+
+    assert cache == {
+        "/index.html": "no-cache, must-revalidate",  # a deploy shows up at once
+        "/player/x.wasm": "no-cache",  # revalidated: a 304 when unchanged
+        "/vendor/player-1.7.0.min.js": "public, max-age=31536000, immutable",
+    }
+
+
 def test_twenty_concurrent_requests_are_all_answered(server: DevServer) -> None:
     def one(n: int) -> int:
         if n % 2:

@@ -5,6 +5,7 @@
 // No STUN/TURN servers: host candidates only, which is enough on one machine or a LAN.
 
 import { postJSON } from '../api.js';
+import { frameRateFor } from '../encode-budget.js';
 import { openChannel } from '../page-socket.js';
 import { FAILED, RECONNECTED, RECONNECTING } from '../page-states.js';
 import { videoPlayback } from '../playback.js';
@@ -12,7 +13,10 @@ import { startRecording } from '../recorder.js';
 import { StreamFullError } from '../stream-full.js';
 import { iceGatheringComplete } from '../webrtc.js';
 
-const RTC_CONFIG = { iceServers: [] };
+// One transport for audio and video (every current browser bundles them), so one set of
+// candidates to gather.
+/** @type {RTCConfiguration} */
+const RTC_CONFIG = { iceServers: [], bundlePolicy: 'max-bundle' };
 // How long the host keeps a viewer's connection that has not connected yet.
 const PEER_CONNECT_TIMEOUT_MS = 30_000;
 // The server gives the host 15 s to answer (then refuses the offer with 504); this is in case
@@ -23,16 +27,19 @@ function signallingBase(tokenResponse) {
   return tokenResponse.signalling || '/local';
 }
 
-// Text on a shared screen must stay readable: drop frames rather than resolution.
-async function keepResolution(pc) {
+// How `pc` sends the shared screen: at most `frameRate` frames per second (encode-budget.js), and
+// text must stay readable, so frames are dropped rather than resolution.
+async function sendAtMost(pc, frameRate) {
+  if (pc.signalingState === 'closed') return; // the viewer left meanwhile
   for (const sender of pc.getSenders()) {
     if (!sender.track || sender.track.kind !== 'video') continue;
     const params = sender.getParameters();
     params.degradationPreference = 'maintain-resolution';
+    for (const encoding of params.encodings || []) encoding.maxFramerate = frameRate;
     try {
       await sender.setParameters(params);
     } catch (error) {
-      console.warn('Could not ask to keep the resolution:', error);
+      console.warn('Could not set how the screen is sent:', error);
     }
   }
 }
@@ -53,7 +60,21 @@ export async function publish({
   const base = signallingBase(tokenResponse);
   const token = tokenResponse.token;
   const stream = new MediaStream([videoTrack, audioTrack].filter(Boolean));
-  const peers = new Map(); // viewer id -> { pc, timer }
+  const peers = new Map(); // viewer id -> { pc, timer, sending, ready }
+  // the frame rate every viewer is sent now (encode-budget.js): it follows how many there are
+  let frameRate = frameRateFor(1);
+  // Sends `peer` the current frame rate once its earlier change is done (one at a time).
+  const sendCurrentRate = (peer) => {
+    peer.sending = peer.sending.then(() => sendAtMost(peer.pc, frameRate));
+    return peer.sending;
+  };
+  // After a viewer came or went: every viewer is sent the rate for the new number of viewers.
+  const shareFrameRate = () => {
+    const rate = frameRateFor(peers.size);
+    if (stopped || rate === frameRate) return;
+    frameRate = rate;
+    for (const peer of peers.values()) if (peer.ready) sendCurrentRate(peer);
+  };
   let stopped = false;
   let recording = null; // what startRecording() returned, while the stream is recorded
 
@@ -64,6 +85,7 @@ export async function publish({
     peers.delete(viewer);
     clearTimeout(peer.timer);
     peer.pc.close();
+    shareFrameRate();
   };
 
   const answerOffer = async ({ viewer, sdp }) => {
@@ -73,7 +95,10 @@ export async function publish({
     const timer = setTimeout(() => {
       if (pc.connectionState !== 'connected') closePeer(viewer, pc);
     }, PEER_CONNECT_TIMEOUT_MS);
-    peers.set(viewer, { pc, timer });
+    // (`ready` once its answer is set: a sender can be changed only from then on)
+    const peer = { pc, timer, sending: Promise.resolve(), ready: false };
+    peers.set(viewer, peer);
+    shareFrameRate();
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'connected') clearTimeout(timer);
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed') closePeer(viewer, pc);
@@ -82,7 +107,8 @@ export async function publish({
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
-      await keepResolution(pc);
+      peer.ready = true;
+      await sendCurrentRate(peer);
       await iceGatheringComplete(pc);
       if (stopped || peers.get(viewer)?.pc !== pc) return;
       await postJSON(`${base}/answer`, { token, viewer, sdp: pc.localDescription.sdp });
