@@ -4,7 +4,8 @@ A host goes live from one tab of one browser (one Chromium context, so one share
 HTTP/1.1 connections per server), with the ``local`` chat on; then the audience page is opened in
 ``--tabs`` more tabs of the same browser, one after the other. For each tab it prints the time
 from opening it to its first decoded frame (read with ``requestVideoFrameCallback`` on the page's
-own clock, from the navigation's start), the viewer count the host page shows at the end, and
+own clock, from the navigation's start), the viewer count the host page shows at the end with
+the frame rate it then sends each viewer (its frame budget, ``assets/js/encode-budget.js``), and
 the verdict against the target: every tab plays within 2 s of being opened. ``--runs`` repeats the
 whole scene with a fresh browser and prints the slowest tab of each run.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from browser_latency import ARGS, CHROMIUM, FIRST_FRAME, PASSWORD, local_dev_server
+from local_host_capacity import KEEP_PEER_CONNECTIONS
 from playwright.sync_api import sync_playwright
 
 from livescreen.chat.local.room import CHAT_ROOM
@@ -30,11 +32,19 @@ from livescreen.providers.local.hub import HUB
 
 TARGET_SECONDS = 2.0
 
+#: The frame rates the host's page asks its encoders for, one per viewer.
+ASKED_FRAME_RATES = """() => window.__peerConnections
+  .filter((pc) => pc.signalingState !== 'closed')
+  .flatMap((pc) => pc.getSenders())
+  .filter((sender) => sender.track && sender.track.kind === 'video')
+  .map((sender) => (sender.getParameters().encodings[0] || {}).maxFramerate)"""
+
 
 def one_run(browser: Any, base_url: str, tabs: int) -> tuple[list[float], str]:
-    """Seconds from opening each audience tab to its first frame; the host's viewer count."""
+    """Seconds from opening each audience tab to its first frame; what the host page shows."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.add_init_script(FIRST_FRAME)
+    context.add_init_script(KEEP_PEER_CONNECTIONS)
     host = context.new_page()
     host.goto(f"{base_url}/host.html")
     host.click("#liveSwitch")
@@ -49,8 +59,9 @@ def one_run(browser: Any, base_url: str, tabs: int) -> tuple[list[float], str]:
         times.append(float(page.evaluate("() => window.__firstFrameAt")) / 1000)
     host.locator("#viewerCount").filter(has_text=f"{tabs} viewers").wait_for(timeout=10_000)
     count = host.locator("#viewerCount").inner_text()
+    rates = sorted({str(rate) for rate in host.evaluate(ASKED_FRAME_RATES)})
     context.close()
-    return times, count
+    return times, f"{count}, each sent at most {' or '.join(rates)} fps"
 
 
 def main(argv: list[str] | None = None) -> int:
