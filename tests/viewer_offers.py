@@ -1,7 +1,8 @@
 """SDP for the tests: what Chromium's viewer page offers, and a host's answer.
 
 ``CHROMIUM_VIEWER_OFFER`` is a complete offer from Chromium with the two receive-only
-transceivers the viewer in ``assets/js/providers/local.js`` adds (video, then audio), after ICE
+transceivers the viewer in ``assets/js/providers/local.js`` adds (video, then audio), on one
+bundled transport (``max-bundle``: the candidates are in the first section only), after ICE
 gathering (host candidates with mDNS names), exactly as the page sends it, CRLF line ends
 included (kept in ``chromium_viewer_offer.sdp``).
 """

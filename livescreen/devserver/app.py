@@ -143,7 +143,9 @@ class DevApp:
         name = path.strip("/")
         if name and "/" not in name and self.functions.has(name):
             return self._function(scope, name, path, body)
-        if_none_match = next((v for k, v in asgi.headers(scope) if k == "if-none-match"), None)
+        # (a field sent on several lines is one list: RFC 9110 §5.3)
+        tags = [v for k, v in asgi.headers(scope) if k == "if-none-match"]
+        if_none_match = ", ".join(tags) if tags else None
         return self._asset(scope["method"], path, if_none_match)
 
     def _function(self, scope: Scope, name: str, path: str, body: bytes) -> Reply:
@@ -188,8 +190,7 @@ class DevApp:
                 target = target / "index.html"
             found = root in target.parents and target.is_file()
             if found:
-                etag = entity_tag(target.stat())  # before reading: a file written meanwhile
-                data = target.read_bytes()  # gets a newer tag at the next visit
+                data = target.read_bytes()
         except (ValueError, OSError):  # a name the file system refuses (NUL byte, too long)
             found = False
         if not found:
@@ -197,14 +198,11 @@ class DevApp:
         # the stack's Cache-Control for the same file; (the host page's Permissions-Policy comes
         # with every answer's headers: guards.py)
         key = target.relative_to(root).as_posix()
-        headers = [
-            ("content-type", content_type(target.name)),
-            ("cache-control", cache_control(key)),
-            ("etag", etag),
-        ]
+        etag = entity_tag(data)
+        validators = [("cache-control", cache_control(key)), ("etag", etag)]
         if is_current(if_none_match, etag):
-            return Reply(304, headers, b"")
-        return Reply(200, headers, data)
+            return Reply(304, validators, b"")  # (no Content-Type: RFC 9110 §15.4.5)
+        return Reply(200, [("content-type", content_type(target.name)), *validators], data)
 
     # -- the local provider's signalling --------------------------------------------------------
 

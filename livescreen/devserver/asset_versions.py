@@ -8,17 +8,19 @@ tabs: each tab revalidates the page's modules and styles instead of downloading 
 
 from __future__ import annotations
 
-import os
+import hashlib
 
 
-def entity_tag(stat: os.stat_result) -> str:
-    """The file's version as a strong entity tag: it changes when the file is written again."""
-    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+def entity_tag(content: bytes) -> str:
+    """A strong entity tag for ``content``: a digest of the bytes themselves, so it changes
+    exactly when they do (a copy that kept the file's time, an edit within one clock tick)."""
+    return '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
 
 
 def is_current(if_none_match: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` field names ``etag`` (RFC 9110 §13.1.2: weak comparison,
-    and ``*`` names any current version)."""
+    """Whether an ``If-None-Match`` field (its lines joined with commas) names ``etag``
+    (RFC 9110 §13.1.2: weak comparison, and ``*`` names any current version). Our tags hold no
+    comma, so the list splits on commas."""
     if not if_none_match:
         return False
     if if_none_match.strip() == "*":

@@ -23,11 +23,9 @@ KEEP_PEER_CONNECTIONS = """
 """
 
 
-def asked_frame_rates(page: Any) -> list[float | None]:
-    """The highest frame rate the page's open connections may send video at, one per video
-    sender (None where no limit is set), lowest first. Needs KEEP_PEER_CONNECTIONS."""
-    rates: list[float | None] = page.evaluate(
-        """() => window.__peerConnections
+#: The highest frame rate the page's open connections may send video at, one per video sender
+#: (null where no limit is set).
+_ASKED = """() => window.__peerConnections
              .filter((pc) => pc.signalingState !== 'closed')
              .flatMap((pc) => pc.getSenders())
              .filter((sender) => sender.track && sender.track.kind === 'video')
@@ -36,8 +34,26 @@ def asked_frame_rates(page: Any) -> list[float | None]:
                const rate = encoding && encoding.maxFramerate;
                return rate === undefined ? null : rate;
              })"""
-    )
+
+
+def asked_frame_rates(page: Any) -> list[float | None]:
+    """The highest frame rate the page's open connections may send video at, one per video
+    sender (None where no limit is set), lowest first. Needs KEEP_PEER_CONNECTIONS."""
+    rates: list[float | None] = page.evaluate(_ASKED)
     return sorted(rates, key=lambda rate: -1 if rate is None else rate)
+
+
+def wait_for_asked_frame_rates(page: Any, rates: list[float], timeout: float = 10_000) -> None:
+    """Waits until the page's connections are asked ``rates`` (in any order): a change of the
+    frame budget reaches the senders a moment after the viewer count changes."""
+    page.wait_for_function(
+        f"""(wanted) => {{
+          const asked = ({_ASKED})();
+          return JSON.stringify(asked.sort()) === JSON.stringify([...wanted].sort());
+        }}""",
+        arg=rates,
+        timeout=timeout,
+    )
 
 
 def played_frame_rate(page: Any, window_ms: int = 3000) -> float:

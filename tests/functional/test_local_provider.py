@@ -303,7 +303,7 @@ def test_a_host_channel_needs_the_host_token(
         ("not an sdp", 400, "'sdp' must be an SDP offer (starting with v=0)"),
         ("v=0\ud800", 400, "'sdp' must be an SDP offer in valid Unicode"),
         (OFFER.replace("a=recvonly", "a=sendrecv"), 400, "A viewer's offer may only receive"),
-        (OFFER + "junk\r\n", 400, "Line 206 of the offer is not an SDP line"),
+        (OFFER + "junk\r\n", 400, "Line 204 of the offer is not an SDP line"),
     ],
 )
 def test_a_viewer_offer_must_only_receive(

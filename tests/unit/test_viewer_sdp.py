@@ -9,7 +9,7 @@ from viewer_offers import CHROMIUM_VIEWER_OFFER, VIEWER_OFFER
 from livescreen.providers.local.viewer_sdp import ViewerSdpError, check_viewer_offer
 
 CANDIDATE = (
-    "a=candidate:1303101605 1 udp 2113937151 aad4f6b1-7ad1-40b5-b1a9-e595d515ee57.local 54761 "
+    "a=candidate:3327332818 1 udp 2113937151 2ffea8d9-79b0-49b3-9d3b-b75a5af8ec2f.local 41508 "
     "typ host generation 0 network-cost 999"
 )
 
@@ -92,7 +92,7 @@ def test_what_a_viewer_page_offers_is_accepted(offer: str) -> None:
         ),
         (
             with_lines_replaced(
-                CHROMIUM_VIEWER_OFFER, CANDIDATE, CANDIDATE.replace(" 54761 ", " port "), 1
+                CHROMIUM_VIEWER_OFFER, CANDIDATE, CANDIDATE.replace(" 41508 ", " port "), 1
             ),
             "not a well-formed ICE candidate",
         ),

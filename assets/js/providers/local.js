@@ -28,19 +28,29 @@ function signallingBase(tokenResponse) {
 }
 
 // How `pc` sends the shared screen: at most `frameRate` frames per second (encode-budget.js), and
-// text must stay readable, so frames are dropped rather than resolution.
+// text must stay readable, so frames are dropped rather than resolution where the browser allows.
 async function sendAtMost(pc, frameRate) {
   if (pc.signalingState === 'closed') return; // the viewer left meanwhile
   for (const sender of pc.getSenders()) {
     if (!sender.track || sender.track.kind !== 'video') continue;
-    const params = sender.getParameters();
-    params.degradationPreference = 'maintain-resolution';
-    for (const encoding of params.encodings || []) encoding.maxFramerate = frameRate;
-    try {
-      await sender.setParameters(params);
-    } catch (error) {
-      console.warn('Could not set how the screen is sent:', error);
+    // a browser that refuses the preference still gets the frame rate
+    if (!(await setSending(sender, frameRate, 'maintain-resolution'))) {
+      await setSending(sender, frameRate, null);
     }
+  }
+}
+
+// One setParameters call; false (and a warning) if the browser refused it.
+async function setSending(sender, frameRate, preference) {
+  const params = sender.getParameters();
+  if (preference) params.degradationPreference = preference;
+  for (const encoding of params.encodings || []) encoding.maxFramerate = frameRate;
+  try {
+    await sender.setParameters(params);
+    return true;
+  } catch (error) {
+    console.warn('Could not set how the screen is sent:', error);
+    return false;
   }
 }
 
@@ -60,17 +70,22 @@ export async function publish({
   const base = signallingBase(tokenResponse);
   const token = tokenResponse.token;
   const stream = new MediaStream([videoTrack, audioTrack].filter(Boolean));
-  const peers = new Map(); // viewer id -> { pc, timer, sending, ready }
-  // the frame rate every viewer is sent now (encode-budget.js): it follows how many there are
+  const peers = new Map(); // viewer id -> { pc, timer, sending, ready, connected }
+  // the frame rate every viewer is sent now (encode-budget.js): it follows how many viewers the
+  // host's browser encodes for, those whose connection has come up (an offer that never
+  // connects encodes nothing, so it takes nothing from the others)
   let frameRate = frameRateFor(1);
   // Sends `peer` the current frame rate once its earlier change is done (one at a time).
   const sendCurrentRate = (peer) => {
-    peer.sending = peer.sending.then(() => sendAtMost(peer.pc, frameRate));
+    peer.sending = peer.sending
+      .then(() => sendAtMost(peer.pc, frameRate))
+      .catch((error) => console.warn('Could not set how the screen is sent:', error));
     return peer.sending;
   };
-  // After a viewer came or went: every viewer is sent the rate for the new number of viewers.
+  // After a viewer connected or went: every viewer is sent the rate for the new number.
   const shareFrameRate = () => {
-    const rate = frameRateFor(peers.size);
+    const encoded = [...peers.values()].filter((peer) => peer.connected).length;
+    const rate = frameRateFor(encoded);
     if (stopped || rate === frameRate) return;
     frameRate = rate;
     for (const peer of peers.values()) if (peer.ready) sendCurrentRate(peer);
@@ -96,11 +111,16 @@ export async function publish({
       if (pc.connectionState !== 'connected') closePeer(viewer, pc);
     }, PEER_CONNECT_TIMEOUT_MS);
     // (`ready` once its answer is set: a sender can be changed only from then on)
-    const peer = { pc, timer, sending: Promise.resolve(), ready: false };
+    const peer = { pc, timer, sending: Promise.resolve(), ready: false, connected: false };
     peers.set(viewer, peer);
-    shareFrameRate();
     pc.addEventListener('connectionstatechange', () => {
-      if (pc.connectionState === 'connected') clearTimeout(timer);
+      if (pc.connectionState === 'connected') {
+        clearTimeout(timer);
+        if (!peer.connected) {
+          peer.connected = true;
+          shareFrameRate();
+        }
+      }
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed') closePeer(viewer, pc);
     });
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
@@ -108,8 +128,7 @@ export async function publish({
       await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
       peer.ready = true;
-      await sendCurrentRate(peer);
-      await iceGatheringComplete(pc);
+      await Promise.all([sendCurrentRate(peer), iceGatheringComplete(pc)]);
       if (stopped || peers.get(viewer)?.pc !== pc) return;
       await postJSON(`${base}/answer`, { token, viewer, sdp: pc.localDescription.sdp });
     } catch (error) {
