@@ -9,7 +9,7 @@
 // screen keeps its full resolution either way (text must stay readable): only the frame rate is
 // lowered. (Measured on a 2-core machine running a host and 8 viewer tabs, docs/operations.md:
 // with 15 frames a second each, the machine stayed saturated and a new tab took up to 3 s to
-// play; with 10, at most 1.2 s.)
+// play; with 10, at most 1.5 s.)
 
 /** The capture's own rate (capture.js asks for 30), and so each viewer's while few watch. */
 export const FULL_FRAME_RATE = 30;
