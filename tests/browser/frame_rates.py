@@ -36,13 +36,6 @@ _ASKED = """() => window.__peerConnections
              })"""
 
 
-def asked_frame_rates(page: Any) -> list[float | None]:
-    """The highest frame rate the page's open connections may send video at, one per video
-    sender (None where no limit is set), lowest first. Needs KEEP_PEER_CONNECTIONS."""
-    rates: list[float | None] = page.evaluate(_ASKED)
-    return sorted(rates, key=lambda rate: -1 if rate is None else rate)
-
-
 def wait_for_asked_frame_rates(page: Any, rates: list[float], timeout: float = 10_000) -> None:
     """Waits until the page's connections are asked ``rates`` (in any order): a change of the
     frame budget reaches the senders a moment after the viewer count changes."""

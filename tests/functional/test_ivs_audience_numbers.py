@@ -493,6 +493,26 @@ def test_the_live_numbers_are_refreshed_at_most_once_per_interval(
     ivs.stubber.assert_no_pending_responses()
 
 
+def as_a_scheduled_function(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, settings: Settings
+) -> None:
+    """The environment template.yaml gives the stage-events function and the reaper."""
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name in ("APP_TAG", "HOST_IDENTITY", "STREAM_STORE", "STREAMS_TABLE"):
+        monkeypatch.setenv(name, settings[name])
+
+
+def expect_the_apps_stage_with_its_host_gone(ivs: StubbedIvs) -> None:
+    """What the stage-events function reads first: the stage is the app's, the host left."""
+    ivs.expect_get_stage(ARN, tags={"app": APP_TAG, "livescreen:room": ROOM})
+    ivs.expect(
+        "list_participants",
+        {"participants": [{**HOST, "state": "DISCONNECTED"}]},
+        {"stageArn": ARN, "sessionId": SESSION, "filterByUserId": "host"},
+    )
+
+
 def test_the_host_leaving_counts_the_stage_through_the_stage_events_function(
     ivs: StubbedIvs,
     store: StreamStore,
@@ -501,19 +521,11 @@ def test_the_host_leaving_counts_the_stage_through_the_stage_events_function(
     tmp_path: Any,
 ) -> None:
     # GIVEN the function's environment (as template.yaml sets it) and its IVS client
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    monkeypatch.chdir(tmp_path)
-    for name in ("APP_TAG", "HOST_IDENTITY", "STREAM_STORE", "STREAMS_TABLE"):
-        monkeypatch.setenv(name, settings[name])
+    as_a_scheduled_function(monkeypatch, tmp_path, settings)
     monkeypatch.setattr(stage_events, "_client", ivs.client)
     monkeypatch.setattr(stage_events, "_counted", CountedViewers())
     # AND IVS's records: the app's stage, the host gone, three viewers
-    ivs.expect_get_stage(ARN, tags={"app": APP_TAG, "livescreen:room": ROOM})
-    ivs.expect(
-        "list_participants",
-        {"participants": [{**HOST, "state": "DISCONNECTED"}]},
-        {"stageArn": ARN, "sessionId": SESSION, "filterByUserId": "host"},
-    )
+    expect_the_apps_stage_with_its_host_gone(ivs)
     expect_participants(ivs, [{**HOST, "state": "DISCONNECTED"}, FIRST, SECOND, THIRD])
     expect_first_viewers_leave(ivs)
     ivs.expect("delete_stage", {}, {"arn": ARN})
@@ -545,10 +557,7 @@ def test_the_reaper_counts_a_stage_before_it_deletes_it(
     tmp_path: Any,
 ) -> None:
     # GIVEN the reaper's environment, and the room's stage live for longer than MAX_DURATION
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    monkeypatch.chdir(tmp_path)
-    for name in ("APP_TAG", "HOST_IDENTITY", "STREAM_STORE", "STREAMS_TABLE"):
-        monkeypatch.setenv(name, settings[name])
+    as_a_scheduled_function(monkeypatch, tmp_path, settings)
     monkeypatch.setenv("MAX_DURATION", "3600")
     clock = FakeClock(EVENT_AT)
     monkeypatch.setattr(reaper, "_client", ivs.client)
@@ -614,18 +623,10 @@ def test_the_stage_events_function_with_little_time_left_deletes_before_it_count
     tmp_path: Any,
 ) -> None:
     # GIVEN the function's environment, the app's stage and the host gone
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    monkeypatch.chdir(tmp_path)
-    for name in ("APP_TAG", "HOST_IDENTITY", "STREAM_STORE", "STREAMS_TABLE"):
-        monkeypatch.setenv(name, settings[name])
+    as_a_scheduled_function(monkeypatch, tmp_path, settings)
     monkeypatch.setattr(stage_events, "_client", ivs.client)
     monkeypatch.setattr(stage_events, "_counted", CountedViewers())
-    ivs.expect_get_stage(ARN, tags={"app": APP_TAG, "livescreen:room": ROOM})
-    ivs.expect(
-        "list_participants",
-        {"participants": [{**HOST, "state": "DISCONNECTED"}]},
-        {"stageArn": ARN, "sessionId": SESSION, "filterByUserId": "host"},
-    )
+    expect_the_apps_stage_with_its_host_gone(ivs)
     ivs.expect("delete_stage", {}, {"arn": ARN})
 
     # WHEN the host's "Participant Unpublished" arrives with 12 s left of the function
